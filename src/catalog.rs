@@ -1,0 +1,131 @@
+//! The public read model: every petition and its confirmed counts, held in
+//! memory and replaced as a whole every `COUNT_REFRESH` (1 s by default).
+//!
+//! Public pages and the count API read only this snapshot, so a crowd
+//! refreshing a petition page costs no database work at all, and the database
+//! sees a few queries per second whatever the read traffic.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use chrono::NaiveDateTime;
+
+use crate::db::{self, Db, DbError, PetitionRow};
+use crate::domain::PetitionState;
+
+/// A petition as the public sees it.
+#[derive(Debug, Clone)]
+pub struct PetitionView {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub body: String,
+    pub addressee: Option<String>,
+    pub goal: Option<i64>,
+    state: PetitionState,
+    pub closes_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub counts: db::counts::ByCountry,
+    pub total: i64,
+}
+
+impl PetitionView {
+    fn new(row: PetitionRow, counts: db::counts::ByCountry) -> Self {
+        let total = counts.values().sum();
+        Self {
+            id: row.id,
+            slug: row.slug,
+            title: row.title,
+            body: row.body,
+            addressee: row.addressee,
+            goal: row.goal,
+            state: PetitionState::from_db(&row.state),
+            closes_at: row.closes_at,
+            created_at: row.created_at,
+            counts,
+            total,
+        }
+    }
+
+    /// Closed by an organiser, or past its closing time.
+    pub fn state_at(&self, now: NaiveDateTime) -> PetitionState {
+        match (self.state, self.closes_at) {
+            (PetitionState::Open, Some(closes)) if closes <= now => PetitionState::Closed,
+            (state, _) => state,
+        }
+    }
+
+    pub fn paragraphs(&self) -> impl Iterator<Item = &str> {
+        self.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty())
+    }
+}
+
+#[derive(Default)]
+struct Snapshot {
+    /// Newest first.
+    petitions: Vec<Arc<PetitionView>>,
+    by_slug: HashMap<String, Arc<PetitionView>>,
+}
+
+#[derive(Default)]
+pub struct Catalog {
+    snapshot: ArcSwap<Snapshot>,
+}
+
+impl Catalog {
+    /// Reloads every petition and count from the database.
+    pub async fn refresh(&self, db: &Db) -> Result<(), DbError> {
+        let (rows, mut counts) = db.read(|c| Ok((db::petitions::list(c)?, db::counts::all(c)?))).await?;
+        let petitions: Vec<Arc<PetitionView>> = rows
+            .into_iter()
+            .map(|row| {
+                let c = counts.remove(&row.id).unwrap_or_default();
+                Arc::new(PetitionView::new(row, c))
+            })
+            .collect();
+        let by_slug = petitions.iter().map(|p| (p.slug.clone(), Arc::clone(p))).collect();
+        self.snapshot.store(Arc::new(Snapshot { petitions, by_slug }));
+        Ok(())
+    }
+
+    pub fn all(&self) -> Vec<Arc<PetitionView>> {
+        self.snapshot.load().petitions.clone()
+    }
+
+    /// A petition by slug: from the snapshot, or from the database if it was
+    /// created since the last refresh.
+    pub async fn find(&self, db: &Db, slug: &str) -> Result<Option<Arc<PetitionView>>, DbError> {
+        if let Some(p) = self.snapshot.load().by_slug.get(slug) {
+            return Ok(Some(Arc::clone(p)));
+        }
+        let slug = slug.to_owned();
+        db.read(move |c| {
+            let Some(row) = db::petitions::find_by_slug(c, &slug)? else {
+                return Ok(None);
+            };
+            let counts = db::counts::for_petition(c, row.id)?;
+            Ok(Some(Arc::new(PetitionView::new(row, counts))))
+        })
+        .await
+    }
+
+    /// The petition with counts read from the database now, not the snapshot:
+    /// for the page a signer sees right after confirming.
+    pub async fn find_exact(&self, db: &Db, petition_id: i64) -> Result<Option<PetitionView>, DbError> {
+        let Some(cached) = self.snapshot.load().petitions.iter().find(|p| p.id == petition_id).cloned() else {
+            return db
+                .read(move |c| {
+                    let row = db::petitions::find(c, petition_id)?;
+                    let counts = db::counts::for_petition(c, petition_id)?;
+                    Ok(row.map(|r| PetitionView::new(r, counts)))
+                })
+                .await;
+        };
+        let counts = db.read(move |c| db::counts::for_petition(c, petition_id)).await?;
+        let mut view = (*cached).clone();
+        view.total = counts.values().sum();
+        view.counts = counts;
+        Ok(Some(view))
+    }
+}

@@ -1,0 +1,285 @@
+//! Settings from environment variables (an optional `--config` file of
+//! `KEY=value` lines may add to them; the environment wins).
+//!
+//! Every variable is parsed here, once, at start. A bad value is reported as
+//! one line naming the variable, and the program exits non-zero.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+
+use crate::db::DatabaseUrl;
+
+/// A setting that could not be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+/// Every variable the binary reads, with what it does; README and
+/// deploy/undersigned.env.example list the same.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("DATABASE_URL", "postgres:// URL, or SQLite file path (default undersigned.db)"),
+    ("DATABASE_POOL_SIZE", "connections in the pool (default 16)"),
+    ("BIND", "address and port to listen on (default 127.0.0.1:8080)"),
+    ("PUBLIC_URL", "base of every link in mail (default http:// + BIND)"),
+    ("SMTP_URL", "lettre SMTP URL; unset: mail is written as .eml files to OUTBOX_DIR"),
+    ("OUTBOX_DIR", "where .eml files go when SMTP_URL is unset (default ./outbox)"),
+    ("MAIL_FROM", "sender of every mail (default Undersigned <noreply@localhost>)"),
+    ("MAIL_CONCURRENCY", "mails sent at once (default 8)"),
+    ("MAIL_RETRY_BASE", "first retry delay after a failed send, doubling each time (default 5s)"),
+    ("MAIL_RETRY_MAX", "longest delay between retries (default 15m)"),
+    ("SECRET_KEY", "at least 32 characters; unset: generated once and kept in the database"),
+    ("CONFIRMATION_TTL", "how long a confirmation link works (default 7d)"),
+    ("COUNT_REFRESH", "how often public counts are refreshed (default 1s)"),
+    ("HTTP_WORKERS", "HTTP worker threads (default: one per core)"),
+    ("RUST_LOG", "log filter (default info)"),
+];
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub bind: SocketAddr,
+    /// None: derived from the address actually bound.
+    pub public_url: Option<PublicUrl>,
+    pub mail: MailSettings,
+    pub secret_key: Option<SecretKey>,
+    pub confirmation_ttl: Duration,
+    pub count_refresh: Duration,
+    pub http_workers: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub from: Mailbox,
+    pub concurrency: usize,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+#[derive(Clone)]
+pub enum MailTransport {
+    /// A lettre SMTP URL (it may carry credentials, so it is never printed).
+    Smtp(String),
+    /// Each mail becomes an .eml file in this directory.
+    Files(PathBuf),
+}
+
+impl std::fmt::Debug for MailTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Smtp(_) => f.write_str("Smtp(<redacted>)"),
+            Self::Files(dir) => write!(f, "Files({})", dir.display()),
+        }
+    }
+}
+
+/// The origin (and optional path prefix) every emailed link starts with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let url = url::Url::parse(s.trim()).map_err(|e| format!("not a URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("must start with http:// or https://".into());
+        }
+        if url.host().is_none() || url.query().is_some() || url.fragment().is_some() {
+            return Err("must be a base URL with a host and no query or fragment".into());
+        }
+        Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
+    }
+
+    /// `PUBLIC_URL` + `path` (which starts with `/`).
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{}", self.0, path)
+    }
+
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+}
+
+/// The deployment's master secret. Never printed.
+#[derive(Clone)]
+pub struct SecretKey(pub Vec<u8>);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+fn get(lookup: Lookup<'_>, var: &str) -> Option<String> {
+    lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn parse_with<T>(
+    lookup: Lookup<'_>,
+    var: &'static str,
+    default: T,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, ConfigError> {
+    match get(lookup, var) {
+        None => Ok(default),
+        Some(v) => parse(&v).map_err(|problem| ConfigError { var, problem }),
+    }
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (expected a duration like 30s, 10m, 7d)"))
+}
+
+fn number<T>(min: T, max: T) -> impl FnOnce(&str) -> Result<T, String>
+where
+    T: FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    move |s| match s.parse::<T>() {
+        Ok(n) if n >= min && n <= max => Ok(n),
+        _ => Err(format!("expected a whole number from {min} to {max}, got {s:?}")),
+    }
+}
+
+impl DatabaseSettings {
+    pub fn from_lookup(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        Ok(Self {
+            url: parse_with(lookup, "DATABASE_URL", DatabaseUrl::Sqlite("undersigned.db".into()), DatabaseUrl::parse)?,
+            pool_size: parse_with(lookup, "DATABASE_POOL_SIZE", 16, number(1, 1000))?,
+        })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(lookup: Lookup<'_>) -> Result<Self, ConfigError> {
+        let database = DatabaseSettings::from_lookup(lookup)?;
+        let bind = parse_with(lookup, "BIND", SocketAddr::from(([127, 0, 0, 1], 8080)), |s| {
+            s.parse().map_err(|_| format!("{s:?} is not an address and port like 127.0.0.1:8080"))
+        })?;
+        let public_url = parse_with(lookup, "PUBLIC_URL", None, |s| PublicUrl::parse(s).map(Some))?;
+        let transport = match get(lookup, "SMTP_URL") {
+            Some(url) => {
+                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url).map_err(|e| ConfigError {
+                    var: "SMTP_URL",
+                    problem: format!(
+                        "not a usable SMTP URL ({e}); expected e.g. smtp://host:25 or smtps://user:pass@host"
+                    ),
+                })?;
+                MailTransport::Smtp(url)
+            }
+            None => MailTransport::Files(PathBuf::from(get(lookup, "OUTBOX_DIR").unwrap_or_else(|| "outbox".into()))),
+        };
+        let from = get(lookup, "MAIL_FROM").unwrap_or_else(|| DEFAULT_SENDER.to_owned());
+        let from = Mailbox::from_str(&from).map_err(|e| ConfigError {
+            var: "MAIL_FROM",
+            problem: format!("{e}; expected e.g. Campaign <noreply@example.org>"),
+        })?;
+        let mail = MailSettings {
+            transport,
+            from,
+            concurrency: parse_with(lookup, "MAIL_CONCURRENCY", 8, number(1, 256))?,
+            retry_base: parse_with(lookup, "MAIL_RETRY_BASE", Duration::from_secs(5), duration)?,
+            retry_max: parse_with(lookup, "MAIL_RETRY_MAX", Duration::from_secs(15 * 60), duration)?,
+        };
+        let secret_key = parse_with(lookup, "SECRET_KEY", None, |s| {
+            if s.len() < 32 {
+                Err("must be at least 32 characters (e.g. `openssl rand -hex 32`)".into())
+            } else {
+                Ok(Some(SecretKey(s.as_bytes().to_vec())))
+            }
+        })?;
+        let confirmation_ttl = parse_with(lookup, "CONFIRMATION_TTL", Duration::from_secs(7 * 24 * 3600), |s| {
+            duration(s)
+                .and_then(|d| if d < Duration::from_secs(60) { Err("must be at least 1 minute".into()) } else { Ok(d) })
+        })?;
+        let count_refresh = parse_with(lookup, "COUNT_REFRESH", Duration::from_secs(1), |s| {
+            duration(s).and_then(|d| {
+                if d.is_zero() || d > Duration::from_secs(2) {
+                    Err("must be more than 0 and at most 2s (counts must show a confirmation within 2 seconds)".into())
+                } else {
+                    Ok(d)
+                }
+            })
+        })?;
+        let http_workers = parse_with(lookup, "HTTP_WORKERS", None, |s| number(1usize, 1024)(s).map(Some))?;
+        Ok(Self { database, bind, public_url, mail, secret_key, confirmation_ttl, count_refresh, http_workers })
+    }
+}
+
+const DEFAULT_SENDER: &str = "Undersigned <noreply@localhost>";
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert!(matches!(s.mail.transport, MailTransport::Files(_)));
+        assert_eq!(s.database.url, DatabaseUrl::Sqlite("undersigned.db".into()));
+        assert_eq!(s.confirmation_ttl, Duration::from_secs(604_800));
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("BIND", "nonsense"),
+            ("PUBLIC_URL", "ftp://x"),
+            ("SMTP_URL", "nope://"),
+            ("MAIL_FROM", "not an address"),
+            ("SECRET_KEY", "short"),
+            ("DATABASE_URL", "mysql://x/y"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("CONFIRMATION_TTL", "forever"),
+            ("COUNT_REFRESH", "10s"),
+            ("MAIL_RETRY_BASE", "-1"),
+        ] {
+            let err = settings(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var);
+            assert!(err.to_string().starts_with(&format!("{var}: ")), "{err}");
+        }
+    }
+
+    #[test]
+    fn public_url_is_normalised() {
+        let s = settings(&[("PUBLIC_URL", "https://sign.example.org/")]).unwrap();
+        assert_eq!(s.public_url.unwrap().join("/s/abc"), "https://sign.example.org/s/abc");
+    }
+
+    #[test]
+    fn every_variable_is_documented_once() {
+        let mut names: Vec<_> = VARIABLES.iter().map(|(n, _)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), VARIABLES.len());
+    }
+}

@@ -1,0 +1,146 @@
+//! Everything that speaks SQL: the connection type shared by both backends,
+//! the pool, embedded migrations, row structs and one module of queries per
+//! table. Nothing outside `db` builds a query.
+
+pub mod counts;
+mod locks;
+mod migrations;
+mod models;
+pub mod outbox;
+pub mod petitions;
+mod pool;
+pub mod schema;
+pub mod secrets;
+pub mod signatures;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::Connection;
+use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
+
+pub use migrations::migrate;
+pub use models::PetitionRow;
+pub use pool::{Backend, DatabaseUrl};
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("enable at least one of the features `sqlite` and `postgres`");
+
+/// A connection to whichever database `DATABASE_URL` names. Queries written
+/// once against it run on both; where SQL must differ, match on the variant.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    #[cfg(feature = "postgres")]
+    Postgres(diesel::PgConnection),
+    #[cfg(feature = "sqlite")]
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Why a database call failed, as far as callers need to know.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database cannot be reached now; worth retrying later (HTTP 503).
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Query(DieselError),
+    #[error("database task failed to complete")]
+    Task,
+}
+
+impl From<DieselError> for DbError {
+    fn from(e: DieselError) -> Self {
+        match e {
+            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
+                Self::Unavailable(info.message().to_owned())
+            }
+            other => Self::Query(other),
+        }
+    }
+}
+
+/// The handle the rest of the program uses to run queries.
+///
+/// Every call runs on tokio's blocking pool, never on an async worker.
+/// On SQLite, writes are serialised in-process (SQLite has one writer; taking
+/// turns here avoids busy errors and snapshot conflicts).
+#[derive(Clone)]
+pub struct Db {
+    pool: r2d2::Pool<pool::ConnectionManager>,
+    backend: Backend,
+    write_lock: Arc<Mutex<()>>,
+}
+
+impl Db {
+    /// Opens the pool. Fails if the database cannot be reached within
+    /// `timeout`.
+    pub fn connect(url: &DatabaseUrl, pool_size: u32, timeout: Duration) -> Result<Self, DbError> {
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(timeout)
+            .build(pool::ConnectionManager::new(url.clone()))
+            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        Ok(Self { pool, backend: url.backend(), write_lock: Arc::default() })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn conn(&self) -> Result<r2d2::PooledConnection<pool::ConnectionManager>, DbError> {
+        self.pool.get().map_err(|e| DbError::Unavailable(e.to_string()))
+    }
+
+    /// Runs read-only work on a pooled connection, outside any transaction.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
+        let mut conn = self.conn()?;
+        f(&mut conn).map_err(DbError::from)
+    }
+
+    /// Runs `f` in one transaction: all of it is committed, or none.
+    pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
+        let mut conn = self.conn()?;
+        let _turn = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        let conn: &mut DbConnection = &mut conn;
+        conn.transaction(f).map_err(DbError::from)
+    }
+
+    pub async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_blocking(f)).await.map_err(|_| DbError::Task)?
+    }
+
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_blocking(f)).await.map_err(|_| DbError::Task)?
+    }
+
+    /// Applies pending migrations; returns the names of those applied.
+    pub async fn migrate(&self) -> Result<Vec<String>, anyhow::Error> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = db.conn()?;
+            migrate(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// True when `e` is a unique-constraint violation (both backends report it
+/// the same way through diesel; constraint names exist only on PostgreSQL).
+pub fn is_unique_violation(e: &DieselError) -> bool {
+    matches!(e, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
+}

@@ -1,0 +1,140 @@
+//! The mail outbox: rows written in the signer's transaction, claimed and
+//! sent by the mail worker, deleted once the SMTP server has accepted them.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{outbox as o, petitions as p, signatures as s};
+use crate::domain::MailKind;
+
+pub fn enqueue(conn: &mut DbConnection, signature_id: i64, kind: MailKind, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(o::table)
+        .values((
+            o::kind.eq(kind.as_str()),
+            o::signature_id.eq(signature_id),
+            o::attempts.eq(0),
+            o::next_attempt_at.eq(now),
+            o::created_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn delete_for_signature(conn: &mut DbConnection, signature_id: i64) -> QueryResult<usize> {
+    diesel::delete(o::table.filter(o::signature_id.eq(signature_id))).execute(conn)
+}
+
+/// A claimed mail with everything needed to write it.
+#[derive(Debug, Clone)]
+pub struct ClaimedMail {
+    pub id: i64,
+    pub kind: MailKind,
+    /// Attempts including this one.
+    pub attempt: i32,
+    pub signature_id: i64,
+    pub email: String,
+    pub name: String,
+    pub petition_title: String,
+    pub petition_slug: String,
+}
+
+#[derive(Queryable)]
+struct ClaimRow {
+    id: i64,
+    kind: String,
+    attempt: i32,
+    signature_id: i64,
+    email: Option<String>,
+    name: Option<String>,
+    petition_title: String,
+    petition_slug: String,
+}
+
+/// Claims up to `limit` mails that are due and not claimed by anyone else,
+/// for `lease`: if the claimer dies, the mail becomes due again after it.
+/// On PostgreSQL concurrent claimers skip each other's rows (SKIP LOCKED).
+pub fn claim_due(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease: chrono::TimeDelta,
+    limit: i64,
+) -> QueryResult<Vec<ClaimedMail>> {
+    let due = o::table
+        .select(o::id)
+        .filter(o::failed_at.is_null())
+        .filter(o::next_attempt_at.le(now))
+        .filter(o::locked_until.is_null().or(o::locked_until.le(now)))
+        .order(o::id)
+        .limit(limit);
+    let ids: Vec<i64> = match conn {
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => due.for_update().skip_locked().load(c)?,
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => due.load(c)?,
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    diesel::update(o::table.filter(o::id.eq_any(&ids)))
+        .set((o::locked_until.eq(now + lease), o::attempts.eq(o::attempts + 1)))
+        .execute(conn)?;
+    let rows: Vec<ClaimRow> = o::table
+        .inner_join(s::table.inner_join(p::table))
+        .filter(o::id.eq_any(&ids))
+        .select((o::id, o::kind, o::attempts, s::id, s::email, s::name, p::title, p::slug))
+        .order(o::id)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    let mut orphans = Vec::new();
+    for row in rows {
+        match (row.email, row.name) {
+            (Some(email), Some(name)) => claimed.push(ClaimedMail {
+                id: row.id,
+                kind: MailKind::from_db(&row.kind),
+                attempt: row.attempt,
+                signature_id: row.signature_id,
+                email,
+                name,
+                petition_title: row.petition_title,
+                petition_slug: row.petition_slug,
+            }),
+            // The signature was withdrawn: there is nobody to write to.
+            _ => orphans.push(row.id),
+        }
+    }
+    if !orphans.is_empty() {
+        diesel::delete(o::table.filter(o::id.eq_any(&orphans))).execute(conn)?;
+    }
+    Ok(claimed)
+}
+
+/// Removes mails the SMTP server accepted.
+pub fn complete(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+    diesel::delete(o::table.filter(o::id.eq_any(ids))).execute(conn)
+}
+
+/// Releases a mail for another attempt at `next_attempt_at`.
+pub fn retry_at(conn: &mut DbConnection, id: i64, next_attempt_at: NaiveDateTime, error: &str) -> QueryResult<()> {
+    diesel::update(o::table.find(id))
+        .set((
+            o::locked_until.eq(None::<NaiveDateTime>),
+            o::next_attempt_at.eq(next_attempt_at),
+            o::last_error.eq(error),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Gives up on a mail the server refused permanently; the row stays, marked.
+pub fn mark_failed(conn: &mut DbConnection, id: i64, now: NaiveDateTime, error: &str) -> QueryResult<()> {
+    diesel::update(o::table.find(id))
+        .set((o::locked_until.eq(None::<NaiveDateTime>), o::failed_at.eq(now), o::last_error.eq(error)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Mails not yet accepted by the SMTP server (waiting or being retried).
+pub fn pending(conn: &mut DbConnection) -> QueryResult<i64> {
+    o::table.filter(o::failed_at.is_null()).count().get_result(conn)
+}

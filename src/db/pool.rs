@@ -1,0 +1,143 @@
+use diesel::{Connection, RunQueryDsl};
+
+use super::DbConnection;
+
+/// Which database a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A parsed `DATABASE_URL`: `postgres://…` / `postgresql://…` selects
+/// PostgreSQL; `sqlite://PATH` or a plain file path selects SQLite.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            if cfg!(feature = "postgres") {
+                url::Url::parse(s).map_err(|e| format!("not a valid PostgreSQL URL ({e})"))?;
+                return Ok(Self::Postgres(s.to_owned()));
+            }
+            return Err("this build has no PostgreSQL support (feature `postgres`)".into());
+        }
+        let path = s.strip_prefix("sqlite://").or_else(|| s.strip_prefix("sqlite:")).unwrap_or(s);
+        if path.contains("://") {
+            return Err("must be a postgres:// URL or a SQLite file path (sqlite://PATH)".into());
+        }
+        if !cfg!(feature = "sqlite") {
+            return Err("this build has no SQLite support (feature `sqlite`)".into());
+        }
+        if path.is_empty() {
+            return Err("SQLite file path is empty".into());
+        }
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// Shows the URL without its password.
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{path}"),
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("***"));
+                    }
+                    write!(f, "{u}")
+                }
+                Err(_) => f.write_str("postgres://<unparseable>"),
+            },
+        }
+    }
+}
+
+/// Opens connections of the kind the URL names (never by trial and error),
+/// and prepares SQLite connections for concurrent, durable use.
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+/// WAL lets readers proceed while one writer commits; synchronous=FULL makes
+/// every commit durable across power loss, which an acknowledged signature
+/// must be.
+#[cfg(feature = "sqlite")]
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        match &self.url {
+            #[cfg(feature = "sqlite")]
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn =
+                    diesel::SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
+                diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_SETUP)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            #[cfg(feature = "postgres")]
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(DbConnection::Postgres)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            #[allow(unreachable_patterns)]
+            _ => Err(diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
+                "backend not compiled in".into(),
+            ))),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        diesel::sql_query("SELECT 1").execute(conn).map(|_| ()).map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_kinds_and_refuses_others() {
+        assert_eq!(DatabaseUrl::parse("undersigned.db"), Ok(DatabaseUrl::Sqlite("undersigned.db".into())));
+        assert_eq!(DatabaseUrl::parse("sqlite:///var/lib/u.db"), Ok(DatabaseUrl::Sqlite("/var/lib/u.db".into())));
+        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").map(|u| u.backend()), Ok(Backend::Postgres));
+        assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
+        assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let url = DatabaseUrl::parse("postgres://user:hunter2@db/x").unwrap();
+        assert!(!format!("{url:?}").contains("hunter2"));
+    }
+}

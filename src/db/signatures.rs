@@ -1,0 +1,231 @@
+//! Queries on `signatures` and `signature_tokens`: signing, confirming,
+//! withdrawing. Each function runs inside the caller's transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::models::NewSignatureRow;
+use super::schema::{signature_tokens as t, signatures as s};
+use super::{DbConnection, counts, is_unique_violation, outbox};
+use crate::domain::{MailKind, NewSignature, SignatureStatus, TokenHash};
+
+/// At most this many mails are ever queued for one signature.
+pub const MAX_MAILS_PER_SIGNATURE: i32 = 5;
+/// A repeat submission queues a mail only if the last was this long ago.
+pub const RESEND_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// What a submission did. Callers answer every case the same way, so that
+/// nobody can learn from the answer whether an address had signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignOutcome {
+    /// A new pending signature and its confirmation mail.
+    Created,
+    /// Still pending: a fresh confirmation mail.
+    ConfirmationResent,
+    /// Already confirmed: an "already signed" mail.
+    AlreadySignedNotified,
+    /// A repeat within the mail limits: nothing sent.
+    MailLimited,
+}
+
+impl SignOutcome {
+    pub fn queued_mail(self) -> bool {
+        !matches!(self, Self::MailLimited)
+    }
+}
+
+/// Stores a pending signature and queues its confirmation mail, or, if this
+/// person already signed this petition, queues the mail their state calls for
+/// (within the limits). The unique index on (petition, email key) decides,
+/// so the result holds under any concurrency and across processes.
+pub fn sign(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    new: &NewSignature,
+    email_key: &[u8],
+    now: NaiveDateTime,
+) -> QueryResult<SignOutcome> {
+    let row = NewSignatureRow {
+        petition_id,
+        email_key,
+        email: new.email.as_str(),
+        name: new.name.as_str(),
+        country: new.country.code(),
+        postcode: new.postcode.as_ref().map(|p| p.as_str()),
+        keep_informed: new.keep_informed,
+        status: SignatureStatus::Pending.as_str(),
+        created_at: now,
+        mails_queued: 1,
+        last_mail_at: Some(now),
+    };
+    // A savepoint, so that a duplicate leaves the outer transaction usable.
+    let inserted = conn.transaction(|c| diesel::insert_into(s::table).values(&row).returning(s::id).get_result(c));
+    match inserted {
+        Ok(id) => {
+            outbox::enqueue(conn, id, MailKind::Confirm, now)?;
+            Ok(SignOutcome::Created)
+        }
+        Err(e) if is_unique_violation(&e) => repeat(conn, petition_id, email_key, now),
+        Err(e) => Err(e),
+    }
+}
+
+fn repeat(conn: &mut DbConnection, petition_id: i64, email_key: &[u8], now: NaiveDateTime) -> QueryResult<SignOutcome> {
+    let (id, status): (i64, String) = s::table
+        .filter(s::petition_id.eq(petition_id))
+        .filter(s::email_key.eq(email_key))
+        .select((s::id, s::status))
+        .first(conn)?;
+    let (kind, outcome) = match SignatureStatus::from_db(&status) {
+        SignatureStatus::Pending => (MailKind::Confirm, SignOutcome::ConfirmationResent),
+        SignatureStatus::Confirmed => (MailKind::AlreadySigned, SignOutcome::AlreadySignedNotified),
+        SignatureStatus::Withdrawn => return Ok(SignOutcome::MailLimited),
+    };
+    // Conditional, so two concurrent repeats cannot both pass the limits.
+    let claimed = diesel::update(
+        s::table
+            .find(id)
+            .filter(s::mails_queued.lt(MAX_MAILS_PER_SIGNATURE))
+            .filter(s::last_mail_at.is_null().or(s::last_mail_at.le(now - RESEND_AFTER))),
+    )
+    .set((s::mails_queued.eq(s::mails_queued + 1), s::last_mail_at.eq(now)))
+    .execute(conn)?;
+    if claimed == 1 {
+        outbox::enqueue(conn, id, kind, now)?;
+        Ok(outcome)
+    } else {
+        Ok(SignOutcome::MailLimited)
+    }
+}
+
+/// Stores the hash of a token sent for a signature.
+pub fn insert_token(
+    conn: &mut DbConnection,
+    hash: &TokenHash,
+    signature_id: i64,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(t::table)
+        .values((
+            t::token_hash.eq(&hash.0[..]),
+            t::signature_id.eq(signature_id),
+            t::created_at.eq(now),
+            t::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The signature a link's token belongs to.
+#[derive(Debug, Clone)]
+pub struct TokenTarget {
+    pub signature_id: i64,
+    pub petition_id: i64,
+    pub status: SignatureStatus,
+    pub country: String,
+    pub expires_at: NaiveDateTime,
+}
+
+pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<Option<TokenTarget>> {
+    t::table
+        .inner_join(s::table)
+        .filter(t::token_hash.eq(&hash.0[..]))
+        .select((s::id, s::petition_id, s::status, s::country, t::expires_at))
+        .first::<(i64, i64, String, String, NaiveDateTime)>(conn)
+        .optional()
+        .map(|row| {
+            row.map(|(signature_id, petition_id, status, country, expires_at)| TokenTarget {
+                signature_id,
+                petition_id,
+                status: SignatureStatus::from_db(&status),
+                country,
+                expires_at,
+            })
+        })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmOutcome {
+    Confirmed { petition_id: i64 },
+    AlreadyConfirmed { petition_id: i64 },
+    Expired { petition_id: i64 },
+    Unknown,
+}
+
+/// Confirms the pending signature a token belongs to. Repeating it is harmless.
+pub fn confirm(conn: &mut DbConnection, hash: &TokenHash, now: NaiveDateTime) -> QueryResult<ConfirmOutcome> {
+    let Some(target) = find_by_token(conn, hash)? else {
+        return Ok(ConfirmOutcome::Unknown);
+    };
+    let petition_id = target.petition_id;
+    match target.status {
+        SignatureStatus::Withdrawn => Ok(ConfirmOutcome::Unknown),
+        SignatureStatus::Confirmed => Ok(ConfirmOutcome::AlreadyConfirmed { petition_id }),
+        SignatureStatus::Pending if target.expires_at <= now => Ok(ConfirmOutcome::Expired { petition_id }),
+        SignatureStatus::Pending => {
+            let changed = diesel::update(
+                s::table.find(target.signature_id).filter(s::status.eq(SignatureStatus::Pending.as_str())),
+            )
+            .set((s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now)))
+            .execute(conn)?;
+            if changed == 1 {
+                counts::record(conn, petition_id, &target.country, 1)?;
+                Ok(ConfirmOutcome::Confirmed { petition_id })
+            } else {
+                // Someone else confirmed (or withdrew) it in the meantime.
+                Ok(ConfirmOutcome::AlreadyConfirmed { petition_id })
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithdrawOutcome {
+    Withdrawn { petition_id: i64 },
+    Unknown,
+}
+
+/// Withdraws the signature a token belongs to: erases its personal data and
+/// email key, takes it out of the count, and forgets its tokens and mail.
+pub fn withdraw(conn: &mut DbConnection, hash: &TokenHash, now: NaiveDateTime) -> QueryResult<WithdrawOutcome> {
+    // A confirmation may land between reading and writing; try again then.
+    for _ in 0..3 {
+        let Some(target) = find_by_token(conn, hash)? else {
+            return Ok(WithdrawOutcome::Unknown);
+        };
+        if target.status == SignatureStatus::Withdrawn {
+            return Ok(WithdrawOutcome::Unknown);
+        }
+        let changed = diesel::update(s::table.find(target.signature_id).filter(s::status.eq(target.status.as_str())))
+            .set((
+                s::status.eq(SignatureStatus::Withdrawn.as_str()),
+                s::withdrawn_at.eq(now),
+                s::email_key.eq(None::<Vec<u8>>),
+                s::email.eq(None::<String>),
+                s::name.eq(None::<String>),
+                s::postcode.eq(None::<String>),
+                s::keep_informed.eq(false),
+            ))
+            .execute(conn)?;
+        if changed == 0 {
+            continue;
+        }
+        if target.status == SignatureStatus::Confirmed {
+            counts::record(conn, target.petition_id, &target.country, -1)?;
+        }
+        diesel::delete(t::table.filter(t::signature_id.eq(target.signature_id))).execute(conn)?;
+        outbox::delete_for_signature(conn, target.signature_id)?;
+        return Ok(WithdrawOutcome::Withdrawn { petition_id: target.petition_id });
+    }
+    Ok(WithdrawOutcome::Unknown)
+}
+
+/// Signatures of a petition by state, for the command line and tests.
+pub fn status_counts(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    s::table
+        .filter(s::petition_id.eq(petition_id))
+        .group_by(s::status)
+        .select((s::status, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -1,0 +1,23 @@
+//! Types that parse their input and cannot hold invalid data.
+//!
+//! Every value that crosses the HTTP or command-line edge is turned into one of
+//! these before it reaches the database. Each `parse` returns a typed error
+//! whose `Display` is the message a person sees next to the field.
+
+mod country;
+mod email;
+mod errors;
+mod name;
+mod petition;
+mod postcode;
+mod signature;
+mod token;
+
+pub use country::{Country, CountryError};
+pub use email::{EmailAddress, EmailError};
+pub use errors::FieldErrors;
+pub use name::{NameError, SignerName};
+pub use petition::{Addressee, Goal, NewPetition, PetitionBody, PetitionError, PetitionState, PetitionTitle, Slug};
+pub use postcode::{Postcode, PostcodeError};
+pub use signature::{MailKind, NewSignature, SignatureInput, SignatureStatus};
+pub use token::{Token, TokenHash};

@@ -1,0 +1,159 @@
+//! The one error type at the HTTP edge.
+//!
+//! Handlers return `Result<_, AppError>`. Under `/api/` the answer is JSON;
+//! elsewhere [`render_error_pages`] turns the same error into an HTML page.
+//! Server errors never carry their cause to the client: it is logged.
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use serde_json::json;
+
+use crate::db::DbError;
+use crate::domain::FieldErrors;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    UnsupportedMediaType(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("invalid fields")]
+    Invalid(FieldErrors),
+    #[error("temporarily unavailable")]
+    Unavailable,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Unavailable(reason) => {
+                tracing::warn!(%reason, "database unavailable");
+                Self::Unavailable
+            }
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+/// What an HTML error page shows; attached to error responses so that the
+/// page can be drawn by [`render_error_pages`], which knows the request path.
+#[derive(Clone)]
+struct ErrorPage {
+    title: &'static str,
+    message: String,
+}
+
+impl AppError {
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not_found",
+            Self::BadRequest(_) => "bad_request",
+            Self::PayloadTooLarge(_) => "payload_too_large",
+            Self::UnsupportedMediaType(_) => "unsupported_media_type",
+            Self::Conflict(_) => "conflict",
+            Self::Invalid(_) => "invalid",
+            Self::Unavailable => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn public_message(&self) -> String {
+        match self {
+            Self::NotFound => "There is nothing at this address.".into(),
+            Self::Unavailable => "The service is busy or under maintenance. Please try again in a moment.".into(),
+            Self::Internal(_) => "Something went wrong on our side. It has been logged; please try again later.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    fn page_title(&self) -> &'static str {
+        match self {
+            Self::NotFound => "Page not found",
+            Self::Unavailable => "Please try again shortly",
+            Self::Internal(_) => "Something went wrong",
+            Self::Conflict(_) => "This cannot be done now",
+            _ => "Your request could not be understood",
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(e) = self {
+            tracing::error!(error = ?e, "internal error");
+        }
+        let body = match self {
+            Self::Invalid(errors) => json!({ "errors": errors }),
+            other => json!({ "error": { "code": other.code(), "message": other.public_message() } }),
+        };
+        let mut res = HttpResponse::build(self.status_code());
+        if matches!(self, Self::Unavailable) {
+            res.insert_header((header::RETRY_AFTER, "5"));
+        }
+        let mut res = res.json(body);
+        res.extensions_mut().insert(ErrorPage { title: self.page_title(), message: self.public_message() });
+        res
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate<'a> {
+    title: &'a str,
+    message: &'a str,
+}
+
+/// Middleware: outside `/api/`, replaces the JSON body of an [`AppError`]
+/// response with an HTML page, keeping status and headers.
+pub async fn render_error_pages(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
+    let api = req.path().starts_with("/api/");
+    let res = next.call(req).await?;
+    let page = if api { None } else { res.response().extensions().get::<ErrorPage>().cloned() };
+    let Some(page) = page else {
+        return Ok(res.map_into_left_body());
+    };
+    let html =
+        ErrorTemplate { title: page.title, message: &page.message }.render().unwrap_or_else(|_| page.message.clone());
+    Ok(res
+        .map_body(|head, _| {
+            head.headers_mut()
+                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
+            head.headers_mut().remove(header::CONTENT_LENGTH);
+            BoxBody::new(html)
+        })
+        .map_into_right_body())
+}

@@ -1,0 +1,181 @@
+//! Sends what the outbox holds. Runs in every instance; claims are leased, so
+//! instances never send the same mail twice at once, and a mail claimed by an
+//! instance that died is picked up again when the lease ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{StreamExt, stream};
+use lettre::message::Mailbox;
+use rand::Rng;
+use tokio::sync::Notify;
+
+use crate::configuration::{MailSettings, PublicUrl};
+use crate::db::{self, Db, outbox::ClaimedMail};
+use crate::domain::{MailKind, Token};
+use crate::email::{self, MailLinks, Mailer, SendFailure};
+
+/// How long a claim lasts before another worker may take the mail.
+const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// Mails claimed per round.
+const BATCH: i64 = 256;
+/// A permanent refusal is believed after this many attempts.
+const PERMANENT_ATTEMPTS: i32 = 3;
+/// How often to look for due retries when nobody wakes the worker.
+const POLL: Duration = Duration::from_millis(500);
+
+pub struct MailWorker {
+    db: Db,
+    mailer: Mailer,
+    from: Mailbox,
+    public_url: PublicUrl,
+    confirmation_ttl: Duration,
+    retry_base: Duration,
+    retry_max: Duration,
+    concurrency: usize,
+    wakeup: Arc<Notify>,
+}
+
+enum Outcome {
+    Sent,
+    Retry { at: chrono::NaiveDateTime, reason: String },
+    Failed { reason: String },
+}
+
+impl MailWorker {
+    pub fn new(
+        db: Db,
+        mailer: Mailer,
+        settings: &MailSettings,
+        public_url: PublicUrl,
+        confirmation_ttl: Duration,
+        wakeup: Arc<Notify>,
+    ) -> Self {
+        Self {
+            db,
+            mailer,
+            from: settings.from.clone(),
+            public_url,
+            confirmation_ttl,
+            retry_base: settings.retry_base,
+            retry_max: settings.retry_max,
+            concurrency: settings.concurrency,
+            wakeup,
+        }
+    }
+
+    /// Sends mail until the task is dropped. Never gives up on the database
+    /// or the SMTP server: errors are logged and the loop goes on.
+    pub async fn run(self) {
+        loop {
+            match self.run_once().await {
+                Ok(0) => {
+                    tokio::select! {
+                        () = self.wakeup.notified() => {}
+                        () = tokio::time::sleep(POLL) => {}
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "mail worker round failed; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// Claims one batch of due mail and sends it; returns how many were claimed.
+    pub async fn run_once(&self) -> Result<usize, db::DbError> {
+        let now = crate::now();
+        let claimed = self.db.write(move |c| db::outbox::claim_due(c, now, LEASE, BATCH)).await?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let ttl = chrono::TimeDelta::from_std(self.confirmation_ttl).unwrap_or(chrono::TimeDelta::days(7));
+        let batch: Vec<(ClaimedMail, Token)> = claimed.into_iter().map(|m| (m, Token::generate())).collect();
+        let hashes: Vec<_> = batch.iter().map(|(m, t)| (t.hash(), m.signature_id)).collect();
+        self.db
+            .write(move |c| {
+                for (hash, signature_id) in &hashes {
+                    db::signatures::insert_token(c, hash, *signature_id, now, now + ttl)?;
+                }
+                Ok(())
+            })
+            .await?;
+        let count = batch.len();
+        let results: Vec<(i64, Outcome)> = stream::iter(batch)
+            .map(|(mail, token)| async move {
+                let id = mail.id;
+                (id, self.deliver(mail, token).await)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        self.db
+            .write(move |c| {
+                let now = crate::now();
+                let sent: Vec<i64> =
+                    results.iter().filter(|(_, o)| matches!(o, Outcome::Sent)).map(|(id, _)| *id).collect();
+                db::outbox::complete(c, &sent)?;
+                for (id, outcome) in &results {
+                    match outcome {
+                        Outcome::Sent => {}
+                        Outcome::Retry { at, reason } => db::outbox::retry_at(c, *id, *at, reason)?,
+                        Outcome::Failed { reason } => db::outbox::mark_failed(c, *id, now, reason)?,
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(count)
+    }
+
+    async fn deliver(&self, mail: ClaimedMail, token: Token) -> Outcome {
+        let links = MailLinks {
+            petition: self.public_url.join(&format!("/p/{}", mail.petition_slug)),
+            confirm: self.public_url.join(&format!("/s/{}", token.as_str())),
+            withdraw: self.public_url.join(&format!("/s/{}/withdraw", token.as_str())),
+        };
+        let valid_for = crate::text::duration_words(self.confirmation_ttl);
+        let message = email::render_mail(mail.kind, &mail.name, &mail.petition_title, &links, &valid_for)
+            .map_err(anyhow::Error::from)
+            .and_then(|content| email::build_message(&self.from, &mail.name, &mail.email, content));
+        let message = match message {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(outbox_id = mail.id, error = %e, "cannot build mail");
+                return Outcome::Failed { reason: "mail could not be built".into() };
+            }
+        };
+        match self.mailer.send(message).await {
+            Ok(place) => {
+                let kind = match mail.kind {
+                    MailKind::Confirm => "confirmation",
+                    MailKind::AlreadySigned => "already-signed",
+                };
+                match &self.mailer {
+                    Mailer::Files { .. } => tracing::info!(outbox_id = mail.id, kind, path = %place, "mail written"),
+                    Mailer::Smtp(_) => tracing::debug!(outbox_id = mail.id, kind, "mail sent"),
+                }
+                Outcome::Sent
+            }
+            Err(SendFailure { permanent, reason }) => {
+                tracing::warn!(outbox_id = mail.id, attempt = mail.attempt, permanent, reason = %reason, "mail not sent");
+                if permanent && mail.attempt >= PERMANENT_ATTEMPTS {
+                    Outcome::Failed { reason }
+                } else {
+                    Outcome::Retry { at: crate::now() + self.backoff(mail.attempt), reason }
+                }
+            }
+        }
+    }
+
+    /// retry_base × 2^(attempt-1), at most retry_max, ±20 % so that many
+    /// failed mails do not all come back at the same instant.
+    fn backoff(&self, attempt: i32) -> chrono::TimeDelta {
+        let exp = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(30);
+        let delay = self.retry_base.saturating_mul(2u32.saturating_pow(exp)).min(self.retry_max);
+        let jitter = rand::rng().random_range(0.8..1.2);
+        chrono::TimeDelta::from_std(delay.mul_f64(jitter)).unwrap_or(chrono::TimeDelta::minutes(15))
+    }
+}

@@ -1,0 +1,4 @@
+//! Background work that runs beside the HTTP server in every instance.
+
+pub mod counter;
+pub mod mail_worker;

@@ -1,0 +1,28 @@
+//! undersigned: a petition and signature-collection server.
+//!
+//! A supporter signs (`routes`, `signing`), the signature is stored pending
+//! with its confirmation mail in one transaction (`db`), the mail worker sends
+//! it (`jobs`, `email`), the supporter confirms through the emailed link, and
+//! the public count (`catalog`) includes them within a second.
+
+pub mod catalog;
+pub mod cli;
+pub mod configuration;
+pub mod db;
+pub mod domain;
+pub mod email;
+pub mod error;
+pub mod example;
+pub mod jobs;
+pub mod keys;
+pub mod routes;
+pub mod signing;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod text;
+
+/// The current time in UTC, as stored in the database.
+pub fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

@@ -1,0 +1,122 @@
+//! Reading request bodies: size limit, content type, strict UTF-8, and
+//! turning form or JSON fields into a `SignatureInput`.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web::{self, Bytes};
+use percent_encoding::percent_decode_str;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::domain::{FieldErrors, SignatureInput};
+use crate::error::AppError;
+use crate::signing::Honeypot;
+
+/// Larger request bodies are refused with 413.
+pub const MAX_BODY: usize = 16 * 1024;
+
+async fn read_body(payload: web::Payload) -> Result<Bytes, AppError> {
+    match payload.to_bytes_limited(MAX_BODY).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(AppError::BadRequest("The request body could not be read.".into())),
+        Err(_) => Err(AppError::PayloadTooLarge(MAX_BODY)),
+    }
+}
+
+fn content_type_is(req: &HttpRequest, expected: &str) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SignForm {
+    name: String,
+    email: String,
+    country: String,
+    postcode: String,
+    keep_informed: Option<String>,
+    /// The honeypot: hidden from people, tempting to bots.
+    website: String,
+}
+
+/// Reads an `application/x-www-form-urlencoded` sign form. Invalid UTF-8,
+/// raw or percent-encoded, is refused (400) rather than silently replaced.
+pub async fn sign_form(req: &HttpRequest, payload: web::Payload) -> Result<(SignatureInput, Honeypot), AppError> {
+    if !content_type_is(req, "application/x-www-form-urlencoded") {
+        return Err(AppError::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded."));
+    }
+    let body = read_body(payload).await?;
+    let text = std::str::from_utf8(&body).map_err(|_| not_utf8())?;
+    for part in text.split(['&', '=']) {
+        percent_decode_str(&part.replace('+', " ")).decode_utf8().map_err(|_| not_utf8())?;
+    }
+    let form: SignForm = serde_urlencoded::from_str(text)
+        .map_err(|e| AppError::BadRequest(format!("The form data could not be read: {e}.")))?;
+    let honeypot = if form.website.trim().is_empty() { Honeypot::Empty } else { Honeypot::Filled };
+    Ok((
+        SignatureInput {
+            name: form.name,
+            email: form.email,
+            country: form.country,
+            postcode: form.postcode,
+            keep_informed: form.keep_informed.is_some(),
+        },
+        honeypot,
+    ))
+}
+
+fn not_utf8() -> AppError {
+    AppError::BadRequest("The request is not valid UTF-8.".into())
+}
+
+/// Reads a JSON sign request. Malformed JSON is 400; a field of the wrong
+/// type is 422 naming the field, like any other invalid field.
+pub async fn sign_json(req: &HttpRequest, payload: web::Payload) -> Result<(SignatureInput, Honeypot), AppError> {
+    if !content_type_is(req, "application/json") {
+        return Err(AppError::UnsupportedMediaType("Send the request as application/json."));
+    }
+    let body = read_body(payload).await?;
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}.")))?;
+    let Value::Object(map) = value else {
+        return Err(AppError::BadRequest("The body must be a JSON object.".into()));
+    };
+    let mut errors = FieldErrors::default();
+    let mut text = |field: &'static str| match map.get(field) {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => {
+            errors.add(field, "Must be a string");
+            String::new()
+        }
+    };
+    let input = SignatureInput {
+        name: text("name"),
+        email: text("email"),
+        country: text("country"),
+        postcode: text("postcode"),
+        keep_informed: false,
+    };
+    let website = text("website");
+    let keep_informed = json_bool(&map, "keep_informed", &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let honeypot = if website.trim().is_empty() { Honeypot::Empty } else { Honeypot::Filled };
+    Ok((SignatureInput { keep_informed, ..input }, honeypot))
+}
+
+fn json_bool(map: &Map<String, Value>, field: &'static str, errors: &mut FieldErrors) -> bool {
+    match map.get(field) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => {
+            errors.add(field, "Must be true or false");
+            false
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The pages behind emailed links. GET and HEAD only show a page (mail
+//! scanners fetch links); a button POSTs to confirm or withdraw.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::views::{Summary, html};
+use crate::db::signatures::{self, ConfirmOutcome, WithdrawOutcome};
+use crate::domain::{SignatureStatus, Token};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "confirm.html")]
+struct ConfirmPage {
+    petition: Summary,
+    token: String,
+}
+
+#[derive(Template)]
+#[template(path = "thanks.html")]
+struct ThanksPage {
+    petition: Summary,
+    token: String,
+    already: bool,
+}
+
+#[derive(Template)]
+#[template(path = "link_problem.html")]
+struct LinkProblemPage {
+    expired: bool,
+    petition: Option<Summary>,
+}
+
+#[derive(Template)]
+#[template(path = "withdraw.html")]
+struct WithdrawPage {
+    petition: Summary,
+    token: String,
+}
+
+#[derive(Template)]
+#[template(path = "withdrawn.html")]
+struct WithdrawnPage {
+    petition: Option<Summary>,
+}
+
+async fn summary(state: &AppState, petition_id: i64) -> Result<Option<Summary>, AppError> {
+    let view = state.catalog.find_exact(&state.db, petition_id).await?;
+    Ok(view.map(|p| Summary::new(&p, crate::now())))
+}
+
+fn unknown_link() -> Result<HttpResponse, AppError> {
+    no_store(html(StatusCode::NOT_FOUND, LinkProblemPage { expired: false, petition: None }))
+}
+
+async fn expired_link(state: &AppState, petition_id: i64) -> Result<HttpResponse, AppError> {
+    let petition = summary(state, petition_id).await?;
+    no_store(html(StatusCode::GONE, LinkProblemPage { expired: true, petition }))
+}
+
+/// Pages carrying a token are never cached.
+fn no_store(res: Result<HttpResponse, AppError>) -> Result<HttpResponse, AppError> {
+    res.map(|mut r| {
+        r.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static("no-store"),
+        );
+        r
+    })
+}
+
+async fn thanks(state: &AppState, petition_id: i64, token: Token, already: bool) -> Result<HttpResponse, AppError> {
+    let Some(petition) = summary(state, petition_id).await? else {
+        return unknown_link();
+    };
+    no_store(html(StatusCode::OK, ThanksPage { petition, token: token.as_str().to_owned(), already }))
+}
+
+/// GET/HEAD of a confirmation link: shows the "Confirm my signature" button.
+pub async fn confirm_page(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let Some(token) = Token::parse(&token) else {
+        return unknown_link();
+    };
+    let hash = token.hash();
+    let Some(target) = state.db.read(move |c| signatures::find_by_token(c, &hash)).await? else {
+        return unknown_link();
+    };
+    match target.status {
+        SignatureStatus::Withdrawn => unknown_link(),
+        SignatureStatus::Confirmed => thanks(&state, target.petition_id, token, true).await,
+        SignatureStatus::Pending if target.expires_at <= crate::now() => expired_link(&state, target.petition_id).await,
+        SignatureStatus::Pending => {
+            let Some(petition) = summary(&state, target.petition_id).await? else {
+                return unknown_link();
+            };
+            no_store(html(StatusCode::OK, ConfirmPage { petition, token: token.as_str().to_owned() }))
+        }
+    }
+}
+
+/// POST of the confirmation button.
+pub async fn confirm(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let Some(token) = Token::parse(&token) else {
+        return unknown_link();
+    };
+    let hash = token.hash();
+    let now = crate::now();
+    match state.db.write(move |c| signatures::confirm(c, &hash, now)).await? {
+        ConfirmOutcome::Confirmed { petition_id } => thanks(&state, petition_id, token, false).await,
+        ConfirmOutcome::AlreadyConfirmed { petition_id } => thanks(&state, petition_id, token, true).await,
+        ConfirmOutcome::Expired { petition_id } => expired_link(&state, petition_id).await,
+        ConfirmOutcome::Unknown => unknown_link(),
+    }
+}
+
+/// GET/HEAD of a withdraw link: shows the "Withdraw my signature" button.
+pub async fn withdraw_page(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let Some(token) = Token::parse(&token) else {
+        return unknown_link();
+    };
+    let hash = token.hash();
+    let target = state.db.read(move |c| signatures::find_by_token(c, &hash)).await?;
+    let Some(target) = target.filter(|t| t.status != SignatureStatus::Withdrawn) else {
+        return unknown_link();
+    };
+    let Some(petition) = summary(&state, target.petition_id).await? else {
+        return unknown_link();
+    };
+    no_store(html(StatusCode::OK, WithdrawPage { petition, token: token.as_str().to_owned() }))
+}
+
+/// POST of the withdraw button: erases the signature's personal data.
+pub async fn withdraw(state: web::Data<AppState>, token: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let Some(token) = Token::parse(&token) else {
+        return unknown_link();
+    };
+    let hash = token.hash();
+    let now = crate::now();
+    match state.db.write(move |c| signatures::withdraw(c, &hash, now)).await? {
+        WithdrawOutcome::Withdrawn { petition_id } => {
+            let petition = summary(&state, petition_id).await?;
+            no_store(html(StatusCode::OK, WithdrawnPage { petition }))
+        }
+        WithdrawOutcome::Unknown => unknown_link(),
+    }
+}

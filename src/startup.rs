@@ -1,0 +1,146 @@
+//! Builds the application: database, keys, HTTP server and background tasks.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use tokio::sync::Notify;
+
+use crate::catalog::Catalog;
+use crate::configuration::{DatabaseSettings, PublicUrl, Settings};
+use crate::db::Db;
+use crate::email::Mailer;
+use crate::jobs::{counter, mail_worker::MailWorker};
+use crate::keys::Keys;
+use crate::state::AppState;
+use crate::{error, routes};
+
+/// Headers on every response. Pages use no script at all; links carry
+/// tokens, so no referrer leaves the site.
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+];
+
+/// Opens the pool, giving up after 10 s if the database cannot be reached.
+pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+    let url = settings.url.clone();
+    let pool_size = settings.pool_size;
+    tokio::task::spawn_blocking(move || {
+        Db::connect(&url, pool_size, Duration::from_secs(10))
+            .with_context(|| format!("DATABASE_URL: cannot open {url:?}"))
+    })
+    .await?
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+    worker: MailWorker,
+    count_refresh: Duration,
+}
+
+impl Application {
+    /// Connects, applies migrations, binds `BIND` (port 0 picks a free port)
+    /// and prepares everything; nothing runs until [`run_until_stopped`].
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = connect(&settings.database).await?;
+        let applied = db.migrate().await.context("applying database migrations")?;
+        if !applied.is_empty() {
+            tracing::info!(count = applied.len(), "database migrations applied");
+        }
+        Self::build_with_db(settings, db).await
+    }
+
+    pub async fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Self> {
+        let keys = Keys::load(&db, settings.secret_key.clone()).await.context("loading the secret key")?;
+        let listener =
+            TcpListener::bind(settings.bind).with_context(|| format!("BIND: cannot listen on {}", settings.bind))?;
+        let address = listener.local_addr()?;
+        let public_url = match settings.public_url.clone() {
+            Some(url) => url,
+            None => PublicUrl::parse(&format!("http://{address}")).map_err(anyhow::Error::msg)?,
+        };
+        let mailer = Mailer::new(&settings.mail)?;
+        let catalog = Arc::new(Catalog::default());
+        catalog.refresh(&db).await.context("loading petitions")?;
+        let wakeup = Arc::new(Notify::new());
+        let worker = MailWorker::new(
+            db.clone(),
+            mailer,
+            &settings.mail,
+            public_url.clone(),
+            settings.confirmation_ttl,
+            Arc::clone(&wakeup),
+        );
+        let state = web::Data::new(AppState {
+            db,
+            catalog,
+            keys,
+            public_url,
+            mail_wakeup: wakeup,
+            confirmation_ttl: settings.confirmation_ttl,
+        });
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            let headers = SECURITY_HEADERS.iter().fold(DefaultHeaders::new(), |h, (k, v)| h.add((*k, *v)));
+            App::new()
+                .app_data(app_state.clone())
+                .wrap(from_fn(error::render_error_pages))
+                .wrap(headers)
+                .wrap(access_log())
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .shutdown_timeout(30);
+        if let Some(n) = settings.http_workers {
+            server = server.workers(n);
+        }
+        tracing::info!(%address, "listening");
+        Ok(Self { port: address.port(), server: server.run(), state, worker, count_refresh: settings.count_refresh })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (in-flight requests are drained) or
+    /// until stopped through [`handle`]; the mail worker and the count
+    /// refresher run alongside.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let worker = tokio::spawn(self.worker.run());
+        let state = self.state.clone();
+        let refresher = tokio::spawn(counter::run(state.db.clone(), Arc::clone(&state.catalog), self.count_refresh));
+        let result = self.server.await;
+        worker.abort();
+        refresher.abort();
+        tracing::info!("stopped");
+        result.map_err(Into::into)
+    }
+}
+
+/// One line per request: method, route pattern (never the path: paths carry
+/// tokens), status and time. No addresses, no query strings.
+fn access_log() -> Logger {
+    Logger::new("%{method}xi %{route}xi %s %Dms")
+        .custom_request_replace("method", |req| req.method().to_string())
+        .custom_request_replace("route", |req| req.match_pattern().unwrap_or_else(|| "<unmatched>".into()))
+}

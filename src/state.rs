@@ -1,0 +1,21 @@
+//! What every request handler can reach.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::catalog::Catalog;
+use crate::configuration::PublicUrl;
+use crate::db::Db;
+use crate::keys::Keys;
+
+pub struct AppState {
+    pub db: Db,
+    pub catalog: Arc<Catalog>,
+    pub keys: Keys,
+    pub public_url: PublicUrl,
+    /// Poked after a mail is queued, so the mail worker starts at once.
+    pub mail_wakeup: Arc<Notify>,
+    pub confirmation_ttl: Duration,
+}

@@ -1,0 +1,325 @@
+//! Starting the application for a test, and talking to it.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use actix_web::web;
+use diesel::prelude::*;
+use undersigned::configuration::Settings;
+use undersigned::db::{self, DbConnection};
+use undersigned::domain::{Goal, NewPetition, PetitionBody, PetitionTitle, Slug};
+use undersigned::startup::Application;
+use undersigned::state::AppState;
+
+use crate::smtp::{MailSink, ReceivedMail};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// The server URL of TEST_DATABASE_URL; each test makes its own database.
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL if TEST_DATABASE_URL is set (CI sets it), else None.
+    pub fn postgres() -> Option<Self> {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
+            _ => {
+                eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run");
+                None
+            }
+        }
+    }
+}
+
+/// Runs each listed `async fn name(backend: Backend)` as two tests,
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(backend) = $crate::helpers::Backend::postgres() {
+                    super::$name(backend).await
+                }
+            }
+        }
+    )*};
+}
+
+/// A database made for one test and removed after it.
+pub enum TestDatabase {
+    /// The directory holding the SQLite file, deleted on drop.
+    Sqlite(#[expect(dead_code, reason = "held for its Drop")] tempfile::TempDir),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDatabase {
+    pub fn create(backend: &Backend) -> (Self, String) {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = dir.path().join("test.db").display().to_string();
+                (Self::Sqlite(dir), url)
+            }
+            Backend::Postgres(admin_url) => {
+                let name = format!("undersigned_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+                let mut admin = diesel::PgConnection::establish(admin_url).expect("TEST_DATABASE_URL reachable");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).unwrap();
+                let mut url = url::Url::parse(admin_url).unwrap();
+                url.set_path(&name);
+                (Self::Postgres { admin_url: admin_url.clone(), name }, url.to_string())
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self
+            && let Ok(mut admin) = diesel::PgConnection::establish(admin_url)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin);
+        }
+    }
+}
+
+/// How the application under test reaches SMTP.
+pub enum Smtp {
+    /// A sink is running and accepting mail.
+    Running,
+    /// Nothing listens on the SMTP port yet; [`TestApp::start_smtp`] starts it.
+    Down,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: web::Data<AppState>,
+    pub client: reqwest::Client,
+    smtp_port: u16,
+    sink: Option<MailSink>,
+    handle: ServerHandle,
+    database_url: String,
+    _db: TestDatabase,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, Smtp::Running, &[]).await
+}
+
+/// Starts the real application (port 0) with the given extra variables.
+pub async fn spawn_app_with(backend: Backend, smtp: Smtp, vars: &[(&str, &str)]) -> TestApp {
+    // TEST_LOG=debug shows the application's log.
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
+    }
+    let (db, database_url) = TestDatabase::create(&backend);
+    let (sink, smtp_port) = match smtp {
+        Smtp::Running => {
+            let sink = MailSink::start();
+            let port = sink.port;
+            (Some(sink), port)
+        }
+        Smtp::Down => {
+            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            (None, port)
+        }
+    };
+    let mut env: HashMap<String, String> = [
+        ("DATABASE_URL", database_url.clone()),
+        ("DATABASE_POOL_SIZE", "8".into()),
+        ("BIND", "127.0.0.1:0".into()),
+        ("SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}")),
+        ("MAIL_FROM", "Campaign <campaign@example.org>".into()),
+        ("MAIL_RETRY_BASE", "50ms".into()),
+        ("MAIL_RETRY_MAX", "300ms".into()),
+        ("HTTP_WORKERS", "2".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    for (k, v) in vars {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let settings = Settings::from_lookup(&|k| env.get(k).cloned()).expect("valid test settings");
+    let app = Application::build(settings).await.expect("application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let handle = app.handle();
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, state, client, smtp_port, sink, handle, database_url, _db: db }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The stop command is sent at once; its completion need not be awaited.
+        drop(self.handle.stop(false));
+    }
+}
+
+/// The confirmation and withdraw links of a mail.
+#[derive(Debug, Clone)]
+pub struct MailLinks {
+    pub confirm: Option<String>,
+    pub withdraw: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn database_url(&self) -> &str {
+        &self.database_url
+    }
+
+    pub fn sink(&self) -> &MailSink {
+        self.sink.as_ref().expect("SMTP sink running")
+    }
+
+    /// Starts the SMTP server on the port the application was told to use.
+    pub fn start_smtp(&mut self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.smtp_port)).expect("SMTP port still free");
+        self.sink = Some(MailSink::start_on(listener));
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str) -> reqwest::Response {
+        self.client.post(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn sign_form(&self, slug: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.client.post(self.url(&format!("/p/{slug}/sign"))).form(fields).send().await.unwrap()
+    }
+
+    pub async fn sign_json(&self, slug: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client.post(self.url(&format!("/api/v1/petitions/{slug}/signatures"))).json(body).send().await.unwrap()
+    }
+
+    pub async fn create_petition(&self, slug: &str) -> i64 {
+        let new = NewPetition {
+            slug: Slug::parse(slug).unwrap(),
+            title: PetitionTitle::parse(&format!("Petition {slug}")).unwrap(),
+            body: PetitionBody::parse("First paragraph.\n\nSecond paragraph.").unwrap(),
+            addressee: None,
+            goal: Some(Goal::new(100).unwrap()),
+            closes_at: None,
+        };
+        self.state.db.write(move |c| db::petitions::insert(c, &new, undersigned::now())).await.unwrap()
+    }
+
+    /// Runs a query on the application's database.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    ) -> T {
+        self.state.db.write(f).await.unwrap()
+    }
+
+    /// Signatures of a petition by status, e.g. {"pending": 1}.
+    pub async fn statuses(&self, slug: &str) -> HashMap<String, i64> {
+        let slug = slug.to_owned();
+        self.query(move |c| {
+            let id = db::petitions::find_by_slug(c, &slug)?.expect("petition").id;
+            db::signatures::status_counts(c, id)
+        })
+        .await
+        .into_iter()
+        .collect()
+    }
+
+    /// The confirmed count straight from the database.
+    pub async fn confirmed(&self, slug: &str) -> i64 {
+        let slug = slug.to_owned();
+        self.query(move |c| {
+            let id = db::petitions::find_by_slug(c, &slug)?.expect("petition").id;
+            Ok(db::counts::for_petition(c, id)?.values().sum())
+        })
+        .await
+    }
+
+    /// Mails still waiting to be accepted by the SMTP server.
+    pub async fn outbox_pending(&self) -> i64 {
+        self.query(db::outbox::pending).await
+    }
+
+    pub async fn wait_outbox_empty(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.outbox_pending().await > 0 {
+            assert!(Instant::now() < deadline, "outbox not drained within {timeout:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Pretends the last mail to every signature was sent `minutes` ago.
+    pub async fn age_last_mails(&self, minutes: i64) {
+        use undersigned::db::schema::signatures as s;
+        let then = undersigned::now() - chrono::TimeDelta::minutes(minutes);
+        self.query(move |c| diesel::update(s::table).set(s::last_mail_at.eq(then)).execute(c)).await;
+    }
+
+    /// Makes every emailed token older than its validity.
+    pub async fn expire_tokens(&self) {
+        use undersigned::db::schema::signature_tokens as t;
+        let past = undersigned::now() - chrono::TimeDelta::seconds(1);
+        self.query(move |c| diesel::update(t::table).set(t::expires_at.eq(past)).execute(c)).await;
+    }
+
+    /// Every stored signature: (status, name, email, postcode).
+    pub async fn stored_signatures(&self) -> Vec<(String, Option<String>, Option<String>, Option<String>)> {
+        use undersigned::db::schema::signatures as s;
+        self.query(|c| s::table.order(s::id).select((s::status, s::name, s::email, s::postcode)).load(c)).await
+    }
+
+    /// Folds count events and reloads the public counts now.
+    pub async fn refresh_counts(&self) {
+        undersigned::jobs::counter::refresh_once(&self.state.db, &self.state.catalog).await.unwrap();
+    }
+
+    /// Waits for the `n`-th mail to `address` and returns it.
+    pub async fn mail_to(&self, address: &str, n: usize) -> ReceivedMail {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails = self.sink().received_by(address);
+            if mails.len() >= n {
+                return mails[n - 1].clone();
+            }
+            assert!(Instant::now() < deadline, "no mail #{n} to {address} within 10 s (got {})", mails.len());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The links of a mail, as paths on this application.
+    pub fn links(&self, mail: &ReceivedMail) -> MailLinks {
+        let links = mail.links();
+        let path = |l: &String| l.strip_prefix(&self.address).expect("links start with PUBLIC_URL").to_owned();
+        let withdraw = links.iter().find(|l| l.ends_with("/withdraw")).map(path).expect("a withdraw link");
+        let confirm = links.iter().find(|l| l.contains("/s/") && !l.ends_with("/withdraw")).map(path);
+        MailLinks { confirm, withdraw }
+    }
+
+    pub async fn api_count(&self, slug: &str) -> i64 {
+        let body: serde_json::Value = self.get(&format!("/api/v1/petitions/{slug}")).await.json().await.unwrap();
+        body["signature_count"].as_i64().unwrap()
+    }
+}
+
+pub fn ada() -> Vec<(&'static str, &'static str)> {
+    vec![("name", "Ada Lovelace"), ("email", "ada@example.com"), ("country", "GB"), ("postcode", "SW1A 1AA")]
+}

@@ -1,0 +1,104 @@
+//! Mail goes out through SMTP without holding up signing, and is never lost.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::{Backend, Smtp, spawn_app, spawn_app_with};
+use crate::on_both_databases;
+
+on_both_databases!(
+    smtp_down_at_signing_then_up_delivers_everything,
+    smtp_refusing_temporarily_is_retried,
+    mail_is_multipart_and_carries_no_tracking,
+    without_smtp_url_mail_is_written_to_files,
+);
+
+async fn smtp_down_at_signing_then_up_delivers_everything(backend: Backend) {
+    use diesel::prelude::*;
+    use undersigned::db::schema::outbox as o;
+    let mut app = spawn_app_with(backend, Smtp::Down, &[]).await;
+    app.create_petition("p").await;
+    for i in 0..5 {
+        let started = Instant::now();
+        let res = app
+            .sign_json(
+                "p",
+                &json!({"name": format!("Signer {i}"), "email": format!("s{i}@example.com"), "country": "KE"}),
+            )
+            .await;
+        assert_eq!(res.status(), 202);
+        assert!(started.elapsed() < Duration::from_secs(2), "signing does not wait for SMTP");
+    }
+    // The worker tries, fails, and keeps every mail for another attempt.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let tried: Vec<(i32, Option<String>)> =
+            app.query(|c| o::table.select((o::attempts, o::last_error)).load(c)).await;
+        assert_eq!(tried.len(), 5);
+        if tried.iter().all(|(attempts, error)| *attempts >= 2 && error.as_deref() == Some("SMTP connection failed")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "worker did not retry: {tried:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    app.start_smtp();
+    app.wait_outbox_empty(Duration::from_secs(15)).await;
+    let mails = app.sink().received();
+    assert_eq!(mails.len(), 5);
+    for i in 0..5 {
+        assert_eq!(app.sink().received_by(&format!("s{i}@example.com")).len(), 1);
+    }
+    // Every delivered link works.
+    for mail in mails {
+        let confirm = app.links(&mail).confirm.unwrap();
+        assert_eq!(app.post(&confirm).await.status(), 200);
+    }
+    assert_eq!(app.confirmed("p").await, 5);
+}
+
+async fn smtp_refusing_temporarily_is_retried(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.sink().refuse_next(3);
+    for i in 0..2 {
+        app.sign_json("p", &json!({"name": "N", "email": format!("r{i}@example.com"), "country": "IN"})).await;
+    }
+    app.wait_outbox_empty(Duration::from_secs(15)).await;
+    assert_eq!(app.sink().received().len(), 2, "each mail delivered exactly once");
+}
+
+async fn mail_is_multipart_and_carries_no_tracking(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.sign_json("p", &json!({"name": "Ada <b>Lovelace</b>", "email": "ada@example.com", "country": "GB"})).await;
+    let mail = app.mail_to("ada@example.com", 1).await;
+    let parsed = mail.parsed();
+    assert_eq!(parsed.from().unwrap().first().unwrap().address().unwrap(), "campaign@example.org");
+    assert!(parsed.message_id().is_some());
+    let (text, html) = (mail.text(), mail.html());
+    assert!(text.contains("Ada <b>Lovelace</b>"));
+    assert!(!html.contains("<b>Lovelace</b>"), "names are escaped in HTML");
+    assert!(!html.contains("<img") && !html.contains("<script"), "no tracking, no script");
+    let links = app.links(&mail);
+    assert!(html.contains(&app.url(&links.confirm.unwrap())));
+    assert!(html.contains(&app.url(&links.withdraw)));
+    assert!(text.contains("7 days"));
+}
+
+async fn without_smtp_url_mail_is_written_to_files(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let app =
+        spawn_app_with(backend, Smtp::Running, &[("SMTP_URL", ""), ("OUTBOX_DIR", outbox.to_str().unwrap())]).await;
+    app.create_petition("p").await;
+    app.sign_json("p", &json!({"name": "Ada", "email": "ada@example.com", "country": "GB"})).await;
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    let files: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].extension().unwrap(), "eml");
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(raw.contains("To: \"Ada\" <ada@example.com>") || raw.contains("To: Ada <ada@example.com>"), "{raw}");
+    assert!(app.sink().received().is_empty());
+}

@@ -1,0 +1,15 @@
+//! Integration tests: the real application on port 0, a fresh database per
+//! test (SQLite always; PostgreSQL too when TEST_DATABASE_URL is set), and a
+//! real SMTP server receiving the mail.
+
+mod helpers;
+mod smtp;
+
+mod api;
+mod cli;
+mod confirmation;
+mod mail_delivery;
+mod migrations;
+mod pages;
+mod signing;
+mod validation;

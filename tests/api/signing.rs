@@ -1,0 +1,196 @@
+//! Signing end to end: one signature per person, one mail at a time.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::helpers::{Backend, Smtp, ada, spawn_app, spawn_app_with};
+use crate::on_both_databases;
+
+on_both_databases!(
+    whole_journey_sign_mail_confirm_count,
+    repeat_signers_get_the_same_answer_and_one_signature,
+    gmail_and_case_variants_are_one_person,
+    repeat_mail_follows_the_signature_state,
+    no_more_than_five_mails_per_signature,
+    fifty_identical_submissions_make_one_signature_and_one_mail,
+    keep_me_informed_is_recorded_only_when_ticked,
+    the_generated_secret_survives_a_restart,
+);
+
+async fn whole_journey_sign_mail_confirm_count(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("free-speech").await;
+
+    let page = app.get("/p/free-speech").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<strong>0</strong> signatures"));
+    assert!(html.contains(r#"name="keep_informed" type="checkbox" value="yes">"#), "unchecked by default");
+
+    let res = app.sign_form("free-speech", &ada()).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/p/free-speech/check-email");
+    assert_eq!(app.get("/p/free-speech/check-email").await.status(), 200);
+    assert_eq!(app.statuses("free-speech").await["pending"], 1);
+
+    let mail = app.mail_to("ada@example.com", 1).await;
+    assert!(mail.subject().contains("Petition free-speech"), "the mail names the petition");
+    assert!(mail.html().contains("Petition free-speech"));
+    let links = app.links(&mail);
+    let confirm = links.confirm.expect("a confirmation link");
+
+    // Looking at the link (as mail scanners do) changes nothing.
+    let page = app.get(&confirm).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Confirm my signature"));
+    assert_eq!(app.client.head(app.url(&confirm)).send().await.unwrap().status(), 200);
+    assert_eq!(app.statuses("free-speech").await["pending"], 1);
+    assert_eq!(app.confirmed("free-speech").await, 0);
+
+    let thanks = app.post(&confirm).await;
+    assert_eq!(thanks.status(), 200);
+    let html = thanks.text().await.unwrap();
+    assert!(html.contains("your signature is confirmed"));
+    assert!(html.contains("<strong>1</strong> signature"), "the thank-you page shows the new count");
+    assert!(html.contains(&links.withdraw), "and a withdraw link");
+
+    // The public count shows it within 2 seconds (COUNT_REFRESH defaults to 1 s).
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while app.api_count("free-speech").await != 1 {
+        assert!(std::time::Instant::now() < deadline, "count not updated within 2 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let body: serde_json::Value = app.get("/api/v1/petitions/free-speech").await.json().await.unwrap();
+    assert_eq!(body["by_country"], json!({"GB": 1}));
+
+    // A second POST is harmless.
+    let again = app.post(&confirm).await;
+    assert_eq!(again.status(), 200);
+    assert!(again.text().await.unwrap().contains("already confirmed"));
+    app.refresh_counts().await;
+    assert_eq!(app.api_count("free-speech").await, 1);
+    assert_eq!(app.confirmed("free-speech").await, 1);
+}
+
+async fn repeat_signers_get_the_same_answer_and_one_signature(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    let body = json!({"name": "Grace Hopper", "email": "grace@example.com", "country": "US"});
+
+    let first = app.sign_json("p", &body).await;
+    let (status, text) = (first.status(), first.text().await.unwrap());
+    assert_eq!(status, 202);
+    assert_eq!(text, r#"{"status":"pending_confirmation"}"#);
+    for _ in 0..3 {
+        let again = app.sign_json("p", &body).await;
+        assert_eq!(again.status(), status);
+        assert_eq!(again.text().await.unwrap(), text);
+    }
+    // The form answers repeats exactly as it answers a first signature.
+    let fields = [("name", "Grace Hopper"), ("email", "grace@example.com"), ("country", "US")];
+    let form_first = app.sign_form("p", &fields).await;
+    assert_eq!(form_first.status(), 303);
+    assert_eq!(form_first.headers()["location"], "/p/p/check-email");
+
+    assert_eq!(app.statuses("p").await, [("pending".to_string(), 1)].into());
+}
+
+async fn gmail_and_case_variants_are_one_person(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    for email in
+        ["Jane.Doe@gmail.com", "janedoe+petitions@googlemail.com", " JANE.DOE@GMAIL.COM ", "j.a.n.e.doe@Gmail.com"]
+    {
+        let res = app.sign_json("p", &json!({"name": "Jane Doe", "email": email, "country": "FR"})).await;
+        assert_eq!(res.status(), 202, "{email}");
+    }
+    for email in ["jane.doe@example.com", "JANE.DOE@EXAMPLE.COM"] {
+        app.sign_json("p", &json!({"name": "Jane Doe", "email": email, "country": "FR"})).await;
+    }
+    // One Gmail person, one example.com person; dots matter outside Gmail.
+    app.sign_json("p", &json!({"name": "Jane Doe", "email": "janedoe@example.com", "country": "FR"})).await;
+    assert_eq!(app.statuses("p").await["pending"], 3);
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    assert_eq!(app.sink().received().len(), 3, "repeats within 10 minutes send no mail");
+}
+
+async fn repeat_mail_follows_the_signature_state(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.sign_form("p", &ada()).await;
+    let first = app.mail_to("ada@example.com", 1).await;
+
+    // Pending, signed again after 10 minutes: a fresh confirmation link.
+    app.age_last_mails(11).await;
+    app.sign_form("p", &ada()).await;
+    let second = app.mail_to("ada@example.com", 2).await;
+    assert!(second.subject().starts_with("Please confirm"));
+    let (l1, l2) = (app.links(&first), app.links(&second));
+    assert_ne!(l1.confirm, l2.confirm, "each mail carries its own token");
+
+    // Both links work; the first confirms, the second then finds it confirmed.
+    assert_eq!(app.post(&l1.confirm.unwrap()).await.status(), 200);
+    assert!(app.post(&l2.confirm.unwrap()).await.text().await.unwrap().contains("already confirmed"));
+    assert_eq!(app.confirmed("p").await, 1);
+
+    // Confirmed, signed again: an "already signed" mail, with no confirm link.
+    app.age_last_mails(11).await;
+    assert_eq!(app.sign_form("p", &ada()).await.status(), 303);
+    let third = app.mail_to("ada@example.com", 3).await;
+    assert!(third.subject().starts_with("You have already signed"), "{}", third.subject());
+    assert!(app.links(&third).confirm.is_none());
+    assert_eq!(app.statuses("p").await, [("confirmed".to_string(), 1)].into());
+
+    // Within 10 minutes of that, nothing more is sent.
+    app.sign_form("p", &ada()).await;
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    assert_eq!(app.sink().received_by("ada@example.com").len(), 3);
+}
+
+async fn no_more_than_five_mails_per_signature(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    for _ in 0..8 {
+        app.age_last_mails(11).await;
+        assert_eq!(app.sign_form("p", &ada()).await.status(), 303);
+    }
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    assert_eq!(app.sink().received_by("ada@example.com").len(), 5);
+}
+
+async fn fifty_identical_submissions_make_one_signature_and_one_mail(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    let body = json!({"name": "Rosa Parks", "email": "rosa@example.com", "country": "US"});
+    let requests = (0..50).map(|_| app.sign_json("p", &body));
+    let responses = futures_util::future::join_all(requests).await;
+    assert!(responses.iter().all(|r| r.status() == 202));
+    assert_eq!(app.statuses("p").await, [("pending".to_string(), 1)].into());
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    assert_eq!(app.sink().received_by("rosa@example.com").len(), 1);
+}
+
+async fn keep_me_informed_is_recorded_only_when_ticked(backend: Backend) {
+    use diesel::prelude::*;
+    use undersigned::db::schema::signatures as s;
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.sign_form("p", &[("name", "A"), ("email", "a@example.com"), ("country", "DE")]).await;
+    app.sign_form("p", &[("name", "B"), ("email", "b@example.com"), ("country", "DE"), ("keep_informed", "yes")]).await;
+    app.sign_json("p", &json!({"name": "C", "email": "c@example.com", "country": "DE", "keep_informed": true})).await;
+    let flags: Vec<bool> = app.query(|c| s::table.order(s::id).select(s::keep_informed).load(c)).await;
+    assert_eq!(flags, [false, true, true]);
+}
+
+async fn the_generated_secret_survives_a_restart(backend: Backend) {
+    // Without SECRET_KEY the key is generated once and kept with the data,
+    // so a restarted server still recognises earlier signers.
+    let app = spawn_app_with(backend.clone(), Smtp::Running, &[]).await;
+    app.create_petition("p").await;
+    app.sign_form("p", &ada()).await;
+    let url = app.database_url().to_owned();
+    let restarted = spawn_app_with(backend, Smtp::Running, &[("DATABASE_URL", &url)]).await;
+    restarted.sign_form("p", &ada()).await;
+    assert_eq!(restarted.statuses("p").await["pending"], 1);
+}
