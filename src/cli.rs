@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use crate::configuration::{ConfigError, DatabaseSettings, Settings, VARIABLES};
 use crate::db::{self, Db};
 use crate::domain::{Addressee, Goal, NewPetition, PetitionBody, PetitionTitle, Slug};
-use crate::startup::{Application, connect};
+use crate::startup::{Application, open_database};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -110,18 +110,14 @@ pub fn main() -> ExitCode {
 }
 
 async fn open_db() -> anyhow::Result<Db> {
-    let settings = DatabaseSettings::from_env()?;
-    let db = connect(&settings).await?;
-    db.migrate().await.context("applying database migrations")?;
-    Ok(db)
+    Ok(open_database(&DatabaseSettings::from_env()?).await?.0)
 }
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve { example } => {
             let settings = Settings::from_env()?;
-            let db = connect(&settings.database).await?;
-            db.migrate().await.context("applying database migrations")?;
+            let (db, _) = open_database(&settings.database).await?;
             if example {
                 let added = crate::example::seed(&db).await?;
                 tracing::info!(added, "example petitions ready");
@@ -129,9 +125,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Application::build_with_db(settings, db).await?.run_until_stopped().await
         }
         Command::Migrate => {
-            let settings = DatabaseSettings::from_env()?;
-            let db = connect(&settings).await?;
-            let applied = db.migrate().await?;
+            let (_, applied) = open_database(&DatabaseSettings::from_env()?).await?;
             println!("{} migration(s) applied", applied.len());
             for name in applied {
                 println!("  {name}");

@@ -36,7 +36,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MAIL_RETRY_MAX", "longest delay between retries (default 15m)"),
     ("SECRET_KEY", "at least 32 characters; unset: generated once and kept in the database"),
     ("CONFIRMATION_TTL", "how long a confirmation link works (default 7d)"),
-    ("COUNT_REFRESH", "how often public counts are refreshed (default 1s)"),
+    ("COUNT_REFRESH", "how often public counts are refreshed (default and most 1s)"),
     ("HTTP_WORKERS", "HTTP worker threads (default: one per core)"),
     ("RUST_LOG", "log filter (default info)"),
 ];
@@ -215,8 +215,8 @@ impl Settings {
         })?;
         let count_refresh = parse_with(lookup, "COUNT_REFRESH", Duration::from_secs(1), |s| {
             duration(s).and_then(|d| {
-                if d.is_zero() || d > Duration::from_secs(2) {
-                    Err("must be more than 0 and at most 2s (counts must show a confirmation within 2 seconds)".into())
+                if d.is_zero() || d > Duration::from_secs(1) {
+                    Err("must be more than 0 and at most 1s (counts must show a confirmation within 2 seconds)".into())
                 } else {
                     Ok(d)
                 }

@@ -31,15 +31,21 @@ const SECURITY_HEADERS: [(&str, &str); 4] = [
     ),
 ];
 
-/// Opens the pool, giving up after 10 s if the database cannot be reached.
-pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+/// Opens the pool (giving up after 10 s if the database cannot be reached)
+/// and applies pending migrations; returns the names of those applied.
+pub async fn open_database(settings: &DatabaseSettings) -> anyhow::Result<(Db, Vec<String>)> {
     let url = settings.url.clone();
     let pool_size = settings.pool_size;
-    tokio::task::spawn_blocking(move || {
+    let db = tokio::task::spawn_blocking(move || {
         Db::connect(&url, pool_size, Duration::from_secs(10))
             .with_context(|| format!("DATABASE_URL: cannot open {url:?}"))
     })
-    .await?
+    .await??;
+    let applied = db.migrate().await.context("applying database migrations")?;
+    if !applied.is_empty() {
+        tracing::info!(count = applied.len(), "database migrations applied");
+    }
+    Ok((db, applied))
 }
 
 pub struct Application {
@@ -54,11 +60,7 @@ impl Application {
     /// Connects, applies migrations, binds `BIND` (port 0 picks a free port)
     /// and prepares everything; nothing runs until [`run_until_stopped`].
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = connect(&settings.database).await?;
-        let applied = db.migrate().await.context("applying database migrations")?;
-        if !applied.is_empty() {
-            tracing::info!(count = applied.len(), "database migrations applied");
-        }
+        let (db, _) = open_database(&settings.database).await?;
         Self::build_with_db(settings, db).await
     }
 

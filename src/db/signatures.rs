@@ -117,6 +117,10 @@ pub fn insert_token(
         .map(|_| ())
 }
 
+pub fn delete_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<usize> {
+    diesel::delete(t::table.filter(t::token_hash.eq(&hash.0[..]))).execute(conn)
+}
+
 /// The signature a link's token belongs to.
 #[derive(Debug, Clone)]
 pub struct TokenTarget {

@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 
 use crate::configuration::{MailSettings, PublicUrl};
 use crate::db::{self, Db, outbox::ClaimedMail};
-use crate::domain::{MailKind, Token};
+use crate::domain::{MailKind, Token, TokenHash};
 use crate::email::{self, MailLinks, Mailer, SendFailure};
 
 /// How long a claim lasts before another worker may take the mail.
@@ -40,6 +40,12 @@ enum Outcome {
     Sent,
     Retry { at: chrono::NaiveDateTime, reason: String },
     Failed { reason: String },
+}
+
+impl Outcome {
+    fn sent(&self) -> bool {
+        matches!(self, Self::Sent)
+    }
 }
 
 impl MailWorker {
@@ -103,10 +109,10 @@ impl MailWorker {
             })
             .await?;
         let count = batch.len();
-        let results: Vec<(i64, Outcome)> = stream::iter(batch)
+        let results: Vec<(i64, TokenHash, Outcome)> = stream::iter(batch)
             .map(|(mail, token)| async move {
-                let id = mail.id;
-                (id, self.deliver(mail, token).await)
+                let (id, hash) = (mail.id, token.hash());
+                (id, hash, self.deliver(mail, token).await)
             })
             .buffer_unordered(self.concurrency)
             .collect()
@@ -114,10 +120,13 @@ impl MailWorker {
         self.db
             .write(move |c| {
                 let now = crate::now();
-                let sent: Vec<i64> =
-                    results.iter().filter(|(_, o)| matches!(o, Outcome::Sent)).map(|(id, _)| *id).collect();
+                let sent: Vec<i64> = results.iter().filter(|(_, _, o)| o.sent()).map(|(id, _, _)| *id).collect();
                 db::outbox::complete(c, &sent)?;
-                for (id, outcome) in &results {
+                for (id, token, outcome) in &results {
+                    if !outcome.sent() {
+                        // Nobody received this token.
+                        db::signatures::delete_token(c, token)?;
+                    }
                     match outcome {
                         Outcome::Sent => {}
                         Outcome::Retry { at, reason } => db::outbox::retry_at(c, *id, *at, reason)?,

@@ -47,6 +47,9 @@ async fn smtp_down_at_signing_then_up_delivers_everything(backend: Backend) {
     app.wait_outbox_empty(Duration::from_secs(15)).await;
     let mails = app.sink().received();
     assert_eq!(mails.len(), 5);
+    // Tokens of the failed attempts were never received, and are not kept.
+    let tokens: i64 = app.query(|c| undersigned::db::schema::signature_tokens::table.count().get_result(c)).await;
+    assert_eq!(tokens, 5);
     for i in 0..5 {
         assert_eq!(app.sink().received_by(&format!("s{i}@example.com")).len(), 1);
     }
