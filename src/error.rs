@@ -19,6 +19,8 @@ use crate::domain::FieldErrors;
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    #[error("This address does not accept that method.")]
+    MethodNotAllowed,
     #[error("{0}")]
     BadRequest(String),
     #[error("request body is larger than {0} bytes")]
@@ -65,6 +67,7 @@ impl AppError {
     fn code(&self) -> &'static str {
         match self {
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::BadRequest(_) => "bad_request",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -99,6 +102,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

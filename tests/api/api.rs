@@ -60,4 +60,7 @@ async fn unknown_api_paths_answer_json(backend: Backend) {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["error"]["code"], "not_found");
     }
+    let res = app.client.delete(app.url("/api/v1/petitions")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "method_not_allowed");
 }
