@@ -12,7 +12,7 @@ use arc_swap::ArcSwap;
 use chrono::NaiveDateTime;
 
 use crate::db::{self, Db, DbError, PetitionRow};
-use crate::domain::PetitionState;
+use crate::domain::{PetitionState, Slug};
 
 /// A petition as the public sees it.
 #[derive(Debug, Clone)]
@@ -76,7 +76,7 @@ pub struct Catalog {
 impl Catalog {
     /// Reloads every petition and count from the database.
     pub async fn refresh(&self, db: &Db) -> Result<(), DbError> {
-        let (rows, mut counts) = db.read(|c| Ok((db::petitions::list(c)?, db::counts::all(c)?))).await?;
+        let (rows, mut counts) = db.snapshot(|c| Ok((db::petitions::list(c)?, db::counts::all(c)?))).await?;
         let petitions: Vec<Arc<PetitionView>> = rows
             .into_iter()
             .map(|row| {
@@ -99,8 +99,12 @@ impl Catalog {
         if let Some(p) = self.snapshot.load().by_slug.get(slug) {
             return Ok(Some(Arc::clone(p)));
         }
+        // Whatever cannot be a slug is not looked up at all.
+        if Slug::parse(slug).is_err() {
+            return Ok(None);
+        }
         let slug = slug.to_owned();
-        db.read(move |c| {
+        db.snapshot(move |c| {
             let Some(row) = db::petitions::find_by_slug(c, &slug)? else {
                 return Ok(None);
             };
@@ -115,14 +119,14 @@ impl Catalog {
     pub async fn find_exact(&self, db: &Db, petition_id: i64) -> Result<Option<PetitionView>, DbError> {
         let Some(cached) = self.snapshot.load().petitions.iter().find(|p| p.id == petition_id).cloned() else {
             return db
-                .read(move |c| {
+                .snapshot(move |c| {
                     let row = db::petitions::find(c, petition_id)?;
                     let counts = db::counts::for_petition(c, petition_id)?;
                     Ok(row.map(|r| PetitionView::new(r, counts)))
                 })
                 .await;
         };
-        let counts = db.read(move |c| db::counts::for_petition(c, petition_id)).await?;
+        let counts = db.snapshot(move |c| db::counts::for_petition(c, petition_id)).await?;
         let mut view = (*cached).clone();
         view.total = counts.values().sum();
         view.counts = counts;

@@ -41,6 +41,17 @@ enum Command {
     /// Create, list and close petitions.
     #[command(subcommand)]
     Petition(PetitionCommand),
+    /// Inspect the mail outbox, or put failed mail back in the queue.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum OutboxCommand {
+    /// Mails waiting, failed, the oldest waiting, and the last error.
+    Status,
+    /// Queue every failed mail again (after fixing SMTP settings, say).
+    Retry,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,7 +144,30 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Petition(cmd) => petition(cmd, open_db().await?).await,
+        Command::Outbox(cmd) => outbox(cmd, open_db().await?).await,
     }
+}
+
+async fn outbox(cmd: OutboxCommand, db: Db) -> anyhow::Result<()> {
+    match cmd {
+        OutboxCommand::Status => {
+            let s = db.read(db::outbox::status).await?;
+            println!("waiting: {}", s.waiting);
+            println!("failed:  {}", s.failed);
+            if let Some(t) = s.oldest_waiting {
+                println!("oldest waiting since: {t} UTC");
+            }
+            if let Some(e) = s.last_error {
+                println!("last error: {e}");
+            }
+        }
+        OutboxCommand::Retry => {
+            let now = crate::now();
+            let n = db.write(move |c| db::outbox::requeue_failed(c, now)).await?;
+            println!("{n} failed mail(s) queued again");
+        }
+    }
+    Ok(())
 }
 
 async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
@@ -168,7 +202,7 @@ async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
             }
         }
         PetitionCommand::List => {
-            let (rows, counts) = db.read(|c| Ok((db::petitions::list(c)?, db::counts::all(c)?))).await?;
+            let (rows, counts) = db.snapshot(|c| Ok((db::petitions::list(c)?, db::counts::all(c)?))).await?;
             let now = crate::now();
             println!("{:<40} {:<7} {:>12} {:>12}  TITLE", "SLUG", "STATE", "CONFIRMED", "GOAL");
             for row in rows {

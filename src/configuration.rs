@@ -96,8 +96,8 @@ impl PublicUrl {
         if !matches!(url.scheme(), "http" | "https") {
             return Err("must start with http:// or https://".into());
         }
-        if url.host().is_none() || url.query().is_some() || url.fragment().is_some() {
-            return Err("must be a base URL with a host and no query or fragment".into());
+        if url.host().is_none() || url.query().is_some() || url.fragment().is_some() || url.path() != "/" {
+            return Err("must be an origin like https://sign.example.org, with no path, query or fragment".into());
         }
         Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
     }
@@ -142,6 +142,22 @@ fn parse_with<T>(
 
 fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s).map_err(|e| format!("{e} (expected a duration like 30s, 10m, 7d)"))
+}
+
+/// A duration from `min` to `max` inclusive.
+fn duration_within(min: Duration, max: Duration) -> impl FnOnce(&str) -> Result<Duration, String> {
+    move |s| {
+        let d = duration(s)?;
+        if d < min || d > max {
+            Err(format!(
+                "must be from {} to {}, got {s:?}",
+                humantime::format_duration(min),
+                humantime::format_duration(max)
+            ))
+        } else {
+            Ok(d)
+        }
+    }
 }
 
 fn number<T>(min: T, max: T) -> impl FnOnce(&str) -> Result<T, String>
@@ -199,9 +215,25 @@ impl Settings {
             transport,
             from,
             concurrency: parse_with(lookup, "MAIL_CONCURRENCY", 8, number(1, 256))?,
-            retry_base: parse_with(lookup, "MAIL_RETRY_BASE", Duration::from_secs(5), duration)?,
-            retry_max: parse_with(lookup, "MAIL_RETRY_MAX", Duration::from_secs(15 * 60), duration)?,
+            retry_base: parse_with(
+                lookup,
+                "MAIL_RETRY_BASE",
+                Duration::from_secs(5),
+                duration_within(Duration::from_millis(10), Duration::from_secs(3600)),
+            )?,
+            retry_max: parse_with(
+                lookup,
+                "MAIL_RETRY_MAX",
+                Duration::from_secs(15 * 60),
+                duration_within(Duration::from_millis(10), Duration::from_secs(24 * 3600)),
+            )?,
         };
+        if mail.retry_max < mail.retry_base {
+            return Err(ConfigError {
+                var: "MAIL_RETRY_MAX",
+                problem: "must not be shorter than MAIL_RETRY_BASE".into(),
+            });
+        }
         let secret_key = parse_with(lookup, "SECRET_KEY", None, |s| {
             if s.len() < 32 {
                 Err("must be at least 32 characters (e.g. `openssl rand -hex 32`)".into())
@@ -209,10 +241,12 @@ impl Settings {
                 Ok(Some(SecretKey(s.as_bytes().to_vec())))
             }
         })?;
-        let confirmation_ttl = parse_with(lookup, "CONFIRMATION_TTL", Duration::from_secs(7 * 24 * 3600), |s| {
-            duration(s)
-                .and_then(|d| if d < Duration::from_secs(60) { Err("must be at least 1 minute".into()) } else { Ok(d) })
-        })?;
+        let confirmation_ttl = parse_with(
+            lookup,
+            "CONFIRMATION_TTL",
+            Duration::from_secs(7 * 24 * 3600),
+            duration_within(Duration::from_secs(60), Duration::from_secs(365 * 24 * 3600)),
+        )?;
         let count_refresh = parse_with(lookup, "COUNT_REFRESH", Duration::from_secs(1), |s| {
             duration(s).and_then(|d| {
                 if d.is_zero() || d > Duration::from_secs(1) {
@@ -262,6 +296,10 @@ mod tests {
             ("CONFIRMATION_TTL", "forever"),
             ("COUNT_REFRESH", "10s"),
             ("MAIL_RETRY_BASE", "-1"),
+            ("MAIL_RETRY_BASE", "0s"),
+            ("MAIL_RETRY_MAX", "1ms"),
+            ("CONFIRMATION_TTL", "1000000years"),
+            ("PUBLIC_URL", "https://example.org/petitions"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);

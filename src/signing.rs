@@ -53,7 +53,10 @@ pub async fn sign(
     }
     let key = state.keys.email_key(&signature.email);
     let petition_id = petition.id;
-    let outcome = state.db.write(move |c| db::signatures::sign(c, petition_id, &signature, &key, now)).await?;
+    let ttl = chrono::TimeDelta::from_std(state.confirmation_ttl).unwrap_or(chrono::TimeDelta::MAX);
+    let stale_before = now.checked_sub_signed(ttl).unwrap_or(chrono::NaiveDateTime::MIN);
+    let outcome =
+        state.db.write(move |c| db::signatures::sign(c, petition_id, &signature, &key, now, stale_before)).await?;
     tracing::debug!(petition = %petition.slug, ?outcome, "signature submitted");
     if outcome.queued_mail() {
         state.mail_wakeup.notify_one();

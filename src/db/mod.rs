@@ -102,14 +102,33 @@ impl Db {
     }
 
     /// Runs `f` in one transaction: all of it is committed, or none.
+    /// On SQLite the transaction is `BEGIN IMMEDIATE` (it holds the write lock
+    /// from its first statement, so a read-then-write cannot fail with
+    /// SQLITE_BUSY when another process writes), and writers of this process
+    /// take turns before they take a connection from the pool.
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
-        let mut conn = self.conn()?;
         let _turn = match self.backend {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
-        let conn: &mut DbConnection = &mut conn;
-        conn.transaction(f).map_err(DbError::from)
+        let mut conn = self.conn()?;
+        in_transaction(&mut conn, Begin::ForWriting, f).map_err(DbError::from)
+    }
+
+    /// Runs read-only `f` on one consistent snapshot of the database
+    /// (REPEATABLE READ on PostgreSQL; a read transaction on SQLite), so that
+    /// several queries agree with each other.
+    pub fn snapshot_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
+        let mut conn = self.conn()?;
+        in_transaction(&mut conn, Begin::Snapshot, f).map_err(DbError::from)
+    }
+
+    pub async fn snapshot<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    ) -> Result<T, DbError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.snapshot_blocking(f)).await.map_err(|_| DbError::Task)?
     }
 
     pub async fn read<T: Send + 'static>(
@@ -136,6 +155,43 @@ impl Db {
             migrate(&mut conn)
         })
         .await?
+    }
+}
+
+enum Begin {
+    ForWriting,
+    Snapshot,
+}
+
+/// diesel's `Connection::transaction`, with the BEGIN each backend needs.
+fn in_transaction<T>(
+    conn: &mut DbConnection,
+    begin: Begin,
+    f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<T> {
+    use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match (&mut *conn, begin) {
+        #[cfg(feature = "sqlite")]
+        (DbConnection::Sqlite(c), Begin::ForWriting) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        #[cfg(feature = "postgres")]
+        (DbConnection::Postgres(_), Begin::Snapshot) => {
+            Manager::begin_transaction(conn)?;
+            conn.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        }
+        _ => Manager::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Manager::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => match Manager::rollback_transaction(conn) {
+            Ok(()) | Err(DieselError::BrokenTransactionManager) => Err(error),
+            Err(rollback_error) => Err(rollback_error),
+        },
     }
 }
 

@@ -37,6 +37,8 @@ pub struct ClaimedMail {
     pub name: String,
     pub petition_title: String,
     pub petition_slug: String,
+    /// When the mail was queued.
+    pub created_at: NaiveDateTime,
 }
 
 #[derive(Queryable)]
@@ -49,6 +51,7 @@ struct ClaimRow {
     name: Option<String>,
     petition_title: String,
     petition_slug: String,
+    created_at: NaiveDateTime,
 }
 
 /// Claims up to `limit` mails that are due and not claimed by anyone else,
@@ -82,7 +85,7 @@ pub fn claim_due(
     let rows: Vec<ClaimRow> = o::table
         .inner_join(s::table.inner_join(p::table))
         .filter(o::id.eq_any(&ids))
-        .select((o::id, o::kind, o::attempts, s::id, s::email, s::name, p::title, p::slug))
+        .select((o::id, o::kind, o::attempts, s::id, s::email, s::name, p::title, p::slug, o::created_at))
         .order(o::id)
         .load(conn)?;
     let mut claimed = Vec::with_capacity(rows.len());
@@ -98,6 +101,7 @@ pub fn claim_due(
                 name,
                 petition_title: row.petition_title,
                 petition_slug: row.petition_slug,
+                created_at: row.created_at,
             }),
             // The signature was withdrawn: there is nobody to write to.
             _ => orphans.push(row.id),
@@ -126,7 +130,7 @@ pub fn retry_at(conn: &mut DbConnection, id: i64, next_attempt_at: NaiveDateTime
         .map(|_| ())
 }
 
-/// Gives up on a mail the server refused permanently; the row stays, marked.
+/// Gives up on a mail that could not be sent while it mattered; the row stays, marked.
 pub fn mark_failed(conn: &mut DbConnection, id: i64, now: NaiveDateTime, error: &str) -> QueryResult<()> {
     diesel::update(o::table.find(id))
         .set((o::locked_until.eq(None::<NaiveDateTime>), o::failed_at.eq(now), o::last_error.eq(error)))
@@ -137,4 +141,39 @@ pub fn mark_failed(conn: &mut DbConnection, id: i64, now: NaiveDateTime, error: 
 /// Mails not yet accepted by the SMTP server (waiting or being retried).
 pub fn pending(conn: &mut DbConnection) -> QueryResult<i64> {
     o::table.filter(o::failed_at.is_null()).count().get_result(conn)
+}
+
+/// The state of the outbox, for operators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxStatus {
+    pub waiting: i64,
+    pub failed: i64,
+    pub oldest_waiting: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+}
+
+pub fn status(conn: &mut DbConnection) -> QueryResult<OutboxStatus> {
+    let waiting = pending(conn)?;
+    let failed = o::table.filter(o::failed_at.is_not_null()).count().get_result(conn)?;
+    let oldest_waiting = o::table.filter(o::failed_at.is_null()).select(diesel::dsl::min(o::created_at)).first(conn)?;
+    let last_error = o::table
+        .filter(o::last_error.is_not_null())
+        .order(o::id.desc())
+        .select(o::last_error)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten();
+    Ok(OutboxStatus { waiting, failed, oldest_waiting, last_error })
+}
+
+/// Puts every failed mail back in the queue, due now; returns how many.
+pub fn requeue_failed(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(o::table.filter(o::failed_at.is_not_null()))
+        .set((
+            o::failed_at.eq(None::<NaiveDateTime>),
+            o::next_attempt_at.eq(now),
+            o::locked_until.eq(None::<NaiveDateTime>),
+            o::created_at.eq(now),
+        ))
+        .execute(conn)
 }

@@ -106,7 +106,7 @@ impl r2d2::ManageConnection for ConnectionManager {
             DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
                 .map(DbConnection::Postgres)
                 .map_err(diesel::r2d2::Error::ConnectionError),
-            #[allow(unreachable_patterns)]
+            #[cfg(not(all(feature = "sqlite", feature = "postgres")))]
             _ => Err(diesel::r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(
                 "backend not compiled in".into(),
             ))),

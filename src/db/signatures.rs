@@ -24,7 +24,8 @@ pub enum SignOutcome {
     ConfirmationResent,
     /// Already confirmed: an "already signed" mail.
     AlreadySignedNotified,
-    /// A repeat within the mail limits: nothing sent.
+    /// A repeat beyond the mail limits: nothing sent (a pending signature
+    /// still takes the newly submitted details).
     MailLimited,
 }
 
@@ -35,15 +36,19 @@ impl SignOutcome {
 }
 
 /// Stores a pending signature and queues its confirmation mail, or, if this
-/// person already signed this petition, queues the mail their state calls for
-/// (within the limits). The unique index on (petition, email key) decides,
-/// so the result holds under any concurrency and across processes.
+/// person already signed this petition, does what their state calls for
+/// (within the mail limits). The unique index on (petition, email key)
+/// decides, so the result holds under any concurrency and across processes.
+///
+/// A pending signature whose every link has expired (its last mail was queued
+/// before `stale_before`) is replaced by the new one, with a fresh mail budget.
 pub fn sign(
     conn: &mut DbConnection,
     petition_id: i64,
     new: &NewSignature,
     email_key: &[u8],
     now: NaiveDateTime,
+    stale_before: NaiveDateTime,
 ) -> QueryResult<SignOutcome> {
     let row = NewSignatureRow {
         petition_id,
@@ -58,28 +63,72 @@ pub fn sign(
         mails_queued: 1,
         last_mail_at: Some(now),
     };
-    // A savepoint, so that a duplicate leaves the outer transaction usable.
-    let inserted = conn.transaction(|c| diesel::insert_into(s::table).values(&row).returning(s::id).get_result(c));
-    match inserted {
-        Ok(id) => {
-            outbox::enqueue(conn, id, MailKind::Confirm, now)?;
-            Ok(SignOutcome::Created)
+    // The existing row may vanish between a failed insert and reading it
+    // (withdrawn, or replaced as stale): then the insert is tried again.
+    let mut last_error = None;
+    for _ in 0..3 {
+        // A savepoint, so that a duplicate leaves the outer transaction usable.
+        let inserted = conn.transaction(|c| diesel::insert_into(s::table).values(&row).returning(s::id).get_result(c));
+        match inserted {
+            Ok(id) => {
+                outbox::enqueue(conn, id, MailKind::Confirm, now)?;
+                return Ok(SignOutcome::Created);
+            }
+            Err(e) if is_unique_violation(&e) => {
+                if let Some(outcome) = repeat(conn, petition_id, new, email_key, now, stale_before)? {
+                    return Ok(outcome);
+                }
+                last_error = Some(e);
+            }
+            Err(e) => return Err(e),
         }
-        Err(e) if is_unique_violation(&e) => repeat(conn, petition_id, email_key, now),
-        Err(e) => Err(e),
     }
+    Err(last_error.unwrap_or(diesel::result::Error::RollbackTransaction))
 }
 
-fn repeat(conn: &mut DbConnection, petition_id: i64, email_key: &[u8], now: NaiveDateTime) -> QueryResult<SignOutcome> {
-    let (id, status): (i64, String) = s::table
+/// Handles a submission for an address that already signed; None if its
+/// signature is gone (or was stale and has been removed) and the caller
+/// should insert afresh.
+fn repeat(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    new: &NewSignature,
+    email_key: &[u8],
+    now: NaiveDateTime,
+    stale_before: NaiveDateTime,
+) -> QueryResult<Option<SignOutcome>> {
+    let existing: Option<(i64, String, Option<NaiveDateTime>)> = s::table
         .filter(s::petition_id.eq(petition_id))
         .filter(s::email_key.eq(email_key))
-        .select((s::id, s::status))
-        .first(conn)?;
+        .select((s::id, s::status, s::last_mail_at))
+        .first(conn)
+        .optional()?;
+    let Some((id, status, last_mail_at)) = existing else {
+        return Ok(None);
+    };
+    let pending = s::table.find(id).filter(s::status.eq(SignatureStatus::Pending.as_str()));
     let (kind, outcome) = match SignatureStatus::from_db(&status) {
-        SignatureStatus::Pending => (MailKind::Confirm, SignOutcome::ConfirmationResent),
+        SignatureStatus::Pending if last_mail_at.is_none_or(|t| t < stale_before) => {
+            // Every link sent for it has expired: start again from scratch.
+            diesel::delete(pending).execute(conn)?;
+            return Ok(None);
+        }
+        SignatureStatus::Pending => {
+            // The mailbox owner confirms what was submitted last, so someone
+            // who typed another person's address first cannot fix the details.
+            diesel::update(pending)
+                .set((
+                    s::email.eq(new.email.as_str()),
+                    s::name.eq(new.name.as_str()),
+                    s::country.eq(new.country.code()),
+                    s::postcode.eq(new.postcode.as_ref().map(|p| p.as_str())),
+                    s::keep_informed.eq(new.keep_informed),
+                ))
+                .execute(conn)?;
+            (MailKind::Confirm, SignOutcome::ConfirmationResent)
+        }
         SignatureStatus::Confirmed => (MailKind::AlreadySigned, SignOutcome::AlreadySignedNotified),
-        SignatureStatus::Withdrawn => return Ok(SignOutcome::MailLimited),
+        SignatureStatus::Withdrawn => return Ok(None),
     };
     // Conditional, so two concurrent repeats cannot both pass the limits.
     let claimed = diesel::update(
@@ -92,9 +141,9 @@ fn repeat(conn: &mut DbConnection, petition_id: i64, email_key: &[u8], now: Naiv
     .execute(conn)?;
     if claimed == 1 {
         outbox::enqueue(conn, id, kind, now)?;
-        Ok(outcome)
+        Ok(Some(outcome))
     } else {
-        Ok(SignOutcome::MailLimited)
+        Ok(Some(SignOutcome::MailLimited))
     }
 }
 
@@ -127,6 +176,7 @@ pub struct TokenTarget {
     pub signature_id: i64,
     pub petition_id: i64,
     pub status: SignatureStatus,
+    pub name: Option<String>,
     pub country: String,
     pub expires_at: NaiveDateTime,
 }
@@ -135,14 +185,15 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
     t::table
         .inner_join(s::table)
         .filter(t::token_hash.eq(&hash.0[..]))
-        .select((s::id, s::petition_id, s::status, s::country, t::expires_at))
-        .first::<(i64, i64, String, String, NaiveDateTime)>(conn)
+        .select((s::id, s::petition_id, s::status, s::name, s::country, t::expires_at))
+        .first::<(i64, i64, String, Option<String>, String, NaiveDateTime)>(conn)
         .optional()
         .map(|row| {
-            row.map(|(signature_id, petition_id, status, country, expires_at)| TokenTarget {
+            row.map(|(signature_id, petition_id, status, name, country, expires_at)| TokenTarget {
                 signature_id,
                 petition_id,
                 status: SignatureStatus::from_db(&status),
+                name,
                 country,
                 expires_at,
             })

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 use lettre::message::Mailbox;
-use rand::Rng;
+use rand::Rng as _;
 use tokio::sync::Notify;
 
 use crate::configuration::{MailSettings, PublicUrl};
@@ -15,12 +15,11 @@ use crate::db::{self, Db, outbox::ClaimedMail};
 use crate::domain::{MailKind, Token, TokenHash};
 use crate::email::{self, MailLinks, Mailer, SendFailure};
 
-/// How long a claim lasts before another worker may take the mail.
-const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
-/// Mails claimed per round.
-const BATCH: i64 = 256;
-/// A permanent refusal is believed after this many attempts.
-const PERMANENT_ATTEMPTS: i32 = 3;
+/// How long a claim lasts before another worker may take the mail. A round
+/// takes at most (BATCH_PER_CONNECTION × SMTP timeout), far less than this.
+const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// Mails claimed per round, per concurrent connection.
+const BATCH_PER_CONNECTION: usize = 4;
 /// How often to look for due retries when nobody wakes the worker.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -93,7 +92,8 @@ impl MailWorker {
     /// Claims one batch of due mail and sends it; returns how many were claimed.
     pub async fn run_once(&self) -> Result<usize, db::DbError> {
         let now = crate::now();
-        let claimed = self.db.write(move |c| db::outbox::claim_due(c, now, LEASE, BATCH)).await?;
+        let batch = i64::try_from(self.concurrency * BATCH_PER_CONNECTION).unwrap_or(64);
+        let claimed = self.db.write(move |c| db::outbox::claim_due(c, now, LEASE, batch)).await?;
         if claimed.is_empty() {
             return Ok(0);
         }
@@ -170,21 +170,58 @@ impl MailWorker {
             }
             Err(SendFailure { permanent, reason }) => {
                 tracing::warn!(outbox_id = mail.id, attempt = mail.attempt, permanent, reason = %reason, "mail not sent");
-                if permanent && mail.attempt >= PERMANENT_ATTEMPTS {
+                // Any refusal may be a misconfiguration that will be fixed, so
+                // every failure is retried until the mail is pointless: once its
+                // link would have expired. Even then it is kept, marked failed.
+                let now = crate::now();
+                if give_up_after(mail.created_at, self.confirmation_ttl) <= now {
                     Outcome::Failed { reason }
                 } else {
-                    Outcome::Retry { at: crate::now() + self.backoff(mail.attempt), reason }
+                    Outcome::Retry { at: now + self.backoff(mail.attempt), reason }
                 }
             }
         }
     }
 
-    /// retry_base × 2^(attempt-1), at most retry_max, ±20 % so that many
-    /// failed mails do not all come back at the same instant.
     fn backoff(&self, attempt: i32) -> chrono::TimeDelta {
-        let exp = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(30);
-        let delay = self.retry_base.saturating_mul(2u32.saturating_pow(exp)).min(self.retry_max);
         let jitter = rand::rng().random_range(0.8..1.2);
-        chrono::TimeDelta::from_std(delay.mul_f64(jitter)).unwrap_or(chrono::TimeDelta::minutes(15))
+        let delay = backoff(self.retry_base, self.retry_max, attempt).mul_f64(jitter);
+        chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::minutes(15))
+    }
+}
+
+/// The delay before attempt `attempt + 1`: base × 2^(attempt-1), at most
+/// `max`. The worker adds ±20 % so that many failed mails do not all come
+/// back at the same instant.
+fn backoff(base: Duration, max: Duration, attempt: i32) -> Duration {
+    let exp = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(30);
+    base.saturating_mul(2u32.saturating_pow(exp)).min(max)
+}
+
+/// When retrying a mail stops making sense: when a link in it would expire.
+fn give_up_after(queued_at: chrono::NaiveDateTime, ttl: Duration) -> chrono::NaiveDateTime {
+    chrono::TimeDelta::from_std(ttl)
+        .ok()
+        .and_then(|t| queued_at.checked_add_signed(t))
+        .unwrap_or(chrono::NaiveDateTime::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let (base, max) = (Duration::from_secs(5), Duration::from_secs(60));
+        let delays: Vec<u64> = (1..=7).map(|a| backoff(base, max, a).as_secs()).collect();
+        assert_eq!(delays, [5, 10, 20, 40, 60, 60, 60]);
+        assert_eq!(backoff(base, Duration::from_secs(900), 1_000).as_secs(), 900, "no overflow");
+    }
+
+    #[test]
+    fn mails_are_retried_until_their_links_would_expire() {
+        let queued = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        let week = Duration::from_secs(7 * 86_400);
+        assert_eq!(give_up_after(queued, week), queued + chrono::TimeDelta::days(7));
     }
 }

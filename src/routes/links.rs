@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::views::{Summary, html};
 use crate::db::signatures::{self, ConfirmOutcome, WithdrawOutcome};
-use crate::domain::{SignatureStatus, Token};
+use crate::domain::{Country, SignatureStatus, Token, TokenHash};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -16,6 +16,9 @@ use crate::state::AppState;
 struct ConfirmPage {
     petition: Summary,
     token: String,
+    /// What will be confirmed, so the mailbox owner can check it.
+    name: String,
+    country: String,
 }
 
 #[derive(Template)]
@@ -95,9 +98,17 @@ pub async fn confirm_page(state: web::Data<AppState>, token: web::Path<String>) 
             let Some(petition) = summary(&state, target.petition_id).await? else {
                 return unknown_link();
             };
-            no_store(html(StatusCode::OK, ConfirmPage { petition, token: token.as_str().to_owned() }))
+            let country = Country::parse(&target.country).map(|c| c.name().to_owned()).unwrap_or(target.country);
+            let name = target.name.unwrap_or_default();
+            no_store(html(StatusCode::OK, ConfirmPage { petition, token: token.as_str().to_owned(), name, country }))
         }
     }
+}
+
+/// Whether a token is known, looked up with a read so that a flood of made-up
+/// tokens never takes the write path.
+async fn known(state: &AppState, hash: TokenHash) -> Result<bool, AppError> {
+    Ok(state.db.read(move |c| signatures::find_by_token(c, &hash)).await?.is_some())
 }
 
 /// POST of the confirmation button.
@@ -106,6 +117,9 @@ pub async fn confirm(state: web::Data<AppState>, token: web::Path<String>) -> Re
         return unknown_link();
     };
     let hash = token.hash();
+    if !known(&state, hash).await? {
+        return unknown_link();
+    }
     let now = crate::now();
     match state.db.write(move |c| signatures::confirm(c, &hash, now)).await? {
         ConfirmOutcome::Confirmed { petition_id } => thanks(&state, petition_id, token, false).await,
@@ -137,6 +151,9 @@ pub async fn withdraw(state: web::Data<AppState>, token: web::Path<String>) -> R
         return unknown_link();
     };
     let hash = token.hash();
+    if !known(&state, hash).await? {
+        return unknown_link();
+    }
     let now = crate::now();
     match state.db.write(move |c| signatures::withdraw(c, &hash, now)).await? {
         WithdrawOutcome::Withdrawn { petition_id } => {

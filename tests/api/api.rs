@@ -5,7 +5,11 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, spawn_app};
 use crate::on_both_databases;
 
-on_both_databases!(lists_and_shows_petitions_with_counts_by_country, unknown_api_paths_answer_json);
+on_both_databases!(
+    lists_and_shows_petitions_with_counts_by_country,
+    unknown_api_paths_answer_json,
+    counts_never_go_down_while_events_are_folded,
+);
 
 async fn lists_and_shows_petitions_with_counts_by_country(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -63,4 +67,31 @@ async fn unknown_api_paths_answer_json(backend: Backend) {
     let res = app.client.delete(app.url("/api/v1/petitions")).send().await.unwrap();
     assert_eq!(res.status(), 405);
     assert_eq!(res.json::<Value>().await.unwrap()["error"]["code"], "method_not_allowed");
+}
+
+async fn counts_never_go_down_while_events_are_folded(backend: Backend) {
+    // Confirmations keep arriving and being folded while counts are read:
+    // every read must see each confirmation exactly once.
+    use undersigned::db;
+    let app = spawn_app(backend).await;
+    let petition = app.create_petition("p").await;
+    let writer_db = app.state.db.clone();
+    let writer = actix_web::rt::spawn(async move {
+        for i in 0..400 {
+            writer_db.write(move |c| db::counts::record(c, petition, "FR", 1)).await.unwrap();
+            if i % 7 == 0 {
+                writer_db.write(|c| db::counts::fold(c, 1_000)).await.unwrap();
+            }
+        }
+    });
+    let mut last = 0;
+    while !writer.is_finished() {
+        let total: i64 =
+            app.state.db.snapshot(move |c| db::counts::for_petition(c, petition)).await.unwrap().values().sum();
+        assert!(total >= last, "count went down from {last} to {total}");
+        last = total;
+    }
+    writer.await.unwrap();
+    app.refresh_counts().await;
+    assert_eq!(app.api_count("p").await, 400);
 }

@@ -121,7 +121,11 @@ async fn tokens_are_stored_only_as_hashes(backend: Backend) {
     app.sign_form("p", &ada()).await;
     let confirm = app.links(&app.mail_to("ada@example.com", 1).await).confirm.unwrap();
     let token = confirm.trim_start_matches("/s/").to_owned();
-    assert!(token.len() >= 22, "at least 128 bits");
+    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &token).unwrap();
+    assert_eq!(bytes.len(), 32, "256 random bits");
+    let (created, expires): (chrono::NaiveDateTime, chrono::NaiveDateTime) =
+        app.query(|c| t::table.select((t::created_at, t::expires_at)).first(c)).await;
+    assert_eq!(expires - created, chrono::TimeDelta::days(7), "valid 7 days by default");
     let stored: Vec<Vec<u8>> = app.query(|c| t::table.select(t::token_hash).load(c)).await;
     assert_eq!(stored.len(), 1);
     let hash = undersigned::domain::Token::parse(&token).unwrap().hash();

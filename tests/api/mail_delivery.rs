@@ -10,6 +10,8 @@ use crate::on_both_databases;
 on_both_databases!(
     smtp_down_at_signing_then_up_delivers_everything,
     smtp_refusing_temporarily_is_retried,
+    smtp_refusing_permanently_is_retried_too,
+    failed_mail_can_be_queued_again,
     mail_is_multipart_and_carries_no_tracking,
     without_smtp_url_mail_is_written_to_files,
 );
@@ -104,4 +106,31 @@ async fn without_smtp_url_mail_is_written_to_files(backend: Backend) {
     let raw = std::fs::read_to_string(&files[0]).unwrap();
     assert!(raw.contains("To: \"Ada\" <ada@example.com>") || raw.contains("To: Ada <ada@example.com>"), "{raw}");
     assert!(app.sink().received().is_empty());
+}
+
+async fn smtp_refusing_permanently_is_retried_too(backend: Backend) {
+    // A 5xx from a misconfigured relay must not lose the mail queued meanwhile.
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.sink().reject_next(4);
+    app.sign_json("p", &json!({"name": "N", "email": "x@example.com", "country": "BR"})).await;
+    app.wait_outbox_empty(Duration::from_secs(15)).await;
+    assert_eq!(app.sink().received_by("x@example.com").len(), 1);
+}
+
+async fn failed_mail_can_be_queued_again(backend: Backend) {
+    use diesel::prelude::*;
+    use undersigned::db::{outbox, schema::outbox as o};
+    let mut app = spawn_app_with(backend, Smtp::Down, &[]).await;
+    app.create_petition("p").await;
+    app.sign_json("p", &json!({"name": "N", "email": "late@example.com", "country": "BR"})).await;
+    // As if SMTP had been down for longer than links last: the worker gave up.
+    let now = undersigned::now();
+    app.query(move |c| diesel::update(o::table).set(o::failed_at.eq(now)).execute(c)).await;
+    let status = app.query(outbox::status).await;
+    assert_eq!((status.waiting, status.failed), (0, 1));
+    app.start_smtp();
+    assert_eq!(app.query(move |c| outbox::requeue_failed(c, now)).await, 1);
+    app.wait_outbox_empty(Duration::from_secs(15)).await;
+    assert_eq!(app.sink().received_by("late@example.com").len(), 1);
 }

@@ -16,6 +16,8 @@ on_both_databases!(
     fifty_identical_submissions_make_one_signature_and_one_mail,
     keep_me_informed_is_recorded_only_when_ticked,
     the_generated_secret_survives_a_restart,
+    the_mailbox_owner_confirms_the_details_submitted_last,
+    a_pending_signature_whose_links_all_expired_starts_afresh,
 );
 
 async fn whole_journey_sign_mail_confirm_count(backend: Backend) {
@@ -193,4 +195,44 @@ async fn the_generated_secret_survives_a_restart(backend: Backend) {
     let restarted = spawn_app_with(backend, Smtp::Running, &[("DATABASE_URL", &url)]).await;
     restarted.sign_form("p", &ada()).await;
     assert_eq!(restarted.statuses("p").await["pending"], 1);
+}
+
+async fn the_mailbox_owner_confirms_the_details_submitted_last(backend: Backend) {
+    // Someone types a victim's address with false details; the victim then
+    // signs with their own. The link the victim holds confirms their details.
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.sign_form("p", &[("name", "Mallory Fake"), ("email", "victim@example.com"), ("country", "KP")]).await;
+    app.sign_form("p", &[("name", "Vera Victim"), ("email", "Victim@Example.com"), ("country", "NO")]).await;
+    let confirm = app.links(&app.mail_to("victim@example.com", 1).await).confirm.unwrap();
+    let page = app.get(&confirm).await.text().await.unwrap();
+    assert!(
+        page.contains("<dd>Vera Victim</dd>") && page.contains("<dd>Norway</dd>"),
+        "the page shows what is confirmed"
+    );
+    app.post(&confirm).await;
+    app.refresh_counts().await;
+    let body: serde_json::Value = app.get("/api/v1/petitions/p").await.json().await.unwrap();
+    assert_eq!(body["by_country"], json!({"NO": 1}));
+    let stored = app.stored_signatures().await;
+    assert_eq!(stored[0].1.as_deref(), Some("Vera Victim"));
+}
+
+async fn a_pending_signature_whose_links_all_expired_starts_afresh(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    for _ in 0..5 {
+        app.age_last_mails(11).await;
+        app.sign_form("p", &ada()).await;
+    }
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    assert_eq!(app.sink().received_by("ada@example.com").len(), 5, "the mail budget is spent");
+    // A week later every link has expired; signing again must not be a dead end.
+    app.expire_tokens().await;
+    app.age_last_mails(7 * 24 * 60 + 1).await;
+    assert_eq!(app.sign_form("p", &ada()).await.status(), 303);
+    let fresh = app.links(&app.mail_to("ada@example.com", 6).await).confirm.unwrap();
+    assert_eq!(app.post(&fresh).await.status(), 200);
+    assert_eq!(app.confirmed("p").await, 1);
+    assert_eq!(app.statuses("p").await, [("confirmed".to_string(), 1)].into());
 }

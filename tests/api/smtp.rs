@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use mailin_embedded::response::{INTERNAL_ERROR, OK};
+use mailin_embedded::response::{INTERNAL_ERROR, NO_MAILBOX, OK};
 use mailin_embedded::{Handler, Response, Server, SslConfig};
 
 /// A message as the SMTP server received it.
@@ -42,6 +42,8 @@ struct Inbox {
     mails: Mutex<Vec<ReceivedMail>>,
     /// Messages still to refuse with a temporary error (451).
     refuse: Mutex<usize>,
+    /// Messages still to refuse with a permanent error (550).
+    reject: Mutex<usize>,
 }
 
 #[derive(Clone)]
@@ -59,6 +61,11 @@ impl Handler for SinkHandler {
         if *refuse > 0 {
             *refuse -= 1;
             return INTERNAL_ERROR;
+        }
+        let mut reject = self.inbox.reject.lock().unwrap();
+        if *reject > 0 {
+            *reject -= 1;
+            return NO_MAILBOX;
         }
         OK
     }
@@ -115,6 +122,12 @@ impl MailSink {
     /// Refuse the next `n` messages with "451 try again later".
     pub fn refuse_next(&self, n: usize) {
         *self.inbox.refuse.lock().unwrap() = n;
+    }
+
+    /// Refuse the next `n` messages with "550 mailbox unavailable", as a
+    /// misconfigured relay would.
+    pub fn reject_next(&self, n: usize) {
+        *self.inbox.reject.lock().unwrap() = n;
     }
 
     pub fn received(&self) -> Vec<ReceivedMail> {

@@ -227,6 +227,21 @@ async fn odd_input_never_causes_a_server_error(backend: Backend) {
             .unwrap();
         assert!(res.status().is_client_error(), "{body:?} -> {}", res.status());
     }
+    // Odd path parameters: NUL bytes, overlong, non-ASCII.
+    let long = "a".repeat(5000);
+    for slug in ["a%00b", "%FF", "%C3%A9", long.as_str(), "a%2Fb", "%00"] {
+        for res in [
+            app.get(&format!("/p/{slug}")).await,
+            app.get(&format!("/p/{slug}/check-email")).await,
+            app.get(&format!("/api/v1/petitions/{slug}")).await,
+            app.sign_json(slug, &valid()).await,
+            app.sign_form(slug, &[("name", "A")]).await,
+            app.get(&format!("/s/{slug}")).await,
+            app.post(&format!("/s/{slug}/withdraw")).await,
+        ] {
+            assert!(res.status().is_client_error(), "{slug} -> {}", res.status());
+        }
+    }
     for value in [json!(null), json!([]), json!({}), json!(1.5), json!("x".repeat(10_000)), json!({"a": {"b": [1]}})] {
         for field in ["name", "email", "country", "postcode", "keep_informed", "website"] {
             let res = app.sign_json("p", &with(field, value.clone())).await;
