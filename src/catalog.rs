@@ -26,6 +26,8 @@ pub struct PetitionView {
     state: PetitionState,
     pub closes_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// When the title, text or addressee last changed, if ever.
+    pub text_changed_at: Option<NaiveDateTime>,
     pub counts: db::counts::ByCountry,
     pub total: i64,
 }
@@ -43,6 +45,7 @@ impl PetitionView {
             state: PetitionState::from_db(&row.state),
             closes_at: row.closes_at,
             created_at: row.created_at,
+            text_changed_at: row.text_changed_at,
             counts,
             total,
         }

@@ -7,9 +7,12 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+use crate::auth::password;
 use crate::configuration::{ConfigError, DatabaseSettings, Settings, VARIABLES};
 use crate::db::{self, Db};
-use crate::domain::{Addressee, Goal, NewPetition, PetitionBody, PetitionTitle, Slug};
+use crate::domain::{
+    Addressee, ApiToken, EmailAddress, Goal, NewPetition, Password, PetitionBody, PetitionTitle, Slug,
+};
 use crate::startup::{Application, open_database};
 
 #[derive(Debug, Parser)]
@@ -44,6 +47,87 @@ enum Command {
     /// Inspect the mail outbox, or put failed mail back in the queue.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Manage organiser accounts (the dashboard's users).
+    #[command(subcommand)]
+    Organiser(OrganiserCommand),
+    /// Manage API tokens, for scripts that download exports.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Export a petition's signatures, its totals, or its delivery packet.
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["slug", "totals", "delivery"])))]
+    Export {
+        /// Export the confirmed signatures of this petition.
+        slug: Option<String>,
+        /// Format of the signatures export.
+        #[arg(long, value_enum, default_value = "csv", requires = "slug")]
+        format: ExportFormat,
+        /// Add email and keep_informed (email only for people who asked to be kept informed).
+        #[arg(long, requires = "slug")]
+        contacts: bool,
+        /// Export the confirmed signatures by country, with the total, as CSV.
+        #[arg(long, value_name = "SLUG")]
+        totals: Option<String>,
+        /// Write the signed delivery packet (a ZIP); needs --out.
+        #[arg(long, value_name = "SLUG", requires = "out")]
+        delivery: Option<String>,
+        /// Write to FILE instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check a delivery packet: every file's hash and the manifest's signature.
+    VerifyDelivery {
+        /// The packet (ZIP) to check.
+        file: PathBuf,
+        /// The public key to expect (base64, as GET /api/v1/delivery-key serves
+        /// it). Without it, the key named in the packet is used and shown.
+        #[arg(long, value_name = "BASE64")]
+        public_key: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ExportFormat {
+    Csv,
+    Json,
+    Ndjson,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrganiserCommand {
+    /// Add an organiser; the password (12 to 128 characters) is read from standard input.
+    Add {
+        email: String,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List organisers.
+    List,
+    /// Remove an organiser, with their sessions and API tokens.
+    Remove { email: String },
+    /// Set a new password (read from standard input) and end the organiser's sessions.
+    Passwd {
+        email: String,
+        /// Read the password from standard input (one line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an organiser; it is printed once, and stored only as a hash.
+    Create {
+        #[arg(long, value_name = "EMAIL")]
+        organiser: String,
+        /// What the token is for, e.g. "nightly backup".
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by its id (see `token list`).
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,7 +168,35 @@ enum PetitionCommand {
         /// The petition's slug.
         slug: String,
     },
+    /// Take signatures again on a closed petition.
+    Open {
+        /// The petition's slug.
+        slug: String,
+        /// New last day signatures are taken (UTC), YYYY-MM-DD; needed if the old one has passed.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        closes_at: Option<NaiveDate>,
+    },
+    /// Change a petition; a changed title, text or addressee is recorded as a new revision.
+    Edit {
+        /// The petition's slug.
+        slug: String,
+        #[arg(long)]
+        title: Option<String>,
+        /// File with the new text.
+        #[arg(long, value_name = "FILE")]
+        body_file: Option<PathBuf>,
+        #[arg(long)]
+        addressee: Option<String>,
+        #[arg(long)]
+        goal: Option<i64>,
+        /// Last day signatures are taken (UTC), YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        closes_at: Option<NaiveDate>,
+    },
 }
+
+/// How the command line appears in the export log and revision history.
+const COMMAND_LINE: &str = "command line";
 
 fn after_help() -> String {
     let mut s = String::from("Configuration (environment variables):\n");
@@ -145,6 +257,248 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Petition(cmd) => petition(cmd, open_db().await?).await,
         Command::Outbox(cmd) => outbox(cmd, open_db().await?).await,
+        Command::Organiser(cmd) => organiser(cmd, open_db().await?).await,
+        Command::Token(cmd) => token(cmd, open_db().await?).await,
+        Command::Export { slug, format, contacts, totals, delivery, out } => {
+            let what = match (slug, totals, delivery) {
+                (Some(slug), _, _) => ExportKind::Signatures { slug, format, contacts },
+                (_, Some(slug), _) => ExportKind::Totals { slug },
+                (_, _, Some(slug)) => ExportKind::Delivery { slug },
+                _ => anyhow::bail!("say what to export: SLUG, --totals SLUG or --delivery SLUG"),
+            };
+            export(what, out, open_db().await?).await
+        }
+        Command::VerifyDelivery { file, public_key } => verify_delivery(&file, public_key.as_deref()),
+    }
+}
+
+fn read_password() -> anyhow::Result<Password> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    let password = line.strip_suffix('\n').map(|l| l.strip_suffix('\r').unwrap_or(l)).unwrap_or(&line);
+    Ok(Password::parse(password)?)
+}
+
+fn organiser_email(email: &str) -> anyhow::Result<String> {
+    Ok(EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("{email:?}: {e}"))?.as_str().to_lowercase())
+}
+
+async fn organiser(cmd: OrganiserCommand, db: Db) -> anyhow::Result<()> {
+    let now = crate::now();
+    match cmd {
+        OrganiserCommand::Add { email, .. } => {
+            let email = organiser_email(&email)?;
+            let hash = password::hash_blocking(&read_password()?)?;
+            let e = email.clone();
+            match db.write(move |c| db::organisers::insert(c, &e, &hash, now)).await {
+                Ok(_) => println!("added organiser {email}"),
+                Err(db::DbError::Query(err)) if db::is_unique_violation(&err) => {
+                    anyhow::bail!("an organiser {email} already exists (use `organiser passwd` to change the password)")
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        OrganiserCommand::List => {
+            let rows = db.read(db::organisers::list).await?;
+            println!("{:<40} {:<20} PASSWORD CHANGED", "EMAIL", "ADDED");
+            for o in rows {
+                println!(
+                    "{:<40} {:<20} {}",
+                    o.email,
+                    o.created_at.format("%Y-%m-%d %H:%M"),
+                    o.password_changed_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+        }
+        OrganiserCommand::Remove { email } => {
+            let email = organiser_email(&email)?;
+            let e = email.clone();
+            if !db.write(move |c| db::organisers::remove(c, &e)).await? {
+                anyhow::bail!("no organiser {email}");
+            }
+            println!("removed organiser {email}, their sessions and API tokens");
+        }
+        OrganiserCommand::Passwd { email, .. } => {
+            let email = organiser_email(&email)?;
+            let hash = password::hash_blocking(&read_password()?)?;
+            let e = email.clone();
+            if !db.write(move |c| db::organisers::set_password(c, &e, &hash, now)).await? {
+                anyhow::bail!("no organiser {email}");
+            }
+            println!("password changed for {email}; their sessions have ended");
+        }
+    }
+    Ok(())
+}
+
+async fn token(cmd: TokenCommand, db: Db) -> anyhow::Result<()> {
+    let now = crate::now();
+    match cmd {
+        TokenCommand::Create { organiser, name } => {
+            let email = organiser_email(&organiser)?;
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 100 {
+                anyhow::bail!("--name must be 1 to 100 characters");
+            }
+            let token = ApiToken::generate();
+            let (hash, prefix) = (token.hash(), token.display_prefix());
+            let e = email.clone();
+            let id = db
+                .write(move |c| {
+                    let Some(o) = db::organisers::find_by_email(c, &e)? else { return Ok(None) };
+                    db::organisers::insert_token(c, o.id, &name, &hash.0, &prefix, now).map(Some)
+                })
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organiser {email}"))?;
+            eprintln!("token {id} created for {email}; it is shown only this once:");
+            println!("{}", token.reveal());
+        }
+        TokenCommand::List => {
+            let rows = db.read(db::organisers::list_tokens).await?;
+            println!(
+                "{:>4} {:<30} {:<20} {:<10} {:<17} {:<17} STATE",
+                "ID", "ORGANISER", "NAME", "PREFIX", "CREATED", "LAST USED"
+            );
+            for t in rows {
+                let day = |t: Option<chrono::NaiveDateTime>| {
+                    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+                };
+                println!(
+                    "{:>4} {:<30} {:<20} {:<10} {:<17} {:<17} {}",
+                    t.id,
+                    t.organiser_email,
+                    t.name,
+                    t.prefix,
+                    day(Some(t.created_at)),
+                    day(t.last_used_at),
+                    if t.revoked_at.is_some() { "revoked" } else { "active" }
+                );
+            }
+        }
+        TokenCommand::Revoke { id } => {
+            if !db.write(move |c| db::organisers::revoke_token(c, id, now)).await? {
+                anyhow::bail!("no active token {id}");
+            }
+            println!("revoked token {id}");
+        }
+    }
+    Ok(())
+}
+
+enum ExportKind {
+    Signatures { slug: String, format: ExportFormat, contacts: bool },
+    Totals { slug: String },
+    Delivery { slug: String },
+}
+
+/// Runs an export like the HTTP ones, logged as done from the command line.
+async fn export(what: ExportKind, out: Option<PathBuf>, db: Db) -> anyhow::Result<()> {
+    use crate::export::{Columns, Format};
+    let slug = match &what {
+        ExportKind::Signatures { slug, .. } | ExportKind::Totals { slug } | ExportKind::Delivery { slug } => {
+            slug.clone()
+        }
+    };
+    let s = slug.clone();
+    let petition = db
+        .read(move |c| db::petitions::find_by_slug(c, &s))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no petition {slug:?}"))?;
+    let id = petition.id;
+    let label = match &what {
+        ExportKind::Signatures { format, contacts, .. } => {
+            format!("signatures{}.{}", if *contacts { "+contacts" } else { "" }, format!("{format:?}").to_lowercase())
+        }
+        ExportKind::Totals { .. } => "totals.csv".into(),
+        ExportKind::Delivery { .. } => "delivery.zip".into(),
+    };
+    let now = crate::now();
+    let logged = label.clone();
+    let log_id = db.write(move |c| db::exports::start(c, id, None, COMMAND_LINE, &logged, now)).await?;
+    let signing_key = match what {
+        ExportKind::Delivery { .. } => {
+            let settings = Settings::from_env()?;
+            let keys = crate::keys::Keys::load(&db, settings.secret_key, settings.delivery_key.map(|k| k.0)).await?;
+            Some(keys.delivery().clone())
+        }
+        _ => None,
+    };
+    let job_db = db.clone();
+    let result = tokio::task::spawn_blocking(move || -> anyhow::Result<(u64, Option<String>)> {
+        let mut sink: Box<dyn std::io::Write> = match &out {
+            Some(path) => Box::new(std::io::BufWriter::new(
+                std::fs::File::create(path).with_context(|| format!("--out: cannot create {}", path.display()))?,
+            )),
+            None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        };
+        let done = job_db.snapshot_blocking(|c| {
+            Ok(match what {
+                ExportKind::Signatures { format, contacts, .. } => {
+                    let format = match format {
+                        ExportFormat::Csv => Format::Csv,
+                        ExportFormat::Json => Format::Json,
+                        ExportFormat::Ndjson => Format::Ndjson,
+                    };
+                    let columns = if contacts { Columns::WithContacts } else { Columns::Standard };
+                    crate::export::write_signatures(c, id, format, columns, &mut sink).map(|w| (w.rows, None))
+                }
+                ExportKind::Totals { .. } => crate::export::totals(c, id)
+                    .and_then(|t| crate::export::write_totals(&t, &mut sink))
+                    .map(|n| (n, None)),
+                ExportKind::Delivery { .. } => match &signing_key {
+                    Some(key) => crate::export::delivery::write_packet(c, id, key, now, &mut sink)
+                        .map(|p| (p.rows, Some(p.sha256))),
+                    None => return Err(diesel::result::Error::RollbackTransaction),
+                },
+            })
+        })??;
+        sink.flush()?;
+        Ok(done)
+    })
+    .await?;
+    let finished = crate::now();
+    let (ending, rows, sha) = match &result {
+        Ok((rows, sha)) => (db::exports::Ending::Complete, *rows, sha.clone()),
+        Err(_) => (db::exports::Ending::Failed, 0, None),
+    };
+    db.write(move |c| db::exports::finish(c, log_id, ending, rows, sha.as_deref(), finished)).await?;
+    let (rows, _) = result?;
+    eprintln!("exported {label} of {slug}: {rows} rows");
+    Ok(())
+}
+
+fn verify_delivery(file: &std::path::Path, public_key: Option<&str>) -> anyhow::Result<()> {
+    let expected = match public_key {
+        Some(k) => Some(
+            crate::keys::parse_public_key(k)
+                .ok_or_else(|| anyhow::anyhow!("--public-key: not a base64 Ed25519 public key"))?,
+        ),
+        None => None,
+    };
+    let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let report = crate::export::delivery::verify(std::io::BufReader::new(reader), expected.as_ref());
+    if let Some(m) = &report.manifest {
+        println!("Petition:  {}", m.petition.title);
+        println!("Made:      {}", m.generated_at);
+        println!("Total:     {} confirmed signatures", m.confirmed_total);
+        println!(
+            "Signed by: {} ({})",
+            m.signing_key.fingerprint,
+            if expected.is_some() {
+                "checked against --public-key"
+            } else {
+                "the key named in the packet; compare it with the one the campaign publishes at /api/v1/delivery-key"
+            }
+        );
+    }
+    for (ok, what) in &report.checks {
+        println!("{} {what}", if *ok { "ok     " } else { "FAILED " });
+    }
+    if report.intact() {
+        println!("INTACT: every file is as signed.");
+        Ok(())
+    } else {
+        anyhow::bail!("the packet is NOT intact")
     }
 }
 
@@ -189,7 +543,7 @@ async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
             };
             let now = crate::now();
             let slug = new.slug.as_str().to_owned();
-            let result = db.write(move |c| db::petitions::insert(c, &new, now)).await;
+            let result = db.write(move |c| db::petitions::insert(c, &new, now, COMMAND_LINE)).await;
             match result {
                 Ok(_) => {
                     println!("created petition {slug}: /p/{slug}");
@@ -216,6 +570,68 @@ async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
                     row.goal.map(|g| g.to_string()).unwrap_or_else(|| "-".into()),
                     row.title
                 );
+            }
+            Ok(())
+        }
+        PetitionCommand::Open { slug, closes_at } => {
+            let now = crate::now();
+            let today = now.date();
+            let closes_at =
+                closes_at.map(|d| NewPetition::closes_at_end_of(d, today)).transpose().context("--closes-at")?;
+            let s = slug.clone();
+            let reopened = db
+                .write(move |c| {
+                    let Some(p) = db::petitions::find_by_slug(c, &s)? else {
+                        return Ok(Err("no petition by that slug"));
+                    };
+                    let closes_at = closes_at.or(p.closes_at);
+                    if closes_at.is_some_and(|t| t <= now) {
+                        return Ok(Err("its closing date has passed; give a new one with --closes-at"));
+                    }
+                    Ok(if db::petitions::reopen(c, &s, closes_at, now)? { Ok(()) } else { Err("it is already open") })
+                })
+                .await?;
+            match reopened {
+                Ok(()) => {
+                    println!("reopened petition {slug}");
+                    Ok(())
+                }
+                Err(why) => anyhow::bail!("cannot reopen {slug:?}: {why}"),
+            }
+        }
+        PetitionCommand::Edit { slug, title, body_file, addressee, goal, closes_at } => {
+            let s = slug.clone();
+            let current = db
+                .read(move |c| db::petitions::find_by_slug(c, &s))
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no petition {slug:?}"))?;
+            let body = match body_file {
+                Some(f) => {
+                    std::fs::read_to_string(&f).with_context(|| format!("--body-file: cannot read {}", f.display()))?
+                }
+                None => current.body.clone(),
+            };
+            let today = crate::now().date();
+            let edit = db::petitions::PetitionEdit {
+                title: PetitionTitle::parse(title.as_deref().unwrap_or(&current.title)).context("--title")?,
+                body: PetitionBody::parse(&body).context("--body-file")?,
+                addressee: match addressee.as_deref().or(current.addressee.as_deref()) {
+                    Some(a) if !a.trim().is_empty() => Some(Addressee::parse(a).context("--addressee")?),
+                    _ => None,
+                },
+                goal: goal.or(current.goal).map(Goal::new).transpose().context("--goal")?,
+                closes_at: match closes_at {
+                    Some(d) => Some(NewPetition::closes_at_end_of(d, today).context("--closes-at")?),
+                    None => current.closes_at,
+                },
+            };
+            let now = crate::now();
+            let s = slug.clone();
+            let changed = db.write(move |c| db::petitions::edit(c, &s, &edit, now, COMMAND_LINE)).await?;
+            match changed {
+                Some(true) => println!("edited petition {slug}; the text change is recorded"),
+                Some(false) => println!("edited petition {slug}; the text is unchanged"),
+                None => anyhow::bail!("no petition {slug:?}"),
             }
             Ok(())
         }

@@ -35,6 +35,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MAIL_RETRY_BASE", "first retry delay after a failed send, doubling each time (default 5s)"),
     ("MAIL_RETRY_MAX", "longest delay between retries (default 15m)"),
     ("SECRET_KEY", "at least 32 characters; unset: generated once and kept in the database"),
+    ("DELIVERY_SIGNING_KEY", "base64 Ed25519 seed signing delivery packets; unset: generated once and kept"),
     ("CONFIRMATION_TTL", "how long a confirmation link works (default 7d)"),
     ("COUNT_REFRESH", "how often public counts are refreshed (default and most 1s)"),
     ("HTTP_WORKERS", "HTTP worker threads (default: one per core)"),
@@ -49,6 +50,7 @@ pub struct Settings {
     pub public_url: Option<PublicUrl>,
     pub mail: MailSettings,
     pub secret_key: Option<SecretKey>,
+    pub delivery_key: Option<DeliveryKey>,
     pub confirmation_ttl: Duration,
     pub count_refresh: Duration,
     pub http_workers: Option<usize>,
@@ -109,6 +111,16 @@ impl PublicUrl {
 
     pub fn is_https(&self) -> bool {
         self.0.starts_with("https://")
+    }
+}
+
+/// The key that signs delivery packets. Never printed.
+#[derive(Clone)]
+pub struct DeliveryKey(pub ed25519_dalek::SigningKey);
+
+impl std::fmt::Debug for DeliveryKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeliveryKey(<redacted>)")
     }
 }
 
@@ -241,6 +253,11 @@ impl Settings {
                 Ok(Some(SecretKey(s.as_bytes().to_vec())))
             }
         })?;
+        let delivery_key = parse_with(lookup, "DELIVERY_SIGNING_KEY", None, |s| {
+            crate::keys::parse_signing_key(s)
+                .map(|k| Some(DeliveryKey(k)))
+                .ok_or_else(|| "must be the base64 of 32 bytes (e.g. `openssl rand -base64 32`)".into())
+        })?;
         let confirmation_ttl = parse_with(
             lookup,
             "CONFIRMATION_TTL",
@@ -257,7 +274,17 @@ impl Settings {
             })
         })?;
         let http_workers = parse_with(lookup, "HTTP_WORKERS", None, |s| number(1usize, 1024)(s).map(Some))?;
-        Ok(Self { database, bind, public_url, mail, secret_key, confirmation_ttl, count_refresh, http_workers })
+        Ok(Self {
+            database,
+            bind,
+            public_url,
+            mail,
+            secret_key,
+            delivery_key,
+            confirmation_ttl,
+            count_refresh,
+            http_workers,
+        })
     }
 }
 
@@ -291,6 +318,7 @@ mod tests {
             ("SMTP_URL", "nope://"),
             ("MAIL_FROM", "not an address"),
             ("SECRET_KEY", "short"),
+            ("DELIVERY_SIGNING_KEY", "not base64!"),
             ("DATABASE_URL", "mysql://x/y"),
             ("DATABASE_POOL_SIZE", "0"),
             ("CONFIRMATION_TTL", "forever"),

@@ -21,6 +21,16 @@ pub enum AppError {
     NotFound,
     #[error("This address does not accept that method.")]
     MethodNotAllowed,
+    /// An admin page without a signed-in organiser: redirect to the login page.
+    #[error("Please sign in.")]
+    LoginRequired,
+    /// An admin API or export URL without a valid session or token.
+    #[error("Sign in, or send a valid API token as Authorization: Bearer.")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Too many failed attempts. Please wait a few minutes and try again.")]
+    TooManyRequests,
     #[error("{0}")]
     BadRequest(String),
     #[error("request body is larger than {0} bytes")]
@@ -68,6 +78,10 @@ impl AppError {
         match self {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
+            Self::LoginRequired => "login_required",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::TooManyRequests => "too_many_requests",
             Self::BadRequest(_) => "bad_request",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -93,6 +107,9 @@ impl AppError {
             Self::Unavailable => "Please try again shortly",
             Self::Internal(_) => "Something went wrong",
             Self::Conflict(_) => "This cannot be done now",
+            Self::Unauthorized | Self::LoginRequired => "Please sign in",
+            Self::Forbidden(_) => "This request was refused",
+            Self::TooManyRequests => "Too many attempts",
             _ => "Your request could not be understood",
         }
     }
@@ -103,6 +120,10 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::LoginRequired => StatusCode::SEE_OTHER,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -117,13 +138,25 @@ impl ResponseError for AppError {
         if let Self::Internal(e) = self {
             tracing::error!(error = ?e, "internal error");
         }
+        if matches!(self, Self::LoginRequired) {
+            return HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin/login")).finish();
+        }
         let body = match self {
             Self::Invalid(errors) => json!({ "errors": errors }),
             other => json!({ "error": { "code": other.code(), "message": other.public_message() } }),
         };
         let mut res = HttpResponse::build(self.status_code());
-        if matches!(self, Self::Unavailable) {
-            res.insert_header((header::RETRY_AFTER, "5"));
+        match self {
+            Self::Unavailable => {
+                res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            Self::TooManyRequests => {
+                res.insert_header((header::RETRY_AFTER, "300"));
+            }
+            Self::Unauthorized => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
         }
         let mut res = res.json(body);
         res.extensions_mut().insert(ErrorPage { title: self.page_title(), message: self.public_message() });
@@ -138,13 +171,21 @@ struct ErrorTemplate<'a> {
     message: &'a str,
 }
 
-/// Middleware: outside `/api/`, replaces the JSON body of an [`AppError`]
-/// response with an HTML page, keeping status and headers.
+/// Whether a request is for machines (JSON errors): the API, and export
+/// downloads, which scripts fetch with API tokens.
+fn wants_json(path: &str) -> bool {
+    path.starts_with("/api/")
+        || (path.starts_with("/admin/petitions/")
+            && [".csv", ".json", ".ndjson", ".zip"].iter().any(|ext| path.ends_with(ext)))
+}
+
+/// Middleware: except for API and export URLs, replaces the JSON body of an
+/// [`AppError`] response with an HTML page, keeping status and headers.
 pub async fn render_error_pages(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
-    let api = req.path().starts_with("/api/");
+    let api = wants_json(req.path());
     let res = next.call(req).await?;
     let page = if api { None } else { res.response().extensions().get::<ErrorPage>().cloned() };
     let Some(page) = page else {

@@ -56,7 +56,7 @@ pub async fn seed(db: &Db) -> Result<usize, DbError> {
         let mut added = 0;
         for p in &petitions {
             if db::petitions::find_by_slug(c, p.slug.as_str())?.is_none() {
-                db::petitions::insert(c, p, now)?;
+                db::petitions::insert(c, p, now, "example campaign")?;
                 added += 1;
             }
         }

@@ -1,7 +1,12 @@
-//! Keys derived from the deployment's master secret.
+//! Keys derived from the deployment's master secret, and the delivery
+//! signing key.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
 
 use crate::configuration::SecretKey;
 use crate::db::{Db, DbError, secrets};
@@ -16,18 +21,30 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
 /// Purpose-specific keys, so that no two uses share one.
 #[derive(Clone)]
 pub struct Keys {
     email: [u8; 32],
     fingerprint: [u8; 32],
+    cookies: [u8; 32],
+    login: [u8; 32],
+    delivery: SigningKey,
 }
 
 impl Keys {
-    pub fn derive(master: &[u8]) -> Self {
+    pub fn derive(master: &[u8], delivery: SigningKey) -> Self {
         Self {
             email: hmac(master, b"undersigned/email-dedup/v1"),
             fingerprint: hmac(master, b"undersigned/fingerprint/v1"),
+            cookies: hmac(master, b"undersigned/cookies/v1"),
+            login: hmac(master, b"undersigned/login-throttle/v1"),
+            delivery,
         }
     }
 
@@ -37,20 +54,42 @@ impl Keys {
         hmac(&self.email, email.canonical().as_bytes())
     }
 
-    /// Loads the keys from `SECRET_KEY`, or from the secret generated on first
-    /// start and kept in the database. Warns if the key differs from the one
-    /// the stored signatures were keyed with (duplicates would go unnoticed).
-    pub async fn load(db: &Db, configured: Option<SecretKey>) -> Result<Self, DbError> {
+    /// Encrypts and authenticates the organisers' cookies.
+    pub fn cookie_key(&self) -> actix_web::cookie::Key {
+        actix_web::cookie::Key::derive_from(&self.cookies)
+    }
+
+    /// A keyed hash for login throttling: of a typed email, a client address,
+    /// or a device cookie. Records who failed without storing what was typed.
+    pub fn login_key(&self, purpose: &str, value: &[u8]) -> [u8; 32] {
+        hmac(&self.login, &[purpose.as_bytes(), b"\0", value].concat())
+    }
+
+    /// Signs delivery packets.
+    pub fn delivery(&self) -> &SigningKey {
+        &self.delivery
+    }
+
+    /// Loads the keys: the master secret from `SECRET_KEY` or the one
+    /// generated on first start and kept in the database; the delivery key from
+    /// `DELIVERY_SIGNING_KEY` or likewise generated and kept. Warns if the
+    /// master secret differs from the one the stored signatures were keyed with
+    /// (duplicates would go unnoticed).
+    pub async fn load(db: &Db, configured: Option<SecretKey>, delivery: Option<SigningKey>) -> Result<Self, DbError> {
         db.write(move |conn| {
             let master = match configured {
                 Some(SecretKey(k)) => k,
-                None => secrets::get_or_insert(conn, "secret_key", || {
-                    let mut k = vec![0u8; 32];
-                    rand::RngCore::fill_bytes(&mut rand::rng(), &mut k);
-                    k
-                })?,
+                None => secrets::get_or_insert(conn, "secret_key", || random_bytes::<32>().to_vec())?,
             };
-            let keys = Keys::derive(&master);
+            let delivery = match delivery {
+                Some(k) => k,
+                None => {
+                    let seed = secrets::get_or_insert(conn, "delivery_signing_key", || random_bytes::<32>().to_vec())?;
+                    let seed: [u8; 32] = seed.try_into().unwrap_or_else(|_| random_bytes());
+                    SigningKey::from_bytes(&seed)
+                }
+            };
+            let keys = Keys::derive(&master, delivery);
             let stored = secrets::get_or_insert(conn, "secret_fingerprint", || keys.fingerprint.to_vec())?;
             if stored != keys.fingerprint {
                 tracing::warn!(
@@ -63,4 +102,27 @@ impl Keys {
         })
         .await
     }
+}
+
+/// A public key as published: base64 of its 32 bytes.
+pub fn public_key_base64(key: &VerifyingKey) -> String {
+    STANDARD.encode(key.as_bytes())
+}
+
+/// A short, comparable fingerprint of a public key: `SHA256:` + hex of the
+/// first 16 bytes of its SHA-256.
+pub fn fingerprint(key: &VerifyingKey) -> String {
+    format!("SHA256:{}", hex::encode(&Sha256::digest(key.as_bytes())[..16]))
+}
+
+/// Parses a public key given as base64 (as `GET /api/v1/delivery-key` serves it).
+pub fn parse_public_key(s: &str) -> Option<VerifyingKey> {
+    let bytes: [u8; 32] = STANDARD.decode(s.trim()).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&bytes).ok()
+}
+
+/// Parses a signing key given as base64 of its 32-byte seed.
+pub fn parse_signing_key(s: &str) -> Option<SigningKey> {
+    let bytes: [u8; 32] = STANDARD.decode(s.trim()).ok()?.try_into().ok()?;
+    Some(SigningKey::from_bytes(&bytes))
 }

@@ -5,6 +5,7 @@
 //! it (`jobs`, `email`), the supporter confirms through the emailed link, and
 //! the public count (`catalog`) includes them within a second.
 
+pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod configuration;
@@ -13,6 +14,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod example;
+pub mod export;
 pub mod jobs;
 pub mod keys;
 pub mod routes;

@@ -49,6 +49,8 @@ pub async fn sign(
     };
     if honeypot == Honeypot::Filled {
         tracing::info!(petition = %petition.slug, "honeypot field filled; submission discarded");
+        let (petition_id, country) = (petition.id, signature.country.code());
+        state.db.write(move |c| db::counts::record_tally(c, petition_id, db::counts::Tally::Honeypot, country)).await?;
         return Ok(petition);
     }
     let key = state.keys.email_key(&signature.email);

@@ -10,6 +10,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tokio::sync::Notify;
 
+use crate::auth::PasswordHasher;
 use crate::catalog::Catalog;
 use crate::configuration::{DatabaseSettings, PublicUrl, Settings};
 use crate::db::Db;
@@ -65,7 +66,9 @@ impl Application {
     }
 
     pub async fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Self> {
-        let keys = Keys::load(&db, settings.secret_key.clone()).await.context("loading the secret key")?;
+        let keys = Keys::load(&db, settings.secret_key.clone(), settings.delivery_key.clone().map(|k| k.0))
+            .await
+            .context("loading the secret keys")?;
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("BIND: cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
@@ -92,6 +95,8 @@ impl Application {
             public_url,
             mail_wakeup: wakeup,
             confirmation_ttl: settings.confirmation_ttl,
+            passwords: PasswordHasher::default(),
+            export_permits: Arc::new(tokio::sync::Semaphore::new(4)),
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -101,7 +106,7 @@ impl Application {
                 .wrap(from_fn(error::render_error_pages))
                 .wrap(headers)
                 .wrap(access_log())
-                .configure(routes::configure)
+                .configure(|cfg| routes::configure(cfg, &app_state))
         })
         .listen(listener)?
         .shutdown_timeout(30);

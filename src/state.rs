@@ -3,8 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
+use crate::auth::PasswordHasher;
 use crate::catalog::Catalog;
 use crate::configuration::PublicUrl;
 use crate::db::Db;
@@ -18,4 +19,7 @@ pub struct AppState {
     /// Poked after a mail is queued, so the mail worker starts at once.
     pub mail_wakeup: Arc<Notify>,
     pub confirmation_ttl: Duration,
+    pub passwords: PasswordHasher,
+    /// Exports running at once (each holds a database connection).
+    pub export_permits: Arc<Semaphore>,
 }

@@ -3,14 +3,17 @@
 //! table. Nothing outside `db` builds a query.
 
 pub mod counts;
+pub mod exports;
 mod locks;
 mod migrations;
 mod models;
+pub mod organisers;
 pub mod outbox;
 pub mod petitions;
 mod pool;
 pub mod schema;
 pub mod secrets;
+pub mod sessions;
 pub mod signatures;
 
 use std::sync::{Arc, Mutex};

@@ -20,6 +20,7 @@ pub struct PetitionRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
+    pub text_changed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]

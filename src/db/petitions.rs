@@ -5,12 +5,14 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::models::{NewPetitionRow, PetitionRow};
+use super::schema::petition_revisions as r;
 use super::schema::petitions::dsl as p;
-use crate::domain::{NewPetition, PetitionState};
+use crate::domain::{Addressee, Goal, NewPetition, PetitionBody, PetitionState, PetitionTitle};
 
-/// Inserts a petition, open. Fails with a unique violation if the slug is taken.
-pub fn insert(conn: &mut DbConnection, new: &NewPetition, now: NaiveDateTime) -> QueryResult<i64> {
-    diesel::insert_into(p::petitions)
+/// Inserts a petition, open, with its first text revision by `actor`.
+/// Fails with a unique violation if the slug is taken.
+pub fn insert(conn: &mut DbConnection, new: &NewPetition, now: NaiveDateTime, actor: &str) -> QueryResult<i64> {
+    let id = diesel::insert_into(p::petitions)
         .values(NewPetitionRow {
             slug: new.slug.as_str(),
             title: new.title.as_str(),
@@ -23,7 +25,104 @@ pub fn insert(conn: &mut DbConnection, new: &NewPetition, now: NaiveDateTime) ->
             updated_at: now,
         })
         .returning(p::id)
-        .get_result(conn)
+        .get_result(conn)?;
+    record_revision(
+        conn,
+        id,
+        new.title.as_str(),
+        new.body.as_str(),
+        new.addressee.as_ref().map(|a| a.as_str()),
+        now,
+        actor,
+    )?;
+    Ok(id)
+}
+
+fn record_revision(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    title: &str,
+    body: &str,
+    addressee: Option<&str>,
+    now: NaiveDateTime,
+    actor: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(r::table)
+        .values((
+            r::petition_id.eq(petition_id),
+            r::title.eq(title),
+            r::body.eq(body),
+            r::addressee.eq(addressee),
+            r::changed_at.eq(now),
+            r::changed_by.eq(actor),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// What an edit may change. The text is title, body and addressee.
+#[derive(Debug, Clone)]
+pub struct PetitionEdit {
+    pub title: PetitionTitle,
+    pub body: PetitionBody,
+    pub addressee: Option<Addressee>,
+    pub goal: Option<Goal>,
+    pub closes_at: Option<NaiveDateTime>,
+}
+
+/// Applies an edit; if the text changed, records the new revision and when.
+/// Returns None if there is no such petition, else whether the text changed.
+pub fn edit(
+    conn: &mut DbConnection,
+    slug: &str,
+    edit: &PetitionEdit,
+    now: NaiveDateTime,
+    actor: &str,
+) -> QueryResult<Option<bool>> {
+    let Some(row) = find_by_slug(conn, slug)? else {
+        return Ok(None);
+    };
+    let addressee = edit.addressee.as_ref().map(|a| a.as_str());
+    let text_changed =
+        row.title != edit.title.as_str() || row.body != edit.body.as_str() || row.addressee.as_deref() != addressee;
+    diesel::update(p::petitions.find(row.id))
+        .set((
+            p::title.eq(edit.title.as_str()),
+            p::body.eq(edit.body.as_str()),
+            p::addressee.eq(addressee),
+            p::goal.eq(edit.goal.map(|g| g.get())),
+            p::closes_at.eq(edit.closes_at),
+            p::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if text_changed {
+        diesel::update(p::petitions.find(row.id)).set(p::text_changed_at.eq(now)).execute(conn)?;
+        record_revision(conn, row.id, edit.title.as_str(), edit.body.as_str(), addressee, now, actor)?;
+    }
+    Ok(Some(text_changed))
+}
+
+/// Every revision of a petition's text: (when, by whom), oldest first.
+pub fn revisions(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Vec<(NaiveDateTime, String)>> {
+    r::table.filter(r::petition_id.eq(petition_id)).order(r::id).select((r::changed_at, r::changed_by)).load(conn)
+}
+
+/// Reopens a closed petition; false if there is none by that slug or it was open.
+pub fn reopen(
+    conn: &mut DbConnection,
+    slug: &str,
+    closes_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(p::petitions.filter(p::slug.eq(slug)).filter(p::state.eq(PetitionState::Closed.as_str())))
+        .set((
+            p::state.eq(PetitionState::Open.as_str()),
+            p::closed_at.eq(None::<NaiveDateTime>),
+            p::closes_at.eq(closes_at),
+            p::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
 }
 
 pub fn find_by_slug(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<PetitionRow>> {

@@ -15,6 +15,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        text_changed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -66,6 +67,8 @@ diesel::table! {
         petition_id -> BigInt,
         country -> Text,
         delta -> Integer,
+        metric -> Text,
+        day -> Nullable<Date>,
     }
 }
 
@@ -84,7 +87,95 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    petition_daily (petition_id, day) {
+        petition_id -> BigInt,
+        day -> Date,
+        confirmed -> BigInt,
+    }
+}
+
+diesel::table! {
+    petition_tallies (petition_id, metric) {
+        petition_id -> BigInt,
+        metric -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    organisers (id) {
+        id -> BigInt,
+        email -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        password_changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (key_hash) {
+        key_hash -> Binary,
+        organiser_id -> Nullable<BigInt>,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        organiser_id -> BigInt,
+        name -> Text,
+        token_hash -> Binary,
+        prefix -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        account_key -> Binary,
+        client_key -> Binary,
+        device_key -> Nullable<Binary>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    export_log (id) {
+        id -> BigInt,
+        petition_id -> BigInt,
+        organiser_id -> Nullable<BigInt>,
+        actor -> Text,
+        what -> Text,
+        rows_written -> Nullable<BigInt>,
+        status -> Text,
+        sha256 -> Nullable<Text>,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    petition_revisions (id) {
+        id -> BigInt,
+        petition_id -> BigInt,
+        title -> Text,
+        body -> Text,
+        addressee -> Nullable<Text>,
+        changed_at -> Timestamp,
+        changed_by -> Text,
+    }
+}
+
 diesel::joinable!(signatures -> petitions (petition_id));
+diesel::joinable!(api_tokens -> organisers (organiser_id));
+diesel::joinable!(export_log -> petitions (petition_id));
 diesel::joinable!(signature_tokens -> signatures (signature_id));
 diesel::joinable!(outbox -> signatures (signature_id));
 
@@ -95,5 +186,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     count_events,
     petition_counts,
+    petition_daily,
+    petition_tallies,
     instance_secrets,
+    organisers,
+    sessions,
+    api_tokens,
+    login_failures,
+    export_log,
+    petition_revisions,
 );

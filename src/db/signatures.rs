@@ -76,6 +76,7 @@ pub fn sign(
             }
             Err(e) if is_unique_violation(&e) => {
                 if let Some(outcome) = repeat(conn, petition_id, new, email_key, now, stale_before)? {
+                    counts::record_tally(conn, petition_id, counts::Tally::Duplicate, new.country.code())?;
                     return Ok(outcome);
                 }
                 last_error = Some(e);
@@ -178,6 +179,7 @@ pub struct TokenTarget {
     pub status: SignatureStatus,
     pub name: Option<String>,
     pub country: String,
+    pub confirmed_at: Option<NaiveDateTime>,
     pub expires_at: NaiveDateTime,
 }
 
@@ -185,16 +187,17 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
     t::table
         .inner_join(s::table)
         .filter(t::token_hash.eq(&hash.0[..]))
-        .select((s::id, s::petition_id, s::status, s::name, s::country, t::expires_at))
-        .first::<(i64, i64, String, Option<String>, String, NaiveDateTime)>(conn)
+        .select((s::id, s::petition_id, s::status, s::name, s::country, s::confirmed_at, t::expires_at))
+        .first::<(i64, i64, String, Option<String>, String, Option<NaiveDateTime>, NaiveDateTime)>(conn)
         .optional()
         .map(|row| {
-            row.map(|(signature_id, petition_id, status, name, country, expires_at)| TokenTarget {
+            row.map(|(signature_id, petition_id, status, name, country, confirmed_at, expires_at)| TokenTarget {
                 signature_id,
                 petition_id,
                 status: SignatureStatus::from_db(&status),
                 name,
                 country,
+                confirmed_at,
                 expires_at,
             })
         })
@@ -225,7 +228,7 @@ pub fn confirm(conn: &mut DbConnection, hash: &TokenHash, now: NaiveDateTime) ->
             .set((s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now)))
             .execute(conn)?;
             if changed == 1 {
-                counts::record(conn, petition_id, &target.country, 1)?;
+                counts::record_confirmed(conn, petition_id, &target.country, now.date(), 1)?;
                 Ok(ConfirmOutcome::Confirmed { petition_id })
             } else {
                 // Someone else confirmed (or withdrew) it in the meantime.
@@ -267,7 +270,8 @@ pub fn withdraw(conn: &mut DbConnection, hash: &TokenHash, now: NaiveDateTime) -
             continue;
         }
         if target.status == SignatureStatus::Confirmed {
-            counts::record(conn, target.petition_id, &target.country, -1)?;
+            let day = target.confirmed_at.unwrap_or(now).date();
+            counts::record_confirmed(conn, target.petition_id, &target.country, day, -1)?;
         }
         diesel::delete(t::table.filter(t::signature_id.eq(target.signature_id))).execute(conn)?;
         outbox::delete_for_signature(conn, target.signature_id)?;

@@ -41,6 +41,43 @@ impl Token {
     }
 }
 
+/// A secret an organiser's scripts send as `Authorization: Bearer …`:
+/// `us_` and 256 random bits. Shown once, stored as SHA-256.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiToken(Token);
+
+impl ApiToken {
+    const PREFIX: &'static str = "us_";
+
+    pub fn generate() -> Self {
+        Self(Token::generate())
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        s.strip_prefix(Self::PREFIX).and_then(Token::parse).map(Self)
+    }
+
+    /// The whole token, to show once.
+    pub fn reveal(&self) -> String {
+        format!("{}{}", Self::PREFIX, self.0.as_str())
+    }
+
+    /// Enough of the token to tell it apart in a list, not enough to use it.
+    pub fn display_prefix(&self) -> String {
+        format!("{}{}", Self::PREFIX, &self.0.as_str()[..6])
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        self.0.hash()
+    }
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiToken(<redacted>)")
+    }
+}
+
 impl std::fmt::Debug for Token {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Token(<redacted>)")
@@ -65,6 +102,17 @@ mod tests {
         for bad in ["", "short", &"a".repeat(44), &format!("{}=", "a".repeat(42)), &"é".repeat(43)] {
             assert!(Token::parse(bad).is_none(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn api_tokens_round_trip() {
+        let t = ApiToken::generate();
+        let shown = t.reveal();
+        assert!(shown.starts_with("us_"));
+        assert_eq!(ApiToken::parse(&shown), Some(t.clone()));
+        assert!(ApiToken::parse(&shown[3..]).is_none(), "the prefix is required");
+        assert!(shown.starts_with(&t.display_prefix()));
+        assert!(!format!("{t:?}").contains(&shown[3..]));
     }
 
     #[test]

@@ -58,6 +58,17 @@ pub async fn show_petition(state: web::Data<AppState>, slug: web::Path<String>) 
     Ok(cacheable(json!(PetitionJson::new(&p, crate::now()))))
 }
 
+/// The public key that signs delivery packets, so that recipients can check
+/// a packet came from this deployment unchanged.
+pub async fn delivery_key(state: web::Data<AppState>) -> HttpResponse {
+    let key = state.keys.delivery().verifying_key();
+    HttpResponse::Ok().json(json!({
+        "algorithm": "Ed25519",
+        "public_key": crate::keys::public_key_base64(&key),
+        "fingerprint": crate::keys::fingerprint(&key),
+    }))
+}
+
 /// 202 once the signature (or the mail a repeat calls for) is committed.
 pub async fn sign_petition(
     state: web::Data<AppState>,

@@ -6,6 +6,7 @@ use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use percent_encoding::percent_decode_str;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::domain::{FieldErrors, SignatureInput};
@@ -15,11 +16,11 @@ use crate::signing::Honeypot;
 /// Larger request bodies are refused with 413.
 pub const MAX_BODY: usize = 16 * 1024;
 
-async fn read_body(payload: web::Payload) -> Result<Bytes, AppError> {
-    match payload.to_bytes_limited(MAX_BODY).await {
+async fn read_body(payload: web::Payload, limit: usize) -> Result<Bytes, AppError> {
+    match payload.to_bytes_limited(limit).await {
         Ok(Ok(bytes)) => Ok(bytes),
         Ok(Err(_)) => Err(AppError::BadRequest("The request body could not be read.".into())),
-        Err(_) => Err(AppError::PayloadTooLarge(MAX_BODY)),
+        Err(_) => Err(AppError::PayloadTooLarge(limit)),
     }
 }
 
@@ -43,19 +44,24 @@ struct SignForm {
     website: String,
 }
 
-/// Reads an `application/x-www-form-urlencoded` sign form. Invalid UTF-8,
-/// raw or percent-encoded, is refused (400) rather than silently replaced.
-pub async fn sign_form(req: &HttpRequest, payload: web::Payload) -> Result<(SignatureInput, Honeypot), AppError> {
+/// Reads an `application/x-www-form-urlencoded` form of at most `limit`
+/// bytes. Invalid UTF-8, raw or percent-encoded, is refused (400) rather than
+/// silently replaced.
+pub async fn form<T: DeserializeOwned>(req: &HttpRequest, payload: web::Payload, limit: usize) -> Result<T, AppError> {
     if !content_type_is(req, "application/x-www-form-urlencoded") {
         return Err(AppError::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded."));
     }
-    let body = read_body(payload).await?;
+    let body = read_body(payload, limit).await?;
     let text = std::str::from_utf8(&body).map_err(|_| not_utf8())?;
     for part in text.split(['&', '=']) {
         percent_decode_str(&part.replace('+', " ")).decode_utf8().map_err(|_| not_utf8())?;
     }
-    let form: SignForm = serde_urlencoded::from_str(text)
-        .map_err(|e| AppError::BadRequest(format!("The form data could not be read: {e}.")))?;
+    serde_urlencoded::from_str(text).map_err(|e| AppError::BadRequest(format!("The form data could not be read: {e}.")))
+}
+
+/// Reads the sign form.
+pub async fn sign_form(req: &HttpRequest, payload: web::Payload) -> Result<(SignatureInput, Honeypot), AppError> {
+    let form: SignForm = form(req, payload, MAX_BODY).await?;
     let honeypot = if form.website.trim().is_empty() { Honeypot::Empty } else { Honeypot::Filled };
     Ok((
         SignatureInput {
@@ -79,7 +85,7 @@ pub async fn sign_json(req: &HttpRequest, payload: web::Payload) -> Result<(Sign
     if !content_type_is(req, "application/json") {
         return Err(AppError::UnsupportedMediaType("Send the request as application/json."));
     }
-    let body = read_body(payload).await?;
+    let body = read_body(payload, MAX_BODY).await?;
     let value: Value =
         serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}.")))?;
     let Value::Object(map) = value else {

@@ -1,8 +1,10 @@
 //! HTTP handlers: thin functions that read the request, call the domain,
 //! `signing` or `db`, and render a page or JSON.
 
+mod admin;
 mod api;
 mod assets;
+mod client;
 mod health;
 mod input;
 mod links;
@@ -23,15 +25,17 @@ fn get_or_head() -> actix_web::Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut web::ServiceConfig, state: &crate::state::AppState) {
     cfg.service(resource("/healthz").route(get_or_head().to(health::healthz)))
         .service(resource("/static/style.css").route(get_or_head().to(assets::stylesheet)))
         .service(
             web::scope("/api/v1")
                 .service(resource("/petitions").route(get_or_head().to(api::list_petitions)))
                 .service(resource("/petitions/{slug}").route(get_or_head().to(api::show_petition)))
-                .service(resource("/petitions/{slug}/signatures").route(web::post().to(api::sign_petition))),
+                .service(resource("/petitions/{slug}/signatures").route(web::post().to(api::sign_petition)))
+                .service(resource("/delivery-key").route(get_or_head().to(api::delivery_key))),
         )
+        .service(admin::scope(state.db.clone(), state.keys.cookie_key(), state.public_url.is_https()))
         .service(resource("/").route(get_or_head().to(pages::home)))
         .service(resource("/p/{slug}").route(get_or_head().to(pages::petition)))
         .service(resource("/p/{slug}/sign").route(web::post().to(pages::sign)))

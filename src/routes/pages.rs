@@ -30,10 +30,21 @@ struct PetitionPage<'a> {
     petition: Summary,
     paragraphs: Vec<&'a str>,
     form: SignForm,
+    /// "27 November 2026", if the text was changed after publication.
+    text_changed: Option<String>,
 }
 
 fn petition_page(status: StatusCode, p: &PetitionView, form: SignForm) -> Result<HttpResponse, AppError> {
-    html(status, PetitionPage { petition: Summary::new(p, crate::now()), paragraphs: p.paragraphs().collect(), form })
+    let text_changed = p.text_changed_at.map(|t| t.format("%-d %B %Y").to_string());
+    html(
+        status,
+        PetitionPage {
+            petition: Summary::new(p, crate::now()),
+            paragraphs: p.paragraphs().collect(),
+            form,
+            text_changed,
+        },
+    )
 }
 
 pub async fn petition(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {

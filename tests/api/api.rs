@@ -78,7 +78,10 @@ async fn counts_never_go_down_while_events_are_folded(backend: Backend) {
     let writer_db = app.state.db.clone();
     let writer = actix_web::rt::spawn(async move {
         for i in 0..400 {
-            writer_db.write(move |c| db::counts::record(c, petition, "FR", 1)).await.unwrap();
+            writer_db
+                .write(move |c| db::counts::record_confirmed(c, petition, "FR", undersigned::now().date(), 1))
+                .await
+                .unwrap();
             if i % 7 == 0 {
                 writer_db.write(|c| db::counts::fold(c, 1_000)).await.unwrap();
             }

@@ -15,6 +15,22 @@ fn undersigned(database_url: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+fn undersigned_with_input(database_url: &str, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_undersigned"))
+        .args(args)
+        .env_clear()
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -23,7 +39,122 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-on_both_databases!(petitions_are_managed_from_the_command_line);
+on_both_databases!(
+    petitions_are_managed_from_the_command_line,
+    organisers_and_tokens_are_managed_from_the_command_line,
+    exports_and_packets_come_from_the_command_line_too,
+);
+
+async fn organisers_and_tokens_are_managed_from_the_command_line(backend: Backend) {
+    let (_db, url) = TestDatabase::create(&backend);
+    let run = |args: &[&str]| undersigned(&url, args);
+    let out = undersigned_with_input(
+        &url,
+        &["organiser", "add", "Ada@Example.org", "--password-stdin"],
+        "correct horse battery staple\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = undersigned_with_input(&url, &["organiser", "add", "bob@example.org", "--password-stdin"], "short\n");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("at least 12 characters"));
+    let out = undersigned_with_input(
+        &url,
+        &["organiser", "add", "ada@example.org", "--password-stdin"],
+        "another long password\n",
+    );
+    assert!(stderr(&out).contains("already exists"));
+    let out = run(&["organiser", "add", "x@example.org"]);
+    assert!(!out.status.success(), "the password must come from standard input");
+    assert!(stdout(&run(&["organiser", "list"])).contains("ada@example.org"));
+
+    let out = run(&["token", "create", "--organiser", "ada@example.org", "--name", "nightly export"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let token = stdout(&out).trim().to_owned();
+    assert!(token.starts_with("us_") && token.len() == 46, "{token}");
+    let listing = stdout(&run(&["token", "list"]));
+    assert!(
+        listing.contains("nightly export") && listing.contains(&token[..9]) && listing.contains("active"),
+        "{listing}"
+    );
+    assert!(!listing.contains(&token), "the token itself is never shown again");
+    assert!(run(&["token", "revoke", "1"]).status.success());
+    assert!(stdout(&run(&["token", "list"])).contains("revoked"));
+    assert!(!run(&["token", "revoke", "1"]).status.success());
+    assert!(!run(&["token", "create", "--organiser", "nobody@example.org", "--name", "x"]).status.success());
+
+    let out = undersigned_with_input(
+        &url,
+        &["organiser", "passwd", "ada@example.org", "--password-stdin"],
+        "a brand new passphrase\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(run(&["organiser", "remove", "ada@example.org"]).status.success());
+    assert!(!stdout(&run(&["organiser", "list"])).contains("ada@example.org"));
+    assert!(!run(&["organiser", "remove", "ada@example.org"]).status.success());
+}
+
+async fn exports_and_packets_come_from_the_command_line_too(backend: Backend) {
+    let (_db, url) = TestDatabase::create(&backend);
+    let dir = tempfile::tempdir().unwrap();
+    let body = dir.path().join("body.txt");
+    std::fs::write(&body, "We ask.").unwrap();
+    let run = |args: &[&str]| undersigned(&url, args);
+    let out = run(&["petition", "create", "--slug", "p", "--title", "T", "--body-file", body.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let csv = dir.path().join("s.csv");
+    let out = run(&["export", "p", "--out", csv.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), "name,country,postcode,confirmed_at\r\n");
+    let out = run(&["export", "--totals", "p"]);
+    assert_eq!(stdout(&out), "country,country_name,signatures\r\nTOTAL,,0\r\n");
+    let out = run(&["export", "p", "--format", "json"]);
+    assert_eq!(stdout(&out).trim(), "[\n]");
+    assert!(!run(&["export", "--delivery", "p"]).status.success(), "a packet needs --out");
+    assert!(!run(&["export", "nope"]).status.success());
+
+    let zip = dir.path().join("p.zip");
+    let out = run(&["export", "--delivery", "p", "--out", zip.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&["verify-delivery", zip.to_str().unwrap()]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("INTACT"));
+
+    // One byte changed in the archive: named, and a failure.
+    let mut bytes = std::fs::read(&zip).unwrap();
+    let name = b"totals_by_country.csv";
+    let header = bytes.windows(name.len()).position(|w| w == name).expect("a local header") - 30;
+    let extra = usize::from(u16::from_le_bytes([bytes[header + 28], bytes[header + 29]]));
+    let data = header + 30 + name.len() + extra;
+    bytes[data + 2] ^= 0x55;
+    std::fs::write(&zip, &bytes).unwrap();
+    let out = run(&["verify-delivery", zip.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("FAILED  totals_by_country.csv"), "{}", stdout(&out));
+    assert!(stderr(&out).contains("NOT intact"));
+
+    // The command line's exports are logged as such.
+    let url2 = url.clone();
+    let log = tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        use undersigned::db::schema::export_log as l;
+        let db = undersigned::db::Db::connect(
+            &undersigned::db::DatabaseUrl::parse(&url2).unwrap(),
+            1,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap();
+        db.read_blocking(|c| {
+            l::table.order(l::id).select((l::actor, l::what, l::status)).load::<(String, String, String)>(c)
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let whats: Vec<&str> = log.iter().map(|(_, w, _)| w.as_str()).collect();
+    assert_eq!(whats, ["signatures.csv", "totals.csv", "signatures.json", "delivery.zip"]);
+    assert!(log.iter().all(|(actor, _, status)| actor == "command line" && status == "complete"));
+}
 
 async fn petitions_are_managed_from_the_command_line(backend: Backend) {
     let (_db, url) = TestDatabase::create(&backend);

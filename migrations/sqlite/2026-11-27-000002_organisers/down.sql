@@ -1,0 +1,12 @@
+DROP INDEX signatures_export;
+DROP TABLE petition_tallies;
+DROP TABLE petition_daily;
+ALTER TABLE count_events DROP COLUMN day;
+ALTER TABLE count_events DROP COLUMN metric;
+ALTER TABLE petitions DROP COLUMN text_changed_at;
+DROP TABLE petition_revisions;
+DROP TABLE export_log;
+DROP TABLE login_failures;
+DROP TABLE api_tokens;
+DROP TABLE sessions;
+DROP TABLE organisers;

@@ -1,0 +1,116 @@
+//! Who is asking: an organiser with a session (admin pages), or a session
+//! or API token (exports).
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use super::Actor;
+use super::session::{CSRF, ORGANISER};
+use crate::db;
+use crate::domain::ApiToken;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// A signed-in organiser. Extracting it from a request without a live
+/// session answers with a redirect to the login page.
+pub struct CurrentOrganiser {
+    pub id: i64,
+    pub email: String,
+    /// The token every state-changing form must send back.
+    pub csrf: String,
+    pub session: Session,
+}
+
+impl CurrentOrganiser {
+    pub fn actor(&self) -> Actor {
+        Actor { organiser_id: Some(self.id), description: self.email.clone() }
+    }
+
+    /// Refuses (403) a form that does not carry this session's CSRF token.
+    pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
+        super::csrf::verify(&self.csrf, sent)
+    }
+}
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
+    req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))
+}
+
+async fn from_session(state: &AppState, session: &Session) -> Result<Option<(i64, String, String)>, AppError> {
+    let Ok(Some(id)) = session.get::<i64>(ORGANISER) else {
+        return Ok(None);
+    };
+    let organiser = state.db.read(move |c| db::organisers::find(c, id)).await?;
+    let Some(organiser) = organiser else {
+        // Removed since signing in.
+        session.purge();
+        return Ok(None);
+    };
+    let csrf = session.get::<String>(CSRF).ok().flatten().unwrap_or_default();
+    Ok(Some((organiser.id, organiser.email, csrf)))
+}
+
+impl FromRequest for CurrentOrganiser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = req.get_session();
+        let state = state(req);
+        Box::pin(async move {
+            let state = state?;
+            match from_session(&state, &session).await? {
+                Some((id, email, csrf)) => Ok(Self { id, email, csrf, session }),
+                None => Err(AppError::LoginRequired),
+            }
+        })
+    }
+}
+
+/// Whoever may download exports: an organiser's session, or an API token
+/// sent as `Authorization: Bearer`. Anything else is a 401.
+pub struct Caller {
+    pub actor: Actor,
+}
+
+impl FromRequest for Caller {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|v| v.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(|t| t.trim().to_owned()));
+        let session = req.get_session();
+        let state = state(req);
+        Box::pin(async move {
+            let state = state?;
+            match bearer {
+                // A token was sent: it alone decides.
+                Some(token) => {
+                    let token = token.as_deref().and_then(ApiToken::parse).ok_or(AppError::Unauthorized)?;
+                    let hash = token.hash();
+                    let now = crate::now();
+                    let found = state.db.write(move |c| db::organisers::use_token(c, &hash.0, now)).await?;
+                    let (organiser_id, email, token_id) = found.ok_or(AppError::Unauthorized)?;
+                    let name =
+                        state.db.read(move |c| db::organisers::token_name(c, token_id)).await?.unwrap_or_default();
+                    Ok(Self {
+                        actor: Actor {
+                            organiser_id: Some(organiser_id),
+                            description: format!("{email} (API token \"{name}\")"),
+                        },
+                    })
+                }
+                None => match from_session(&state, &session).await? {
+                    Some((id, email, _)) => Ok(Self { actor: Actor { organiser_id: Some(id), description: email } }),
+                    None => Err(AppError::Unauthorized),
+                },
+            }
+        })
+    }
+}

@@ -1,0 +1,23 @@
+//! Organisers: passwords, sessions, API tokens, login throttling, CSRF.
+
+pub mod csrf;
+pub mod extract;
+pub mod password;
+pub mod session;
+pub mod throttle;
+
+pub use extract::{Caller, CurrentOrganiser};
+pub use password::PasswordHasher;
+
+/// Who is acting, for logs meant to be read by people (export log, revisions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub organiser_id: Option<i64>,
+    pub description: String,
+}
+
+impl Actor {
+    pub fn command_line() -> Self {
+        Self { organiser_id: None, description: "command line".into() }
+    }
+}

@@ -1,0 +1,141 @@
+//! What exports read, and the export log.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{export_log as l, signatures as s};
+use crate::domain::SignatureStatus;
+
+/// One confirmed signature as exports see it.
+#[derive(Debug, Clone, Queryable)]
+pub struct ExportRow {
+    pub id: i64,
+    pub name: Option<String>,
+    pub country: String,
+    pub postcode: Option<String>,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub email: Option<String>,
+    pub keep_informed: bool,
+}
+
+/// Up to `limit` confirmed signatures of a petition with id above `after`,
+/// in id order (keyset pagination: every batch is an index range scan).
+pub fn confirmed_after(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<ExportRow>> {
+    s::table
+        .filter(s::petition_id.eq(petition_id))
+        .filter(s::status.eq(SignatureStatus::Confirmed.as_str()))
+        .filter(s::id.gt(after))
+        .order(s::id)
+        .limit(limit)
+        .select((s::id, s::name, s::country, s::postcode, s::confirmed_at, s::email, s::keep_informed))
+        .load(conn)
+}
+
+/// Confirmed signatures per country, counted from the signatures themselves.
+pub fn confirmed_by_country(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    s::table
+        .filter(s::petition_id.eq(petition_id))
+        .filter(s::status.eq(SignatureStatus::Confirmed.as_str()))
+        .group_by(s::country)
+        .select((s::country, diesel::dsl::count_star()))
+        .order(s::country)
+        .load(conn)
+}
+
+/// Signatures of a petition by status.
+pub fn by_status(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    super::signatures::status_counts(conn, petition_id)
+}
+
+/// Pending signatures per petition (for the dashboard).
+pub fn pending_by_petition(conn: &mut DbConnection) -> QueryResult<Vec<(i64, i64)>> {
+    s::table
+        .filter(s::status.eq(SignatureStatus::Pending.as_str()))
+        .group_by(s::petition_id)
+        .select((s::petition_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+// ---- the export log ----
+
+#[derive(Debug, Clone, Queryable)]
+pub struct LogEntry {
+    pub id: i64,
+    pub actor: String,
+    pub what: String,
+    pub rows_written: Option<i64>,
+    pub status: String,
+    pub sha256: Option<String>,
+    pub started_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// Opens a log entry for an export that is starting; returns its id.
+pub fn start(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    organiser_id: Option<i64>,
+    actor: &str,
+    what: &str,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(l::table)
+        .values((
+            l::petition_id.eq(petition_id),
+            l::organiser_id.eq(organiser_id),
+            l::actor.eq(actor),
+            l::what.eq(what),
+            l::status.eq("running"),
+            l::started_at.eq(now),
+        ))
+        .returning(l::id)
+        .get_result(conn)
+}
+
+/// How an export ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Complete,
+    /// The receiver went away before the end.
+    Aborted,
+    Failed,
+}
+
+pub fn finish(
+    conn: &mut DbConnection,
+    id: i64,
+    ending: Ending,
+    rows: u64,
+    sha256: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let status = match ending {
+        Ending::Complete => "complete",
+        Ending::Aborted => "aborted",
+        Ending::Failed => "failed",
+    };
+    diesel::update(l::table.find(id))
+        .set((
+            l::status.eq(status),
+            l::rows_written.eq(i64::try_from(rows).unwrap_or(i64::MAX)),
+            l::sha256.eq(sha256),
+            l::finished_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn log_for_petition(conn: &mut DbConnection, petition_id: i64, limit: i64) -> QueryResult<Vec<LogEntry>> {
+    l::table
+        .filter(l::petition_id.eq(petition_id))
+        .order(l::id.desc())
+        .limit(limit)
+        .select((l::id, l::actor, l::what, l::rows_written, l::status, l::sha256, l::started_at, l::finished_at))
+        .load(conn)
+}

@@ -1,0 +1,350 @@
+//! The delivery packet: one ZIP to hand over, with a cover document, the
+//! totals by country, the signatures (names and countries), and a manifest of
+//! every file's SHA-256, signed with the deployment's Ed25519 key.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read, Seek, Write};
+
+use askama::Template;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::NaiveDateTime;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+
+use super::{Columns, ExportError, Format, Written, timestamp, write_signatures, write_totals};
+use crate::db::{self, DbConnection, counts::Tally};
+use crate::keys::{fingerprint, public_key_base64};
+use crate::text::thousands;
+
+pub const MANIFEST: &str = "manifest.json";
+pub const SIGNATURE: &str = "manifest.sig";
+const FORMAT: &str = "undersigned-delivery/1";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Manifest {
+    pub format: String,
+    pub petition: PetitionFacts,
+    pub generated_at: String,
+    pub confirmed_total: u64,
+    pub files: Vec<FileEntry>,
+    pub signing_key: KeyFacts,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PetitionFacts {
+    pub slug: String,
+    pub title: String,
+    pub addressee: Option<String>,
+    /// SHA-256 of the petition text (UTF-8), as shown in the cover document.
+    pub text_sha256: String,
+    pub text_changed_at: Option<String>,
+    pub collection_started: String,
+    /// None while the petition is still open.
+    pub collection_ended: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FileEntry {
+    pub name: String,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KeyFacts {
+    pub algorithm: String,
+    pub public_key: String,
+    pub fingerprint: String,
+}
+
+/// Passes bytes through, counting them and hashing them.
+pub struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    pub fn new(inner: W) -> Self {
+        Self { inner, hasher: Sha256::new(), bytes: 0 }
+    }
+
+    pub fn finish(self) -> (W, String, u64) {
+        (self.inner, hex::encode(self.hasher.finalize()), self.bytes)
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "delivery/cover.html")]
+struct Cover<'a> {
+    petition: &'a PetitionFacts,
+    paragraphs: Vec<&'a str>,
+    generated_at: &'a str,
+    total: String,
+    countries: usize,
+    duplicates: String,
+    honeypot: String,
+    withdrawn: String,
+    unconfirmed: String,
+    revisions: usize,
+    key: &'a KeyFacts,
+}
+
+/// What was written, for the export log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    pub rows: u64,
+    pub sha256: String,
+}
+
+/// Writes the packet of a petition to `out` (streaming: `out` need not seek).
+/// Call inside one snapshot, so that every file describes the same moment.
+pub fn write_packet<W: Write>(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    key: &SigningKey,
+    now: NaiveDateTime,
+    out: W,
+) -> Result<Packet, ExportError> {
+    let petition = db::petitions::find(conn, petition_id)?.ok_or(diesel::result::Error::NotFound)?;
+    let revisions = db::petitions::revisions(conn, petition_id)?.len();
+    let statuses: BTreeMap<String, i64> = db::exports::by_status(conn, petition_id)?.into_iter().collect();
+    let tallies = db::counts::tallies(conn, petition_id)?;
+
+    let ended = petition.closed_at.or(petition.closes_at.filter(|t| *t <= now));
+    let facts = PetitionFacts {
+        slug: petition.slug.clone(),
+        title: petition.title.clone(),
+        addressee: petition.addressee.clone(),
+        text_sha256: hex::encode(Sha256::digest(petition.body.as_bytes())),
+        text_changed_at: petition.text_changed_at.map(|t| timestamp(Some(t))),
+        collection_started: timestamp(Some(petition.created_at)),
+        collection_ended: ended.map(|t| timestamp(Some(t))),
+    };
+    let verifying = key.verifying_key();
+    let key_facts = KeyFacts {
+        algorithm: "Ed25519".into(),
+        public_key: public_key_base64(&verifying),
+        fingerprint: fingerprint(&verifying),
+    };
+
+    let mut options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    if let Ok(made) = zip_time(now) {
+        options = options.last_modified_time(made);
+    }
+    let mut zip = zip::ZipWriter::new_stream(Hashing::new(out));
+    let mut files = Vec::new();
+    let mut add =
+        |zip: &mut zip::ZipWriter<_>, name: &str, write: &mut dyn FnMut(&mut dyn Write) -> Result<(), ExportError>| {
+            zip.start_file(name, options)?;
+            let mut h = Hashing::new(&mut *zip);
+            write(&mut h)?;
+            let (_, sha256, bytes) = h.finish();
+            files.push(FileEntry { name: name.into(), sha256, bytes });
+            Ok::<_, ExportError>(())
+        };
+
+    let mut written = Written::default();
+    add(&mut zip, "signatures.csv", &mut |w| {
+        written = write_signatures(conn, petition_id, Format::Csv, Columns::Delivery, w)?;
+        Ok(())
+    })?;
+    add(&mut zip, "totals_by_country.csv", &mut |w| write_totals(&written.by_country, w).map(|_| ()))?;
+    let generated_at = timestamp(Some(now));
+    let count = |s: &str| thousands(statuses.get(s).copied().unwrap_or(0));
+    let tally = |t: Tally| thousands(tallies.get(&t).copied().unwrap_or(0));
+    let cover = Cover {
+        petition: &facts,
+        paragraphs: petition.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect(),
+        generated_at: &generated_at,
+        total: thousands(i64::try_from(written.rows).unwrap_or(i64::MAX)),
+        countries: written.by_country.len(),
+        duplicates: tally(Tally::Duplicate),
+        honeypot: tally(Tally::Honeypot),
+        withdrawn: count("withdrawn"),
+        unconfirmed: count("pending"),
+        revisions,
+        key: &key_facts,
+    }
+    .render()
+    .map_err(io::Error::other)?;
+    add(&mut zip, "cover.html", &mut |w| Ok(w.write_all(cover.as_bytes())?))?;
+
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        petition: facts.clone(),
+        generated_at,
+        confirmed_total: written.rows,
+        files,
+        signing_key: key_facts.clone(),
+    };
+    let manifest_json = serde_json::to_vec_pretty(&manifest).map_err(io::Error::other)?;
+    let signature = STANDARD.encode(key.sign(&manifest_json).to_bytes());
+    zip.start_file(MANIFEST, options)?;
+    zip.write_all(&manifest_json)?;
+    zip.start_file(SIGNATURE, options)?;
+    zip.write_all(signature.as_bytes())?;
+    let stream = zip.finish()?;
+    let (mut out, sha256, _) = stream.into_inner().finish();
+    out.flush()?;
+    Ok(Packet { rows: written.rows, sha256 })
+}
+
+fn zip_time(t: NaiveDateTime) -> Result<zip::DateTime, zip::result::DateTimeRangeError> {
+    use chrono::{Datelike, Timelike};
+    let year = u16::try_from(t.year()).unwrap_or(1980);
+    // Every field below fits its type: chrono's ranges are narrower.
+    zip::DateTime::from_date_and_time(
+        year,
+        u8::try_from(t.month()).unwrap_or(1),
+        u8::try_from(t.day()).unwrap_or(1),
+        u8::try_from(t.hour()).unwrap_or(0),
+        u8::try_from(t.minute()).unwrap_or(0),
+        u8::try_from(t.second()).unwrap_or(0),
+    )
+}
+
+/// The result of checking a packet.
+#[derive(Debug, Clone, Default)]
+pub struct Verification {
+    pub manifest: Option<Manifest>,
+    /// One line per file or check: ("OK" | "CHANGED" | …, what).
+    pub checks: Vec<(bool, String)>,
+}
+
+impl Verification {
+    pub fn intact(&self) -> bool {
+        self.manifest.is_some() && !self.checks.is_empty() && self.checks.iter().all(|(ok, _)| *ok)
+    }
+
+    fn check(&mut self, ok: bool, what: impl Into<String>) {
+        self.checks.push((ok, what.into()));
+    }
+}
+
+fn read_entry<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, name: &str) -> Result<Vec<u8>, String> {
+    let mut file = zip.by_name(name).map_err(|_| format!("{name}: missing from the packet"))?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(|e| format!("{name}: damaged, cannot be read ({e})"))?;
+    Ok(bytes)
+}
+
+/// Checks a packet: the manifest's signature (against `expected_key`, or the
+/// key the manifest names), every file's SHA-256, that no file was added or
+/// removed, and that the files agree with the manifest's total.
+pub fn verify<R: Read + Seek>(reader: R, expected_key: Option<&VerifyingKey>) -> Verification {
+    let mut v = Verification::default();
+    let mut zip = match zip::ZipArchive::new(reader) {
+        Ok(z) => z,
+        Err(e) => {
+            v.check(false, format!("not a readable ZIP archive ({e})"));
+            return v;
+        }
+    };
+    let (manifest_bytes, signature) = match (read_entry(&mut zip, MANIFEST), read_entry(&mut zip, SIGNATURE)) {
+        (Ok(m), Ok(s)) => (m, s),
+        (m, s) => {
+            for problem in [m.err(), s.err()].into_iter().flatten() {
+                v.check(false, problem);
+            }
+            return v;
+        }
+    };
+    let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            v.check(false, format!("{MANIFEST}: not a valid manifest ({e})"));
+            return v;
+        }
+    };
+    // The signature.
+    let named_key = crate::keys::parse_public_key(&manifest.signing_key.public_key);
+    let key = expected_key.copied().or(named_key);
+    match (key, expected_key, named_key) {
+        (Some(_), Some(expected), Some(named)) if *expected != named => v.check(
+            false,
+            format!("{MANIFEST}: signed with key {}, not the expected {}", fingerprint(&named), fingerprint(expected)),
+        ),
+        (Some(key), _, _) => {
+            let sig = STANDARD
+                .decode(String::from_utf8_lossy(&signature).trim())
+                .ok()
+                .and_then(|b| <[u8; 64]>::try_from(b).ok())
+                .map(|b| Signature::from_bytes(&b));
+            match sig {
+                None => v.check(false, format!("{SIGNATURE}: not a valid Ed25519 signature")),
+                Some(s) if key.verify_strict(&manifest_bytes, &s).is_ok() => {
+                    v.check(true, format!("{MANIFEST}: signature valid (key {})", fingerprint(&key)));
+                }
+                Some(_) => v.check(
+                    false,
+                    format!("{MANIFEST} / {SIGNATURE}: the signature does not match: one of them was changed, or another key signed"),
+                ),
+            }
+        }
+        (None, _, _) => v.check(false, format!("{MANIFEST}: names no usable public key")),
+    }
+    // Every listed file, and nothing else.
+    let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for entry in &manifest.files {
+        match read_entry(&mut zip, &entry.name) {
+            Ok(bytes) => {
+                let sha = hex::encode(Sha256::digest(&bytes));
+                if sha == entry.sha256 && bytes.len() as u64 == entry.bytes {
+                    v.check(true, format!("{}: intact", entry.name));
+                } else {
+                    v.check(false, format!("{}: changed (its SHA-256 differs from the manifest)", entry.name));
+                }
+                contents.insert(entry.name.clone(), bytes);
+            }
+            Err(problem) => v.check(false, problem),
+        }
+    }
+    let listed: Vec<&str> = manifest.files.iter().map(|f| f.name.as_str()).chain([MANIFEST, SIGNATURE]).collect();
+    let names: Vec<String> =
+        zip.file_names().map(|n| n.map(|n| n.into_owned()).unwrap_or_else(|_| "(unreadable name)".into())).collect();
+    for name in names {
+        if !listed.contains(&name.as_str()) {
+            v.check(false, format!("{name}: not listed in the manifest"));
+        }
+    }
+    // The files agree with the total.
+    if let Some(rows) = contents.get("signatures.csv").map(|b| csv_rows(b)) {
+        v.check(
+            rows == Some(manifest.confirmed_total),
+            format!(
+                "signatures.csv: {} rows, manifest total {}",
+                rows.map_or("unreadable".into(), |r| r.to_string()),
+                manifest.confirmed_total
+            ),
+        );
+    }
+    v.manifest = Some(manifest);
+    v
+}
+
+fn csv_rows(bytes: &[u8]) -> Option<u64> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let mut n = 0;
+    for record in reader.records() {
+        record.ok()?;
+        n += 1;
+    }
+    Some(n)
+}

@@ -1,0 +1,283 @@
+//! Exports: every confirmed signature of a petition, written in one
+//! consistent snapshot, batch by batch, to any `Write` (an HTTP response
+//! through a bounded channel, a file, a ZIP entry), so memory stays flat
+//! however many rows there are.
+
+pub mod delivery;
+mod stream;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+pub use stream::{ChunkSender, channel};
+
+use crate::db::{self, DbConnection};
+use crate::domain::Country;
+
+/// Rows read from the database per batch.
+const BATCH: i64 = 5_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+    Ndjson,
+}
+
+impl Format {
+    pub fn from_extension(ext: &str) -> Option<Self> {
+        match ext {
+            "csv" => Some(Self::Csv),
+            "json" => Some(Self::Json),
+            "ndjson" => Some(Self::Ndjson),
+            _ => None,
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Csv => "csv",
+            Self::Json => "json",
+            Self::Ndjson => "ndjson",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Csv => "text/csv; charset=utf-8",
+            Self::Json => "application/json",
+            Self::Ndjson => "application/x-ndjson",
+        }
+    }
+}
+
+/// Which columns an export carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Columns {
+    /// name, country, postcode, confirmed_at.
+    Standard,
+    /// The standard columns plus email and keep_informed; the email is filled
+    /// only for people who ticked "keep me informed".
+    WithContacts,
+    /// name and country: what is delivered.
+    Delivery,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    #[error("ZIP: {0}")]
+    Zip(#[from] zip::result::ZipError),
+}
+
+impl ExportError {
+    /// The receiver went away (an HTTP client that stopped reading).
+    pub fn is_disconnect(&self) -> bool {
+        match self {
+            Self::Io(e) => e.kind() == io::ErrorKind::BrokenPipe,
+            Self::Zip(zip::result::ZipError::Io(e)) => e.kind() == io::ErrorKind::BrokenPipe,
+            _ => false,
+        }
+    }
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Written {
+    pub rows: u64,
+    pub by_country: BTreeMap<String, u64>,
+}
+
+/// A cell that a spreadsheet would read as a formula starts with one of
+/// these; such cells get a leading apostrophe (OWASP "CSV injection").
+const FORMULA_STARTS: [char; 8] = ['=', '+', '-', '@', '\t', '\r', '\n', '\0'];
+
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) { format!("'{cell}").into() } else { cell.into() }
+}
+
+fn timestamp(t: Option<NaiveDateTime>) -> String {
+    t.map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct Record<'a> {
+    name: &'a str,
+    country: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    postcode: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confirmed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keep_informed: Option<bool>,
+}
+
+impl<'a> Record<'a> {
+    fn new(row: &'a db::exports::ExportRow, columns: Columns) -> Self {
+        let contacts = columns == Columns::WithContacts;
+        let standard = columns != Columns::Delivery;
+        Self {
+            name: row.name.as_deref().unwrap_or_default(),
+            country: &row.country,
+            postcode: standard.then_some(row.postcode.as_deref()),
+            confirmed_at: standard.then(|| timestamp(row.confirmed_at)),
+            email: contacts.then(|| row.email.as_deref().filter(|_| row.keep_informed)),
+            keep_informed: contacts.then_some(row.keep_informed),
+        }
+    }
+
+    fn csv_header(columns: Columns) -> &'static [&'static str] {
+        match columns {
+            Columns::Standard => &["name", "country", "postcode", "confirmed_at"],
+            Columns::WithContacts => &["name", "country", "postcode", "confirmed_at", "email", "keep_informed"],
+            Columns::Delivery => &["name", "country"],
+        }
+    }
+
+    fn csv_cells(&self) -> Vec<String> {
+        let mut cells = vec![neutralise(self.name).into_owned(), self.country.to_owned()];
+        if let Some(postcode) = self.postcode {
+            cells.push(neutralise(postcode.unwrap_or_default()).into_owned());
+        }
+        if let Some(t) = &self.confirmed_at {
+            cells.push(t.clone());
+        }
+        if let Some(email) = self.email {
+            cells.push(neutralise(email.unwrap_or_default()).into_owned());
+        }
+        if let Some(k) = self.keep_informed {
+            cells.push(if k { "yes".into() } else { "no".into() });
+        }
+        cells
+    }
+}
+
+/// Writes every confirmed signature of a petition. Call inside one snapshot
+/// (`Db::snapshot_blocking`) so that the rows are those of one moment.
+pub fn write_signatures<W: Write>(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    format: Format,
+    columns: Columns,
+    out: W,
+) -> Result<Written, ExportError> {
+    let mut written = Written::default();
+    match format {
+        Format::Csv => {
+            let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
+            csv.write_record(Record::csv_header(columns)).map_err(csv_error)?;
+            each_row(conn, petition_id, &mut written, |row| {
+                csv.write_record(Record::new(row, columns).csv_cells()).map_err(csv_error)
+            })?;
+            csv.flush()?;
+        }
+        Format::Json | Format::Ndjson => {
+            let mut out = out;
+            let json = format == Format::Json;
+            if json {
+                out.write_all(b"[")?;
+            }
+            let mut first = true;
+            each_row(conn, petition_id, &mut written, |row| {
+                if json && !first {
+                    out.write_all(b",")?;
+                }
+                first = false;
+                if json {
+                    out.write_all(b"\n")?;
+                }
+                // Serialised first, so that a failed write keeps its io::ErrorKind.
+                out.write_all(&serde_json::to_vec(&Record::new(row, columns)).map_err(io::Error::other)?)?;
+                if !json {
+                    out.write_all(b"\n")?;
+                }
+                Ok(())
+            })?;
+            if json {
+                out.write_all(b"\n]\n")?;
+            }
+            out.flush()?;
+        }
+    }
+    Ok(written)
+}
+
+fn csv_error(e: csv::Error) -> ExportError {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => ExportError::Io(io),
+        other => ExportError::Io(io::Error::other(format!("{other:?}"))),
+    }
+}
+
+fn each_row(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    written: &mut Written,
+    mut f: impl FnMut(&db::exports::ExportRow) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let mut after = 0;
+    loop {
+        let batch = db::exports::confirmed_after(conn, petition_id, after, BATCH)?;
+        let Some(last) = batch.last() else {
+            return Ok(());
+        };
+        after = last.id;
+        for row in &batch {
+            f(row)?;
+            written.rows += 1;
+            *written.by_country.entry(row.country.clone()).or_default() += 1;
+        }
+    }
+}
+
+/// Writes confirmed signatures per country with the total, as CSV.
+pub fn write_totals<W: Write>(by_country: &BTreeMap<String, u64>, out: W) -> Result<u64, ExportError> {
+    let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
+    csv.write_record(["country", "country_name", "signatures"]).map_err(csv_error)?;
+    for (code, n) in by_country {
+        let name = Country::parse(code).map(|c| c.name()).unwrap_or_default();
+        csv.write_record([code.as_str(), name, &n.to_string()]).map_err(csv_error)?;
+    }
+    let total: u64 = by_country.values().sum();
+    csv.write_record(["TOTAL", "", &total.to_string()]).map_err(csv_error)?;
+    csv.flush()?;
+    Ok(by_country.len() as u64 + 1)
+}
+
+/// Confirmed signatures per country, counted from the signatures themselves.
+pub fn totals(conn: &mut DbConnection, petition_id: i64) -> Result<BTreeMap<String, u64>, ExportError> {
+    Ok(db::exports::confirmed_by_country(conn, petition_id)?
+        .into_iter()
+        .map(|(country, n)| (country, u64::try_from(n).unwrap_or(0)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for bad in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "\nx", "\0x"] {
+            assert!(neutralise(bad).starts_with('\''), "{bad:?}");
+        }
+        assert_eq!(neutralise("Ada"), "Ada");
+        assert_eq!(neutralise(""), "");
+    }
+
+    proptest! {
+        #[test]
+        fn no_neutralised_cell_starts_a_formula(s in "\\PC{0,20}") {
+            prop_assert!(!neutralise(&s).starts_with(FORMULA_STARTS));
+        }
+    }
+}

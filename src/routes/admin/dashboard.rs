@@ -1,0 +1,145 @@
+//! The organisers' view of how petitions are doing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::chart::Chart;
+use crate::auth::CurrentOrganiser;
+use crate::db::{self, counts::Tally};
+use crate::domain::Country;
+use crate::error::AppError;
+use crate::routes::views::{Summary, html};
+use crate::state::AppState;
+use crate::text::thousands;
+
+pub struct Row {
+    pub summary: Summary,
+    pub pending: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/index.html")]
+struct IndexPage {
+    organiser: String,
+    csrf: String,
+    petitions: Vec<Row>,
+}
+
+pub async fn index(state: web::Data<AppState>, organiser: CurrentOrganiser) -> Result<HttpResponse, AppError> {
+    let pending: HashMap<i64, i64> = state.db.read(db::exports::pending_by_petition).await?.into_iter().collect();
+    let now = crate::now();
+    let petitions = state
+        .catalog
+        .all()
+        .iter()
+        .map(|p| Row { summary: Summary::new(p, now), pending: thousands(pending.get(&p.id).copied().unwrap_or(0)) })
+        .collect();
+    html(StatusCode::OK, IndexPage { organiser: organiser.email, csrf: organiser.csrf, petitions })
+}
+
+pub struct CountryRow {
+    pub code: String,
+    pub name: String,
+    pub count: String,
+}
+
+pub struct LogRow {
+    pub when: String,
+    pub actor: String,
+    pub what: String,
+    pub rows: String,
+    pub status: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/petition.html")]
+struct PetitionPage {
+    organiser: String,
+    csrf: String,
+    petition: Summary,
+    state_open: bool,
+    confirmed: String,
+    pending: String,
+    withdrawn: String,
+    duplicates: String,
+    honeypot: String,
+    countries: Vec<CountryRow>,
+    chart: Chart,
+    log: Vec<LogRow>,
+    revisions: Vec<(String, String)>,
+    text_changed: Option<String>,
+}
+
+fn minute(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub async fn petition(
+    state: web::Data<AppState>,
+    organiser: CurrentOrganiser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+    let id = view.id;
+    let (row, counts, daily, tallies, statuses, log, revisions) = state
+        .db
+        .snapshot(move |c| {
+            Ok((
+                db::petitions::find(c, id)?,
+                db::counts::for_petition(c, id)?,
+                db::counts::daily(c, id)?,
+                db::counts::tallies(c, id)?,
+                db::exports::by_status(c, id)?.into_iter().collect::<BTreeMap<_, _>>(),
+                db::exports::log_for_petition(c, id, 50)?,
+                db::petitions::revisions(c, id)?,
+            ))
+        })
+        .await?;
+    let row = row.ok_or(AppError::NotFound)?;
+    let now = crate::now();
+    let mut countries: Vec<CountryRow> = counts
+        .iter()
+        .map(|(code, n)| CountryRow {
+            code: code.clone(),
+            name: Country::parse(code).map(|c| c.name().to_owned()).unwrap_or_else(|_| code.clone()),
+            count: thousands(*n),
+        })
+        .collect();
+    countries.sort_by_key(|c| std::cmp::Reverse(counts.get(&c.code).copied().unwrap_or(0)));
+    let end = row.closed_at.or(row.closes_at.filter(|t| *t <= now)).unwrap_or(now);
+    let chart = Chart::new(&daily, row.created_at.date(), end.date());
+    let status = |s: &str| thousands(statuses.get(s).copied().unwrap_or(0));
+    let tally = |t: Tally| thousands(tallies.get(&t).copied().unwrap_or(0));
+    let mut summary = Summary::new(&view, now);
+    // The dashboard shows the exact count, not the public snapshot's.
+    summary.count = thousands(counts.values().sum());
+    let page = PetitionPage {
+        organiser: organiser.email,
+        csrf: organiser.csrf,
+        state_open: row.state == "open",
+        confirmed: summary.count.clone(),
+        petition: summary,
+        pending: status("pending"),
+        withdrawn: status("withdrawn"),
+        duplicates: tally(Tally::Duplicate),
+        honeypot: tally(Tally::Honeypot),
+        countries,
+        chart,
+        log: log
+            .into_iter()
+            .map(|e| LogRow {
+                when: minute(e.started_at),
+                actor: e.actor,
+                what: e.what,
+                rows: e.rows_written.map(thousands).unwrap_or_default(),
+                status: e.status,
+            })
+            .collect(),
+        revisions: revisions.into_iter().map(|(t, by)| (minute(t), by)).collect(),
+        text_changed: row.text_changed_at.map(minute),
+    };
+    html(StatusCode::OK, page)
+}

@@ -1,0 +1,51 @@
+//! The organisers' side: login, dashboard, petition management, exports.
+//! Pages need a session (else a redirect to the login page); exports accept a
+//! session or an API token (else 401).
+
+mod chart;
+mod dashboard;
+mod exports;
+mod login;
+mod petitions;
+
+use actix_web::web;
+
+use super::{get_or_head, resource};
+use crate::auth::session;
+use crate::db::Db;
+use actix_web::cookie::Key;
+
+/// Admin forms may carry a petition's whole text.
+const FORM_LIMIT: usize = 256 * 1024;
+
+pub fn scope(
+    db: Db,
+    cookie_key: Key,
+    https: bool,
+) -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope("/admin")
+        .wrap(session::middleware(db, cookie_key, https))
+        .service(resource("").route(get_or_head().to(dashboard::index)))
+        .service(resource("/login").route(get_or_head().to(login::form)).route(web::post().to(login::submit)))
+        .service(resource("/logout").route(web::post().to(login::logout)))
+        .service(resource("/petitions").route(web::post().to(petitions::create)))
+        .service(resource("/petitions/new").route(get_or_head().to(petitions::new_form)))
+        .service(resource("/petitions/{slug}").route(get_or_head().to(dashboard::petition)))
+        .service(
+            resource("/petitions/{slug}/edit")
+                .route(get_or_head().to(petitions::edit_form))
+                .route(web::post().to(petitions::update)),
+        )
+        .service(resource("/petitions/{slug}/state").route(web::post().to(petitions::set_state)))
+        .service(resource("/petitions/{slug}/signatures.{format}").route(get_or_head().to(exports::signatures)))
+        .service(resource("/petitions/{slug}/totals.csv").route(get_or_head().to(exports::totals)))
+        .service(resource("/petitions/{slug}/delivery.zip").route(get_or_head().to(exports::delivery)))
+}

@@ -1,0 +1,304 @@
+//! Exports: exactly the confirmed signatures, safe CSV, streaming, logged;
+//! the delivery packet and its verification.
+
+use std::io::{Cursor, Read, Write};
+
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use undersigned::db;
+use undersigned::export::delivery;
+
+use crate::helpers::{Backend, ada, spawn_app};
+use crate::on_both_databases;
+
+on_both_databases!(
+    exports_hold_exactly_the_confirmed_signatures,
+    csv_is_rfc4180_and_formulas_are_neutralised,
+    a_large_export_streams_and_is_logged,
+    the_delivery_packet_verifies_and_any_change_is_caught,
+);
+
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect()
+}
+
+async fn exports_hold_exactly_the_confirmed_signatures(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    // Three confirmed (one asked to be kept informed), one pending, one withdrawn.
+    let people = [
+        ("Ada Lovelace", "ada@example.com", "GB", true),
+        ("王秀英", "wang@example.com", "CN", false),
+        ("محمد عبد الله", "m@example.com", "EG", false),
+        ("Pending Person", "pending@example.com", "FR", false),
+        ("Withdrawn Person", "gone@example.com", "DE", false),
+    ];
+    for (name, email, country, keep) in people {
+        let mut body = json!({"name": name, "email": email, "country": country, "postcode": "1000"});
+        if keep {
+            body["keep_informed"] = json!(true);
+        }
+        app.sign_json("p", &body).await;
+        let links = app.links(&app.mail_to(email, 1).await);
+        if email != "pending@example.com" {
+            app.post(&links.confirm.unwrap()).await;
+        }
+        if email == "gone@example.com" {
+            app.post(&links.withdraw).await;
+        }
+    }
+    let admin = app.admin("org@example.org").await;
+
+    let text = admin.get("/admin/petitions/p/signatures.csv").await.text().await.unwrap();
+    let rows = csv_rows(&text);
+    assert_eq!(rows[0], ["name", "country", "postcode", "confirmed_at"]);
+    let names: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["Ada Lovelace", "王秀英", "محمد عبد الله"], "names in any script, intact");
+    assert!(!text.contains('@'), "no emails without asking for contacts");
+
+    let contacts = admin.get("/admin/petitions/p/signatures.csv?contacts=1").await.text().await.unwrap();
+    let rows = csv_rows(&contacts);
+    assert_eq!(rows[0], ["name", "country", "postcode", "confirmed_at", "email", "keep_informed"]);
+    assert_eq!(rows[1][4..], ["ada@example.com", "yes"]);
+    assert_eq!(rows[2][4..], ["", "no"], "no email for those who did not ask to be kept informed");
+
+    let json: Value = admin.get("/admin/petitions/p/signatures.json").await.json().await.unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 3);
+    assert_eq!(json[1]["name"], "王秀英");
+    assert!(json[0].get("email").is_none());
+    let ndjson = admin.get("/admin/petitions/p/signatures.ndjson").await.text().await.unwrap();
+    let lines: Vec<Value> = ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[2]["country"], "EG");
+
+    let totals = csv_rows(&admin.get("/admin/petitions/p/totals.csv").await.text().await.unwrap());
+    assert_eq!(
+        totals,
+        [
+            vec!["country", "country_name", "signatures"],
+            vec!["CN", "China", "1"],
+            vec!["EG", "Egypt", "1"],
+            vec!["GB", "United Kingdom", "1"],
+            vec!["TOTAL", "", "3"],
+        ]
+    );
+
+    // Each export is in the log, with who, what and how many rows.
+    let page = admin.get("/admin/petitions/p").await.text().await.unwrap();
+    assert!(
+        page.contains(
+            "<td>org@example.org</td><td>signatures+contacts.csv</td><td class=\"n\">3</td><td>complete</td>"
+        ),
+        "{page}"
+    );
+    let log: Vec<(String, String, Option<i64>, String)> = app
+        .query(|c| {
+            use db::schema::export_log as l;
+            l::table.order(l::id).select((l::actor, l::what, l::rows_written, l::status)).load(c)
+        })
+        .await;
+    let whats: Vec<&str> = log.iter().map(|(_, w, ..)| w.as_str()).collect();
+    assert_eq!(
+        whats,
+        ["signatures.csv", "signatures+contacts.csv", "signatures.json", "signatures.ndjson", "totals.csv"]
+    );
+    assert!(
+        log.iter().all(|(actor, _, rows, status)| actor == "org@example.org" && rows.is_some() && status == "complete")
+    );
+}
+
+async fn csv_is_rfc4180_and_formulas_are_neutralised(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let petition = app.create_petition("p").await;
+    // Rows the form would refuse (legacy or imported data): output escaping
+    // must not rely on input validation.
+    let payloads = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2", "@SUM(A1)", "\tTab", "\rReturn", "O\"Brien, Jr"];
+    let rows = payloads
+        .iter()
+        .map(|p| ((*p).to_owned(), "GB".to_owned(), Some("=1".to_owned()), format!("={}@example.com", p.len()), true))
+        .collect();
+    app.insert_confirmed(petition, rows).await;
+    let admin = app.admin("org@example.org").await;
+    let text = admin.get("/admin/petitions/p/signatures.csv?contacts=1").await.text().await.unwrap();
+    assert!(text.ends_with("\r\n") && text.lines().count() == payloads.len() + 1, "CRLF line ends");
+    assert!(text.contains("\"O\"\"Brien, Jr\""), "quotes doubled, cells with commas quoted");
+    let parsed = csv_rows(&text);
+    for (row, payload) in parsed[1..].iter().zip(payloads) {
+        for cell in row {
+            assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']), "{cell:?}");
+        }
+        if payload.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            assert_eq!(row[0], format!("'{payload}"), "the value is kept, behind an apostrophe");
+        }
+        assert_eq!(row[2], "'=1");
+        assert!(row[4].starts_with("'="));
+    }
+}
+
+async fn a_large_export_streams_and_is_logged(backend: Backend) {
+    const ROWS: usize = 100_000;
+    let app = spawn_app(backend).await;
+    let petition = app.create_petition("big").await;
+    let rows = (0..ROWS)
+        .map(|i| {
+            (
+                format!("Signer {i}"),
+                ["GB", "FR", "KE", "BR"][i % 4].to_owned(),
+                None,
+                format!("s{i}@example.com"),
+                false,
+            )
+        })
+        .collect();
+    app.insert_confirmed(petition, rows).await;
+    let admin = app.admin("org@example.org").await;
+
+    let mut res = admin.get("/admin/petitions/big/signatures.csv").await;
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().get("content-length").is_none(), "streamed, not buffered");
+    let first = res.chunk().await.unwrap().expect("a first chunk");
+    assert!(first.starts_with(b"name,country,postcode,confirmed_at\r\n"));
+    // The first bytes are here while the export is still running: with a
+    // bounded channel it cannot have read 100,000 rows ahead of this client.
+    let status = || {
+        app.query(|c| {
+            use db::schema::export_log as l;
+            l::table.order(l::id.desc()).select((l::status, l::rows_written)).first::<(String, Option<i64>)>(c)
+        })
+    };
+    assert_eq!(status().await, ("running".to_owned(), None));
+    let mut total = first.len();
+    let mut lines = first.iter().filter(|b| **b == b'\n').count();
+    while let Some(chunk) = res.chunk().await.unwrap() {
+        total += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+    }
+    assert_eq!(lines, ROWS + 1);
+    assert!(total > 2_000_000);
+    // The log entry is closed just after the last byte.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while status().await.0 == "running" {
+        assert!(std::time::Instant::now() < deadline);
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status().await, ("complete".to_owned(), Some(ROWS as i64)));
+
+    // A client that stops reading ends the export, which is logged as aborted.
+    let mut res = admin.get("/admin/petitions/big/signatures.ndjson").await;
+    res.chunk().await.unwrap();
+    drop(res);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while status().await.0 == "running" {
+        assert!(std::time::Instant::now() < deadline, "the abandoned export did not stop");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(status().await.0, "aborted");
+}
+
+/// A copy of `zip` with `name`'s content changed by `change`.
+fn rewrite(zip: &[u8], name: &str, change: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        let file_name = file.name().unwrap().into_owned();
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        if file_name == name {
+            change(&mut bytes);
+        }
+        out.start_file(file_name, zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    for (i, country) in ["GB", "GB", "JP"].iter().enumerate() {
+        let email = format!("p{i}@example.com");
+        app.sign_json("p", &json!({"name": format!("Person {i}"), "email": email, "country": country})).await;
+        let confirm = app.links(&app.mail_to(&email, 1).await).confirm.unwrap();
+        app.post(&confirm).await;
+    }
+    app.sign_form("p", &ada()).await; // pending: not delivered
+    app.sign_json("p", &json!({"name": "Person 0", "email": "P0@example.com", "country": "GB"})).await; // a repeat
+    let admin = app.admin("org@example.org").await;
+    let res = admin.get("/admin/petitions/p/delivery.zip").await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let zip = res.bytes().await.unwrap().to_vec();
+
+    let key: Value = app.get("/api/v1/delivery-key").await.json().await.unwrap();
+    let public = undersigned::keys::parse_public_key(key["public_key"].as_str().unwrap()).unwrap();
+    let report = delivery::verify(Cursor::new(&zip), Some(&public));
+    assert!(report.intact(), "{:?}", report.checks);
+    let manifest = report.manifest.unwrap();
+    assert_eq!(manifest.confirmed_total, 3);
+    assert_eq!(manifest.signing_key.fingerprint, key["fingerprint"]);
+    let names: Vec<&str> = manifest.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["signatures.csv", "totals_by_country.csv", "cover.html"]);
+
+    let mut archive = zip::ZipArchive::new(Cursor::new(&zip)).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        archive.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+        s
+    };
+    assert_eq!(read("signatures.csv"), "name,country\r\nPerson 0,GB\r\nPerson 1,GB\r\nPerson 2,JP\r\n");
+    assert_eq!(
+        read("totals_by_country.csv"),
+        "country,country_name,signatures\r\nGB,United Kingdom,2\r\nJP,Japan,1\r\nTOTAL,,3\r\n"
+    );
+    let cover = read("cover.html");
+    assert!(cover.contains("Petition p") && cover.contains("First paragraph."));
+    assert!(cover.contains("<strong>3</strong> confirmed signatures"));
+    assert!(cover.contains("<td class=\"n\">1</td><td>repeat submissions"), "duplicates counted");
+    assert!(cover.contains("<td class=\"n\">1</td><td>signatures never confirmed"), "pending counted");
+
+    // Change one byte of any file: verification fails and names the file.
+    for name in ["signatures.csv", "totals_by_country.csv", "cover.html", "manifest.json", "manifest.sig"] {
+        let tampered = rewrite(&zip, name, |bytes| {
+            let i = bytes.len() / 2;
+            bytes[i] = if bytes[i] == b'x' { b'y' } else { b'x' };
+        });
+        let report = delivery::verify(Cursor::new(&tampered), Some(&public));
+        assert!(!report.intact(), "{name}");
+        let failures: Vec<&String> = report.checks.iter().filter(|(ok, _)| !ok).map(|(_, what)| what).collect();
+        assert!(failures.iter().any(|f| f.split(':').next().unwrap().contains(name)), "{name}: {failures:?}");
+    }
+    // A file added, or one removed.
+    let mut added = zip::ZipWriter::new_append(Cursor::new(zip.clone())).unwrap();
+    added.start_file("extra.csv", zip::write::SimpleFileOptions::default()).unwrap();
+    added.write_all(b"smuggled").unwrap();
+    let added = added.finish().unwrap().into_inner();
+    let report = delivery::verify(Cursor::new(&added), Some(&public));
+    assert!(report.checks.iter().any(|(ok, w)| !ok && w.starts_with("extra.csv")));
+    // Signed by someone else.
+    let other = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
+    assert!(!delivery::verify(Cursor::new(&zip), Some(&other)).intact());
+    // A flipped byte in the archive itself.
+    let mut flipped = zip.clone();
+    let at = flipped.len() / 3;
+    flipped[at] ^= 0xff;
+    assert!(!delivery::verify(Cursor::new(&flipped), Some(&public)).intact());
+
+    let logged: (String, Option<String>) = app
+        .query(|c| {
+            use db::schema::export_log as l;
+            l::table.filter(l::what.eq("delivery.zip")).select((l::status, l::sha256)).first(c)
+        })
+        .await;
+    assert_eq!(logged.0, "complete");
+    assert_eq!(
+        logged.1.unwrap(),
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&zip)),
+        "the log keeps the packet's hash"
+    );
+}
