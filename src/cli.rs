@@ -417,9 +417,8 @@ async fn export(what: ExportKind, out: Option<PathBuf>, db: Db) -> anyhow::Resul
     let log_id = db.write(move |c| db::exports::start(c, id, None, COMMAND_LINE, &logged, now)).await?;
     let signing_key = match what {
         ExportKind::Delivery { .. } => {
-            let settings = Settings::from_env()?;
-            let keys = crate::keys::Keys::load(&db, settings.secret_key, settings.delivery_key.map(|k| k.0)).await?;
-            Some(keys.delivery().clone())
+            let configured = Settings::from_env()?.delivery_key.map(|k| k.0);
+            Some(crate::keys::delivery_key(&db, configured).await?)
         }
         _ => None,
     };
@@ -440,14 +439,19 @@ async fn export(what: ExportKind, out: Option<PathBuf>, db: Db) -> anyhow::Resul
                         ExportFormat::Ndjson => Format::Ndjson,
                     };
                     let columns = if contacts { Columns::WithContacts } else { Columns::Standard };
-                    crate::export::write_signatures(c, id, format, columns, &mut sink).map(|w| (w.rows, None))
+                    let mut written = crate::export::Written::default();
+                    crate::export::write_signatures(c, id, format, columns, &mut sink, &mut written)
+                        .map(|()| (written.rows, None))
                 }
                 ExportKind::Totals { .. } => crate::export::totals(c, id)
                     .and_then(|t| crate::export::write_totals(&t, &mut sink))
                     .map(|n| (n, None)),
                 ExportKind::Delivery { .. } => match &signing_key {
-                    Some(key) => crate::export::delivery::write_packet(c, id, key, now, &mut sink)
-                        .map(|p| (p.rows, Some(p.sha256))),
+                    Some(key) => {
+                        let mut written = crate::export::Written::default();
+                        crate::export::delivery::write_packet(c, id, key, now, &mut sink, &mut written)
+                            .map(|sha| (written.rows, Some(sha)))
+                    }
                     None => return Err(diesel::result::Error::RollbackTransaction),
                 },
             })
@@ -468,7 +472,7 @@ async fn export(what: ExportKind, out: Option<PathBuf>, db: Db) -> anyhow::Resul
 }
 
 fn verify_delivery(file: &std::path::Path, public_key: Option<&str>) -> anyhow::Result<()> {
-    let expected = match public_key {
+    let trusted = match public_key {
         Some(k) => Some(
             crate::keys::parse_public_key(k)
                 .ok_or_else(|| anyhow::anyhow!("--public-key: not a base64 Ed25519 public key"))?,
@@ -476,27 +480,29 @@ fn verify_delivery(file: &std::path::Path, public_key: Option<&str>) -> anyhow::
         None => None,
     };
     let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-    let report = crate::export::delivery::verify(std::io::BufReader::new(reader), expected.as_ref());
+    let report = crate::export::delivery::verify(std::io::BufReader::new(reader), trusted.as_ref());
     if let Some(m) = &report.manifest {
         println!("Petition:  {}", m.petition.title);
         println!("Made:      {}", m.generated_at);
         println!("Total:     {} confirmed signatures", m.confirmed_total);
-        println!(
-            "Signed by: {} ({})",
-            m.signing_key.fingerprint,
-            if expected.is_some() {
-                "checked against --public-key"
-            } else {
-                "the key named in the packet; compare it with the one the campaign publishes at /api/v1/delivery-key"
-            }
-        );
+    }
+    if let Some(key) = &report.key {
+        let whose =
+            if report.key_trusted { "the key given with --public-key" } else { "the key the packet itself names" };
+        println!("Signed by: {} ({whose})", crate::keys::fingerprint(key));
     }
     for (ok, what) in &report.checks {
         println!("{} {what}", if *ok { "ok     " } else { "FAILED " });
     }
     if report.intact() {
-        println!("INTACT: every file is as signed.");
+        println!("INTACT: every file is as signed by the given key.");
         Ok(())
+    } else if report.consistent() {
+        println!(
+            "UNVERIFIED: the files match the manifest and its signature, but the key was taken from the packet itself. \
+             Give the campaign's published key (GET /api/v1/delivery-key on its site) with --public-key to finish the check."
+        );
+        anyhow::bail!("the packet's key was not checked")
     } else {
         anyhow::bail!("the packet is NOT intact")
     }

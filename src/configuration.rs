@@ -39,6 +39,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("CONFIRMATION_TTL", "how long a confirmation link works (default 7d)"),
     ("COUNT_REFRESH", "how often public counts are refreshed (default and most 1s)"),
     ("HTTP_WORKERS", "HTTP worker threads (default: one per core)"),
+    (
+        "TRUSTED_PROXIES",
+        "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed; default none",
+    ),
     ("RUST_LOG", "log filter (default info)"),
 ];
 
@@ -54,6 +58,7 @@ pub struct Settings {
     pub confirmation_ttl: Duration,
     pub count_refresh: Duration,
     pub http_workers: Option<usize>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone)]
@@ -274,6 +279,17 @@ impl Settings {
             })
         })?;
         let http_workers = parse_with(lookup, "HTTP_WORKERS", None, |s| number(1usize, 1024)(s).map(Some))?;
+        let trusted_proxies = parse_with(lookup, "TRUSTED_PROXIES", Vec::new(), |s| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| {
+                    p.parse::<ipnet::IpNet>()
+                        .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| format!("{p:?} is not an address or CIDR (e.g. 10.0.0.1, 10.0.0.0/8, ::1)"))
+                })
+                .collect()
+        })?;
         Ok(Self {
             database,
             bind,
@@ -284,6 +300,7 @@ impl Settings {
             confirmation_ttl,
             count_refresh,
             http_workers,
+            trusted_proxies,
         })
     }
 }
@@ -328,6 +345,7 @@ mod tests {
             ("MAIL_RETRY_MAX", "1ms"),
             ("CONFIRMATION_TTL", "1000000years"),
             ("PUBLIC_URL", "https://example.org/petitions"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8, nonsense"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);

@@ -83,11 +83,7 @@ impl Keys {
             };
             let delivery = match delivery {
                 Some(k) => k,
-                None => {
-                    let seed = secrets::get_or_insert(conn, "delivery_signing_key", || random_bytes::<32>().to_vec())?;
-                    let seed: [u8; 32] = seed.try_into().unwrap_or_else(|_| random_bytes());
-                    SigningKey::from_bytes(&seed)
-                }
+                None => stored_delivery_key(conn)?,
             };
             let keys = Keys::derive(&master, delivery);
             let stored = secrets::get_or_insert(conn, "secret_fingerprint", || keys.fingerprint.to_vec())?;
@@ -101,6 +97,24 @@ impl Keys {
             Ok(keys)
         })
         .await
+    }
+}
+
+/// The delivery key generated on first start and kept in the database.
+fn stored_delivery_key(conn: &mut crate::db::DbConnection) -> diesel::QueryResult<SigningKey> {
+    let seed = secrets::get_or_insert(conn, "delivery_signing_key", || random_bytes::<32>().to_vec())?;
+    let seed: [u8; 32] = seed
+        .try_into()
+        .map_err(|_| diesel::result::Error::DeserializationError("delivery key is not 32 bytes".into()))?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// The key that signs delivery packets: `configured`, or the stored one.
+/// For the command line, which needs no other key.
+pub async fn delivery_key(db: &Db, configured: Option<SigningKey>) -> Result<SigningKey, DbError> {
+    match configured {
+        Some(k) => Ok(k),
+        None => db.write(stored_delivery_key).await,
     }
 }
 

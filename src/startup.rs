@@ -95,8 +95,9 @@ impl Application {
             public_url,
             mail_wakeup: wakeup,
             confirmation_ttl: settings.confirmation_ttl,
-            passwords: PasswordHasher::default(),
+            passwords: PasswordHasher::new()?,
             export_permits: Arc::new(tokio::sync::Semaphore::new(4)),
+            trusted_proxies: settings.trusted_proxies.clone(),
         });
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -136,9 +137,11 @@ impl Application {
         let worker = tokio::spawn(self.worker.run());
         let state = self.state.clone();
         let refresher = tokio::spawn(counter::run(state.db.clone(), Arc::clone(&state.catalog), self.count_refresh));
+        let housekeeping = tokio::spawn(crate::jobs::housekeeping::run(state.db.clone()));
         let result = self.server.await;
         worker.abort();
         refresher.abort();
+        housekeeping.abort();
         tracing::info!("stopped");
         result.map_err(Into::into)
     }

@@ -22,4 +22,6 @@ pub struct AppState {
     pub passwords: PasswordHasher,
     /// Exports running at once (each holds a database connection).
     pub export_permits: Arc<Semaphore>,
+    /// Reverse proxies whose X-Forwarded-For is believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }

@@ -81,10 +81,13 @@ impl FromRequest for Caller {
     type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let bearer = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| v.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).map(|t| t.trim().to_owned()));
+        // Only the Bearer scheme counts (any letter case); other schemes, such
+        // as a proxy's Basic authentication, leave the session to decide.
+        let bearer = req.headers().get(header::AUTHORIZATION).and_then(|v| {
+            let v = v.to_str().ok()?;
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+        });
         let session = req.get_session();
         let state = state(req);
         Box::pin(async move {
@@ -92,7 +95,7 @@ impl FromRequest for Caller {
             match bearer {
                 // A token was sent: it alone decides.
                 Some(token) => {
-                    let token = token.as_deref().and_then(ApiToken::parse).ok_or(AppError::Unauthorized)?;
+                    let token = ApiToken::parse(&token).ok_or(AppError::Unauthorized)?;
                     let hash = token.hash();
                     let now = crate::now();
                     let found = state.db.write(move |c| db::organisers::use_token(c, &hash.0, now)).await?;

@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
-use tokio::sync::Semaphore;
 
 use crate::domain::Password;
 
@@ -25,34 +24,46 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     argon2().hash_password(b"no organiser has this password").map(|h| h.to_string()).unwrap_or_default()
 });
 
+/// Runs Argon2id on a few threads of its own (one per core): a burst of
+/// logins queues there instead of occupying the shared blocking pool, and
+/// the memory each hash needs (19 MiB) is reused by those threads rather than
+/// left behind in many.
 #[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    pool: Arc<rayon::ThreadPool>,
     verifications: Arc<AtomicU64>,
 }
 
-impl Default for PasswordHasher {
-    fn default() -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Self { permits: Arc::new(Semaphore::new(cores)), verifications: Arc::default() }
-    }
-}
-
 impl PasswordHasher {
+    pub fn new() -> anyhow::Result<Self> {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(cores).thread_name(|i| format!("argon2-{i}")).build()?;
+        let hasher = Self { pool: Arc::new(pool), verifications: Arc::default() };
+        // Prepared now, so the first unknown-email login is not slower.
+        hasher.pool.spawn(|| {
+            LazyLock::force(&DUMMY_HASH);
+        });
+        Ok(hasher)
+    }
+
+    async fn run<T: Send + 'static>(&self, job: impl FnOnce() -> T + Send + 'static) -> anyhow::Result<T> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.pool.spawn(move || {
+            let _ = tx.send(job());
+        });
+        Ok(rx.await?)
+    }
+
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
     pub async fn hash(&self, password: Password) -> anyhow::Result<String> {
-        let _permit = self.permits.acquire().await?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
+        self.run(move || hash_blocking(&password)).await?
     }
 
     /// Checks `password` against `hash`, or against a dummy hash when there is
     /// none (unknown account), taking the same time either way.
     pub async fn verify(&self, password: String, hash: Option<String>) -> bool {
-        let Ok(_permit) = self.permits.acquire().await else {
-            return false;
-        };
         self.verifications.fetch_add(1, Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || {
+        self.run(move || {
             let known = hash.is_some();
             let hash = hash.unwrap_or_else(|| DUMMY_HASH.clone());
             let matches = argon2().verify_password(password.as_bytes(), hash.as_str()).is_ok();

@@ -19,6 +19,23 @@ impl Job {
     }
 }
 
+/// Waits for the lock named by `key` until the current transaction ends.
+/// PostgreSQL: a transaction-scoped advisory lock; SQLite: writers already
+/// take turns, so there is nothing to wait for.
+pub fn lock_for_transaction(conn: &mut DbConnection, key: i64) -> QueryResult<()> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => {
+            diesel::sql_query("SELECT pg_advisory_xact_lock($1)").bind::<BigInt, _>(key).execute(c).map(|_| ())
+        }
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => {
+            let _ = key;
+            Ok(())
+        }
+    }
+}
+
 #[derive(QueryableByName)]
 struct Locked {
     #[diesel(sql_type = Bool)]

@@ -4,7 +4,7 @@
 
 pub mod counts;
 pub mod exports;
-mod locks;
+pub mod locks;
 mod migrations;
 mod models;
 pub mod organisers;
@@ -13,6 +13,7 @@ pub mod petitions;
 mod pool;
 pub mod schema;
 pub mod secrets;
+pub mod seed;
 pub mod sessions;
 pub mod signatures;
 
@@ -25,6 +26,21 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 pub use migrations::migrate;
 pub use models::PetitionRow;
 pub use pool::{Backend, DatabaseUrl};
+
+/// Runs the same diesel code on the concrete connection inside a
+/// `DbConnection`, for SQL the shared backend cannot express (multi-row
+/// INSERT, RETURNING after it, `FOR UPDATE SKIP LOCKED`).
+#[macro_export]
+macro_rules! on_each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            #[cfg(feature = "postgres")]
+            $crate::db::DbConnection::Postgres($c) => $body,
+            #[cfg(feature = "sqlite")]
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres")))]
 compile_error!("enable at least one of the features `sqlite` and `postgres`");

@@ -136,6 +136,46 @@ pub fn token_name(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String
 
 // ---- failed logins ----
 
+/// Starts a login attempt: under a lock per account and per client, counts
+/// the recent failures and, if `allowed` says so, records this attempt as a
+/// failure until [`attempt_succeeded`] says otherwise. Returns the attempt's
+/// id, or None when throttled. Counting and recording in one locked step is
+/// what keeps parallel guesses within the limits.
+pub fn begin_attempt(
+    conn: &mut DbConnection,
+    account_key: &[u8],
+    client_key: &[u8],
+    device_key: Option<&[u8]>,
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+    allowed: impl FnOnce(&RecentFailures) -> bool,
+) -> QueryResult<Option<i64>> {
+    let lock_key = |k: &[u8]| i64::from_le_bytes(k.get(..8).and_then(|b| b.try_into().ok()).unwrap_or([0; 8]));
+    super::locks::lock_for_transaction(conn, lock_key(account_key))?;
+    super::locks::lock_for_transaction(conn, lock_key(client_key))?;
+    let recent = recent_failures(conn, account_key, client_key, device_key, since)?;
+    if !allowed(&recent) {
+        return Ok(None);
+    }
+    // Failures older than a day no longer matter.
+    diesel::delete(f::table.filter(f::at.lt(now - chrono::TimeDelta::days(1)))).execute(conn)?;
+    diesel::insert_into(f::table)
+        .values((
+            f::account_key.eq(account_key),
+            f::client_key.eq(client_key),
+            f::device_key.eq(device_key),
+            f::at.eq(now),
+        ))
+        .returning(f::id)
+        .get_result(conn)
+        .map(Some)
+}
+
+/// The password was right: the attempt was not a failure after all.
+pub fn attempt_succeeded(conn: &mut DbConnection, attempt: i64) -> QueryResult<()> {
+    diesel::delete(f::table.find(attempt)).execute(conn).map(|_| ())
+}
+
 pub fn record_failure(
     conn: &mut DbConnection,
     account_key: &[u8],

@@ -106,22 +106,17 @@ struct Cover<'a> {
     key: &'a KeyFacts,
 }
 
-/// What was written, for the export log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Packet {
-    pub rows: u64,
-    pub sha256: String,
-}
-
-/// Writes the packet of a petition to `out` (streaming: `out` need not seek).
-/// Call inside one snapshot, so that every file describes the same moment.
+/// Writes the packet of a petition to `out` (streaming: `out` need not seek)
+/// and returns its SHA-256. Call inside one snapshot, so that every file
+/// describes the same moment. `written` counts the signature rows written.
 pub fn write_packet<W: Write>(
     conn: &mut DbConnection,
     petition_id: i64,
     key: &SigningKey,
     now: NaiveDateTime,
     out: W,
-) -> Result<Packet, ExportError> {
+    written: &mut Written,
+) -> Result<String, ExportError> {
     let petition = db::petitions::find(conn, petition_id)?.ok_or(diesel::result::Error::NotFound)?;
     let revisions = db::petitions::revisions(conn, petition_id)?.len();
     let statuses: BTreeMap<String, i64> = db::exports::by_status(conn, petition_id)?.into_iter().collect();
@@ -160,10 +155,8 @@ pub fn write_packet<W: Write>(
             Ok::<_, ExportError>(())
         };
 
-    let mut written = Written::default();
     add(&mut zip, "signatures.csv", &mut |w| {
-        written = write_signatures(conn, petition_id, Format::Csv, Columns::Delivery, w)?;
-        Ok(())
+        write_signatures(conn, petition_id, Format::Csv, Columns::Delivery, w, written)
     })?;
     add(&mut zip, "totals_by_country.csv", &mut |w| write_totals(&written.by_country, w).map(|_| ()))?;
     let generated_at = timestamp(Some(now));
@@ -203,7 +196,7 @@ pub fn write_packet<W: Write>(
     let stream = zip.finish()?;
     let (mut out, sha256, _) = stream.into_inner().finish();
     out.flush()?;
-    Ok(Packet { rows: written.rows, sha256 })
+    Ok(sha256)
 }
 
 fn zip_time(t: NaiveDateTime) -> Result<zip::DateTime, zip::result::DateTimeRangeError> {
@@ -224,13 +217,26 @@ fn zip_time(t: NaiveDateTime) -> Result<zip::DateTime, zip::result::DateTimeRang
 #[derive(Debug, Clone, Default)]
 pub struct Verification {
     pub manifest: Option<Manifest>,
-    /// One line per file or check: ("OK" | "CHANGED" | …, what).
+    /// The key the manifest's signature was checked with.
+    pub key: Option<VerifyingKey>,
+    /// Whether that key was given by the caller (a trusted copy), rather than
+    /// taken from the packet itself.
+    pub key_trusted: bool,
+    /// One line per file or check.
     pub checks: Vec<(bool, String)>,
 }
 
 impl Verification {
-    pub fn intact(&self) -> bool {
+    /// Every check passed: the files are those the manifest lists, unchanged,
+    /// and the manifest is signed by `key`. Whether `key` is the campaign's is
+    /// a separate question: see `key_trusted`.
+    pub fn consistent(&self) -> bool {
         self.manifest.is_some() && !self.checks.is_empty() && self.checks.iter().all(|(ok, _)| *ok)
+    }
+
+    /// Consistent, and signed by the trusted key the caller gave.
+    pub fn intact(&self) -> bool {
+        self.consistent() && self.key_trusted
     }
 
     fn check(&mut self, ok: bool, what: impl Into<String>) {
@@ -245,12 +251,38 @@ fn read_entry<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, name: &str) -> Resul
     Ok(bytes)
 }
 
-/// Checks a packet: the manifest's signature (against `expected_key`, or the
-/// key the manifest names), every file's SHA-256, that no file was added or
-/// removed, and that the files agree with the manifest's total.
-pub fn verify<R: Read + Seek>(reader: R, expected_key: Option<&VerifyingKey>) -> Verification {
+/// The number of entries the archive's central directory declares (the zip
+/// reader keeps only the last of several entries with one name, so this is
+/// how duplicates show).
+fn declared_entries<R: Read + Seek>(reader: &mut R) -> Option<u64> {
+    let len = reader.seek(io::SeekFrom::End(0)).ok()?;
+    let tail = len.min(65_557);
+    reader.seek(io::SeekFrom::Start(len - tail)).ok()?;
+    let mut buf = vec![0u8; usize::try_from(tail).ok()?];
+    reader.read_exact(&mut buf).ok()?;
+    let eocd = buf.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let entries = u16::from_le_bytes([*buf.get(eocd + 10)?, *buf.get(eocd + 11)?]);
+    if entries != u16::MAX {
+        return Some(u64::from(entries));
+    }
+    let zip64 = buf.windows(4).rposition(|w| w == b"PK\x06\x06")?;
+    let bytes: [u8; 8] = buf.get(zip64 + 32..zip64 + 40)?.try_into().ok()?;
+    Some(u64::from_le_bytes(bytes))
+}
+
+/// Checks a packet: the manifest's signature, every file's SHA-256, that no
+/// file was added, removed or duplicated, and that the files agree with the
+/// manifest's total. `trusted_key` is the campaign's published key; without
+/// it the key named in the packet is used, which shows the packet is
+/// consistent but not who made it.
+pub fn verify<R: Read + Seek>(mut reader: R, trusted_key: Option<&VerifyingKey>) -> Verification {
     let mut v = Verification::default();
-    let mut zip = match zip::ZipArchive::new(reader) {
+    let declared = declared_entries(&mut reader);
+    let mut zip = match reader
+        .seek(io::SeekFrom::Start(0))
+        .map_err(zip::result::ZipError::Io)
+        .and_then(|_| zip::ZipArchive::new(reader))
+    {
         Ok(z) => z,
         Err(e) => {
             v.check(false, format!("not a readable ZIP archive ({e})"));
@@ -273,13 +305,19 @@ pub fn verify<R: Read + Seek>(reader: R, expected_key: Option<&VerifyingKey>) ->
             return v;
         }
     };
-    // The signature.
+    // The signature, with the trusted key if there is one.
     let named_key = crate::keys::parse_public_key(&manifest.signing_key.public_key);
-    let key = expected_key.copied().or(named_key);
-    match (key, expected_key, named_key) {
-        (Some(_), Some(expected), Some(named)) if *expected != named => v.check(
+    if let Some(named) = &named_key
+        && fingerprint(named) != manifest.signing_key.fingerprint
+    {
+        v.check(false, format!("{MANIFEST}: the fingerprint it states is not that of the key it names"));
+    }
+    v.key_trusted = trusted_key.is_some();
+    v.key = trusted_key.copied().or(named_key);
+    match (v.key, trusted_key, named_key) {
+        (Some(_), Some(trusted), Some(named)) if *trusted != named => v.check(
             false,
-            format!("{MANIFEST}: signed with key {}, not the expected {}", fingerprint(&named), fingerprint(expected)),
+            format!("{MANIFEST}: names key {}, not the expected {}", fingerprint(&named), fingerprint(trusted)),
         ),
         (Some(key), _, _) => {
             let sig = STANDARD
@@ -300,7 +338,7 @@ pub fn verify<R: Read + Seek>(reader: R, expected_key: Option<&VerifyingKey>) ->
         }
         (None, _, _) => v.check(false, format!("{MANIFEST}: names no usable public key")),
     }
-    // Every listed file, and nothing else.
+    // Every listed file, and nothing else, each once.
     let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for entry in &manifest.files {
         match read_entry(&mut zip, &entry.name) {
@@ -319,10 +357,20 @@ pub fn verify<R: Read + Seek>(reader: R, expected_key: Option<&VerifyingKey>) ->
     let listed: Vec<&str> = manifest.files.iter().map(|f| f.name.as_str()).chain([MANIFEST, SIGNATURE]).collect();
     let names: Vec<String> =
         zip.file_names().map(|n| n.map(|n| n.into_owned()).unwrap_or_else(|_| "(unreadable name)".into())).collect();
-    for name in names {
+    for name in &names {
         if !listed.contains(&name.as_str()) {
             v.check(false, format!("{name}: not listed in the manifest"));
         }
+    }
+    if declared != Some(listed.len() as u64) || names.len() != listed.len() {
+        v.check(
+            false,
+            format!(
+                "the archive holds {} entries where the manifest accounts for {} (an entry is duplicated or hidden)",
+                declared.map_or("an unreadable number of".into(), |n| n.to_string()),
+                listed.len()
+            ),
+        );
     }
     // The files agree with the total.
     if let Some(rows) = contents.get("signatures.csv").map(|b| csv_rows(b)) {

@@ -162,19 +162,20 @@ impl<'a> Record<'a> {
 
 /// Writes every confirmed signature of a petition. Call inside one snapshot
 /// (`Db::snapshot_blocking`) so that the rows are those of one moment.
+/// `written` counts the rows handed to `out`, also when writing fails part way.
 pub fn write_signatures<W: Write>(
     conn: &mut DbConnection,
     petition_id: i64,
     format: Format,
     columns: Columns,
     out: W,
-) -> Result<Written, ExportError> {
-    let mut written = Written::default();
+    written: &mut Written,
+) -> Result<(), ExportError> {
     match format {
         Format::Csv => {
             let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
             csv.write_record(Record::csv_header(columns)).map_err(csv_error)?;
-            each_row(conn, petition_id, &mut written, |row| {
+            each_row(conn, petition_id, written, |row| {
                 csv.write_record(Record::new(row, columns).csv_cells()).map_err(csv_error)
             })?;
             csv.flush()?;
@@ -186,7 +187,7 @@ pub fn write_signatures<W: Write>(
                 out.write_all(b"[")?;
             }
             let mut first = true;
-            each_row(conn, petition_id, &mut written, |row| {
+            each_row(conn, petition_id, written, |row| {
                 if json && !first {
                     out.write_all(b",")?;
                 }
@@ -207,7 +208,7 @@ pub fn write_signatures<W: Write>(
             out.flush()?;
         }
     }
-    Ok(written)
+    Ok(())
 }
 
 fn csv_error(e: csv::Error) -> ExportError {

@@ -1,4 +1,5 @@
 //! Background work that runs beside the HTTP server in every instance.
 
 pub mod counter;
+pub mod housekeeping;
 pub mod mail_worker;

@@ -15,6 +15,17 @@ fn undersigned(database_url: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+fn undersigned_with_env(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_undersigned"))
+        .args(args)
+        .env_clear()
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
 fn undersigned_with_input(database_url: &str, args: &[&str], input: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_undersigned"))
@@ -114,11 +125,22 @@ async fn exports_and_packets_come_from_the_command_line_too(backend: Backend) {
     assert!(!run(&["export", "nope"]).status.success());
 
     let zip = dir.path().join("p.zip");
-    let out = run(&["export", "--delivery", "p", "--out", zip.to_str().unwrap()]);
+    let seed = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let out = undersigned_with_env(
+        &url,
+        &["export", "--delivery", "p", "--out", zip.to_str().unwrap()],
+        &[("DELIVERY_SIGNING_KEY", seed)],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = run(&["verify-delivery", zip.to_str().unwrap()]);
+    let public =
+        undersigned::keys::public_key_base64(&undersigned::keys::parse_signing_key(seed).unwrap().verifying_key());
+    let out = run(&["verify-delivery", zip.to_str().unwrap(), "--public-key", &public]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     assert!(stdout(&out).contains("INTACT"));
+    // Without the published key the packet can only be said to be consistent.
+    let out = run(&["verify-delivery", zip.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stdout(&out).contains("UNVERIFIED"), "{}", stdout(&out));
 
     // One byte changed in the archive: named, and a failure.
     let mut bytes = std::fs::read(&zip).unwrap();
@@ -128,7 +150,7 @@ async fn exports_and_packets_come_from_the_command_line_too(backend: Backend) {
     let data = header + 30 + name.len() + extra;
     bytes[data + 2] ^= 0x55;
     std::fs::write(&zip, &bytes).unwrap();
-    let out = run(&["verify-delivery", zip.to_str().unwrap()]);
+    let out = run(&["verify-delivery", zip.to_str().unwrap(), "--public-key", &public]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("FAILED  totals_by_country.csv"), "{}", stdout(&out));
     assert!(stderr(&out).contains("NOT intact"));

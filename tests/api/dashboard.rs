@@ -119,4 +119,18 @@ async fn petitions_are_created_edited_closed_and_reopened(backend: Backend) {
         app.sign_json("new-one", &json!({"name": "A", "email": "a@example.com", "country": "GB"})).await.status(),
         202
     );
+    assert_eq!(
+        admin.post_form("/admin/petitions/nope/state", &[("csrf_token", &csrf), ("action", "open")]).await.status(),
+        404
+    );
+
+    // A petition whose closing date has passed is not reopened without a new one.
+    use diesel::prelude::*;
+    use undersigned::db::schema::petitions as p;
+    let past = undersigned::now() - chrono::TimeDelta::hours(1);
+    app.query(move |c| diesel::update(p::table).set((p::closes_at.eq(Some(past)), p::state.eq("closed"))).execute(c))
+        .await;
+    let res = admin.post_form("/admin/petitions/new-one/state", &[("csrf_token", &csrf), ("action", "open")]).await;
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("closing date has passed"));
 }

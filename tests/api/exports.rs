@@ -120,7 +120,8 @@ async fn csv_is_rfc4180_and_formulas_are_neutralised(backend: Backend) {
     let payloads = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2", "@SUM(A1)", "\tTab", "\rReturn", "O\"Brien, Jr"];
     let rows = payloads
         .iter()
-        .map(|p| ((*p).to_owned(), "GB".to_owned(), Some("=1".to_owned()), format!("={}@example.com", p.len()), true))
+        .enumerate()
+        .map(|(i, p)| ((*p).to_owned(), "GB".to_owned(), Some("=1".to_owned()), format!("={i}@example.com"), true))
         .collect();
     app.insert_confirmed(petition, rows).await;
     let admin = app.admin("org@example.org").await;
@@ -158,8 +159,15 @@ async fn a_large_export_streams_and_is_logged(backend: Backend) {
     app.insert_confirmed(petition, rows).await;
     let admin = app.admin("org@example.org").await;
 
+    let head = admin.client.head(admin.url("/admin/petitions/big/signatures.csv")).send().await.unwrap();
+    assert_eq!(head.status(), 405, "a HEAD does not run an export");
     let mut res = admin.get("/admin/petitions/big/signatures.csv").await;
     assert_eq!(res.status(), 200);
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"big-signatures-") && disposition.ends_with(".csv\""),
+        "{disposition}"
+    );
     assert!(res.headers().get("content-length").is_none(), "streamed, not buffered");
     let first = res.chunk().await.unwrap().expect("a first chunk");
     assert!(first.starts_with(b"name,country,postcode,confirmed_at\r\n"));
@@ -197,7 +205,43 @@ async fn a_large_export_streams_and_is_logged(backend: Backend) {
         assert!(std::time::Instant::now() < deadline, "the abandoned export did not stop");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert_eq!(status().await.0, "aborted");
+    let (ending, rows) = status().await;
+    assert_eq!(ending, "aborted");
+    let rows = rows.unwrap();
+    assert!(rows > 0 && rows < ROWS as i64, "the log says how many rows may have left: {rows}");
+    let logged: i64 = app.query(|c| db::schema::export_log::table.count().get_result(c)).await;
+    assert_eq!(logged, 2, "the HEAD was not logged");
+}
+
+fn read_zip(zip: &[u8], name: &str) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    zip::ZipArchive::new(Cursor::new(zip)).unwrap().by_name(name).unwrap().read_to_end(&mut bytes).unwrap();
+    bytes
+}
+
+/// `zip` with its manifest replaced by `manifest`, signed by `key`.
+fn resign(zip: &[u8], key: &ed25519_dalek::SigningKey, manifest: &delivery::Manifest) -> Vec<u8> {
+    use base64::Engine;
+    use ed25519_dalek::Signer;
+    let json = serde_json::to_vec_pretty(manifest).unwrap();
+    let sig = base64::engine::general_purpose::STANDARD.encode(key.sign(&json).to_bytes());
+    let zip = rewrite(zip, delivery::MANIFEST, |b| *b = json.clone());
+    rewrite(&zip, delivery::SIGNATURE, |b| *b = sig.clone().into_bytes())
+}
+
+/// `zip` with other signatures, and a manifest that matches them, signed by `key`.
+fn forge(zip: &[u8], key: &ed25519_dalek::SigningKey, signatures: &[u8]) -> Vec<u8> {
+    let zip = rewrite(zip, "signatures.csv", |b| *b = signatures.to_vec());
+    let mut manifest: delivery::Manifest = serde_json::from_slice(&read_zip(&zip, delivery::MANIFEST)).unwrap();
+    for f in &mut manifest.files {
+        let bytes = read_zip(&zip, &f.name);
+        f.sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        f.bytes = bytes.len() as u64;
+    }
+    manifest.confirmed_total = 1;
+    manifest.signing_key.public_key = undersigned::keys::public_key_base64(&key.verifying_key());
+    manifest.signing_key.fingerprint = undersigned::keys::fingerprint(&key.verifying_key());
+    resign(&zip, key, &manifest)
 }
 
 /// A copy of `zip` with `name`'s content changed by `change`.
@@ -283,6 +327,35 @@ async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend)
     // Signed by someone else.
     let other = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
     assert!(!delivery::verify(Cursor::new(&zip), Some(&other)).intact());
+    // A forgery: other rows, re-signed with another key. Without the trusted
+    // key it can at most look consistent; with it, it fails.
+    let forger = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let forged = forge(&zip, &forger, b"name,country\r\nNobody,GB\r\n");
+    let report = delivery::verify(Cursor::new(&forged), None);
+    assert!(report.consistent() && !report.intact(), "{:?}", report.checks);
+    assert!(!report.key_trusted);
+    assert!(!delivery::verify(Cursor::new(&forged), Some(&public)).intact());
+    // Claiming the real key's fingerprint for another key does not pass.
+    let mut manifest: delivery::Manifest = serde_json::from_slice(&read_zip(&forged, delivery::MANIFEST)).unwrap();
+    manifest.signing_key.fingerprint = undersigned::keys::fingerprint(&public);
+    let lying = resign(&forged, &forger, &manifest);
+    assert!(!delivery::verify(Cursor::new(&lying), None).consistent());
+    // A second entry of the same name, placed before the real one (written
+    // under another name of the same length, then renamed in the raw bytes).
+    let mut duplicated = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    duplicated.start_file("signaturez.csv", zip::write::SimpleFileOptions::default()).unwrap();
+    duplicated.write_all(b"name,country\r\nFake,GB\r\n").unwrap();
+    let mut archive = zip::ZipArchive::new(Cursor::new(&zip)).unwrap();
+    for i in 0..archive.len() {
+        duplicated.raw_copy_file(archive.by_index(i).unwrap()).unwrap();
+    }
+    let mut duplicated = duplicated.finish().unwrap().into_inner();
+    while let Some(at) = duplicated.windows(14).position(|w| w == b"signaturez.csv") {
+        duplicated[at + 9] = b's';
+    }
+    let report = delivery::verify(Cursor::new(&duplicated), Some(&public));
+    assert!(!report.intact());
+    assert!(report.checks.iter().any(|(ok, w)| !ok && w.contains("duplicated")), "{:?}", report.checks);
     // A flipped byte in the archive itself.
     let mut flipped = zip.clone();
     let at = flipped.len() / 3;

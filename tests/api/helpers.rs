@@ -397,44 +397,16 @@ impl TestApp {
     /// Stores confirmed signatures directly (counted too), for tests that need
     /// many rows or rows the forms would refuse.
     pub async fn insert_confirmed(&self, petition_id: i64, rows: Vec<(String, String, Option<String>, String, bool)>) {
-        use undersigned::db::schema::signatures as s;
-        let now = undersigned::now();
-        self.query(move |c| {
-            for (i, chunk) in rows.chunks(1000).enumerate() {
-                let values: Vec<_> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(j, (name, country, postcode, email, keep))| {
-                        let key = format!("{petition_id}-{i}-{j}-{email}").into_bytes();
-                        (
-                            s::petition_id.eq(petition_id),
-                            s::email_key.eq(Some(key)),
-                            s::email.eq(Some(email.clone())),
-                            s::name.eq(Some(name.clone())),
-                            s::country.eq(country.clone()),
-                            s::postcode.eq(postcode.clone()),
-                            s::keep_informed.eq(*keep),
-                            s::status.eq("confirmed"),
-                            s::created_at.eq(now),
-                            s::confirmed_at.eq(Some(now)),
-                        )
-                    })
-                    .collect();
-                // Multi-row INSERT is backend-specific in diesel.
-                match c {
-                    DbConnection::Sqlite(c) => diesel::insert_into(s::table).values(values).execute(c)?,
-                    DbConnection::Postgres(c) => diesel::insert_into(s::table).values(values).execute(c)?,
-                };
-                let mut per_country: HashMap<&str, i32> = HashMap::new();
-                for (_, country, ..) in chunk {
-                    *per_country.entry(country.as_str()).or_default() += 1;
-                }
-                for (country, n) in per_country {
-                    db::counts::record_confirmed(c, petition_id, country, now.date(), n)?;
-                }
-            }
-            Ok(())
-        })
-        .await;
+        let rows: Vec<db::seed::SeedRow> = rows
+            .into_iter()
+            .map(|(name, country, postcode, email, keep_informed)| db::seed::SeedRow {
+                name,
+                country,
+                postcode,
+                email,
+                keep_informed,
+            })
+            .collect();
+        self.query(move |c| db::seed::confirmed(c, petition_id, &rows, undersigned::now())).await;
     }
 }

@@ -13,6 +13,9 @@ on_both_databases!(
     sessions_are_fresh_server_side_and_expire,
     state_changing_forms_need_their_csrf_token,
     failed_logins_are_throttled_without_locking_out_known_devices,
+    parallel_guesses_stay_within_the_limits,
+    cookies_are_host_prefixed_and_secure_over_https,
+    a_password_change_ends_the_sessions,
     admin_pages_redirect_and_exports_answer_401_without_credentials,
     api_tokens_are_created_used_and_revoked,
 );
@@ -56,6 +59,12 @@ async fn sessions_are_fresh_server_side_and_expire(backend: Backend) {
     let stored: Vec<Vec<u8>> = app.query(|c| s::table.select(s::key_hash).load(c)).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].len(), 32);
+    // Signing in again from the same browser replaces the session: a fresh id.
+    assert_eq!(app.submit_login(&admin.client, "ada@example.org", PASSWORD).await.status(), 303);
+    let renewed: Vec<Vec<u8>> = app.query(|c| s::table.select(s::key_hash).load(c)).await;
+    assert_eq!(renewed.len(), 1);
+    assert_ne!(renewed[0], stored[0], "a new session id on every login");
+    assert_eq!(admin.get("/admin").await.status(), 200);
 
     // A second login gets a new session; the old one stays valid until it ends.
     let second = browser();
@@ -98,6 +107,9 @@ async fn state_changing_forms_need_their_csrf_token(backend: Backend) {
     let res = admin.post_form("/admin/petitions", &[("slug", "x"), ("title", "X"), ("body", "Y")]).await;
     assert_eq!(res.status(), 403);
     assert_eq!(admin.post_form("/admin/logout", &[]).await.status(), 403);
+    let edit = [("csrf_token", "wrong"), ("title", "Changed"), ("body", "Changed")];
+    assert_eq!(admin.post_form("/admin/petitions/p/edit", &edit).await.status(), 403);
+    assert_eq!(app.get("/api/v1/petitions/p").await.json::<Value>().await.unwrap()["title"], "Petition p");
     assert_eq!(app.get("/api/v1/petitions/p").await.json::<Value>().await.unwrap()["state"], "open");
     // With the token it works.
     let csrf = admin.csrf("/admin/petitions/p").await;
@@ -257,4 +269,70 @@ async fn api_tokens_are_created_used_and_revoked(backend: Backend) {
     let res =
         app.client.get(app.url("/admin/petitions/p/totals.csv")).bearer_auth(token.reveal()).send().await.unwrap();
     assert_eq!(res.status(), 401, "a revoked token no longer works");
+}
+
+async fn parallel_guesses_stay_within_the_limits(backend: Backend) {
+    // Many wrong passwords at once from one address: counting and recording
+    // happen in one locked step, so no more than the limit are even checked.
+    let app = spawn_app(backend).await;
+    app.add_organiser("ada@example.org").await;
+    let ada = browser();
+    assert_eq!(app.submit_login(&ada, "ada@example.org", PASSWORD).await.status(), 303);
+    let attempts = (0..40).map(|_| async {
+        let stranger = browser();
+        app.submit_login(&stranger, "ada@example.org", "wrong wrong wrong").await.status().as_u16()
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(checked as i64, throttle::CLIENT_LIMIT, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 40 - checked);
+    // Other organisers from that address are throttled too (it is one client)…
+    app.add_organiser("bob@example.org").await;
+    assert_eq!(app.submit_login(&browser(), "bob@example.org", PASSWORD).await.status(), 429);
+    // …but Ada's own browser is not.
+    assert_eq!(app.submit_login(&ada, "ada@example.org", PASSWORD).await.status(), 303);
+}
+
+async fn cookies_are_host_prefixed_and_secure_over_https(backend: Backend) {
+    use crate::helpers::{Smtp, spawn_app_with};
+    let app = spawn_app_with(backend, Smtp::Running, &[("PUBLIC_URL", "https://sign.example.org")]).await;
+    app.add_organiser("ada@example.org").await;
+    let cookies = |res: &reqwest::Response| -> Vec<String> {
+        res.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap().to_owned()).collect()
+    };
+    let form = app.client.get(app.url("/admin/login")).send().await.unwrap();
+    let login_cookie =
+        cookies(&form).into_iter().find(|c| c.starts_with("__Host-undersigned-login=")).expect("login cookie");
+    assert!(login_cookie.contains("Secure") && login_cookie.contains("Path=/"));
+    let csrf = csrf_in(&form.text().await.unwrap());
+    let pair = login_cookie.split(';').next().unwrap().to_owned();
+    let res = app
+        .client
+        .post(app.url("/admin/login"))
+        .header("cookie", pair)
+        .form(&[("email", "ada@example.org"), ("password", PASSWORD), ("csrf_token", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let set = cookies(&res);
+    for name in ["__Host-undersigned-session=", "__Host-undersigned-device="] {
+        let cookie = set.iter().find(|c| c.starts_with(name)).unwrap_or_else(|| panic!("{name} in {set:?}"));
+        for attribute in ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        assert!(!cookie.contains("Domain="), "__Host- cookies have no Domain");
+    }
+}
+
+async fn a_password_change_ends_the_sessions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let admin = app.admin("ada@example.org").await;
+    assert_eq!(admin.get("/admin").await.status(), 200);
+    app.query(|c| db::organisers::set_password(c, "ada@example.org", "new-hash", undersigned::now())).await;
+    assert_eq!(admin.get("/admin").await.status(), 303);
+    // Removing an organiser does too, with their tokens.
+    let again = app.admin("bob@example.org").await;
+    app.query(|c| db::organisers::remove(c, "bob@example.org")).await;
+    assert_eq!(again.get("/admin").await.status(), 303);
 }

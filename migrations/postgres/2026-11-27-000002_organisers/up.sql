@@ -46,6 +46,7 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_account ON login_failures (account_key, at);
 CREATE INDEX login_failures_client ON login_failures (client_key, at);
+CREATE INDEX login_failures_device ON login_failures (device_key, at);
 
 -- Every export: who, when, what, how many rows.
 CREATE TABLE export_log (
@@ -86,6 +87,12 @@ CREATE TABLE petition_daily (
     confirmed BIGINT NOT NULL,
     PRIMARY KEY (petition_id, day)
 );
+-- Confirmations made before this migration, from the signatures themselves
+-- (their count events carry no day, so folding leaves them out of this table).
+INSERT INTO petition_daily (petition_id, day, confirmed)
+SELECT petition_id, CAST(confirmed_at AS DATE), COUNT(*) FROM signatures
+WHERE status = 'confirmed' AND confirmed_at IS NOT NULL
+GROUP BY petition_id, CAST(confirmed_at AS DATE);
 
 -- Submissions that were merged or refused, by reason.
 CREATE TABLE petition_tallies (

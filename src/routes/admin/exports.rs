@@ -2,6 +2,8 @@
 //! bounded channel, is access-controlled (session or API token) and is
 //! recorded in the export log with who, when, what and how many rows.
 
+use std::panic::AssertUnwindSafe;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -9,16 +11,19 @@ use serde::Deserialize;
 use crate::auth::{Actor, Caller};
 use crate::db::{self, DbConnection, exports::Ending};
 use crate::error::AppError;
-use crate::export::{self, ChunkSender, Columns, ExportError, Format};
+use crate::export::{self, ChunkSender, Columns, ExportError, Format, Written};
 use crate::state::AppState;
 
-/// What an export job reports: rows written, and the SHA-256 of the whole
-/// output when it has one (the delivery packet).
-type JobResult = Result<(u64, Option<String>), ExportError>;
+/// An export: writes to the sender, counting rows in `Written` as it goes;
+/// returns the SHA-256 of the whole output when it has one (the packet).
+type Job =
+    Box<dyn FnOnce(&mut DbConnection, &mut ChunkSender, &mut Written) -> Result<Option<String>, ExportError> + Send>;
 
 /// Starts `job` on the blocking pool inside one snapshot and streams what it
-/// writes. The log entry is opened now and closed when the job ends
-/// (complete, aborted by the client going away, or failed).
+/// writes. The log entry is opened now and closed when the job ends:
+/// complete; aborted (the client went away or stalled), with the rows handed
+/// out until then; or failed, in which case the response ends in an error
+/// rather than passing for a complete file.
 async fn stream(
     state: &AppState,
     actor: Actor,
@@ -26,7 +31,7 @@ async fn stream(
     what: String,
     content_type: &'static str,
     filename: String,
-    job: impl FnOnce(&mut DbConnection, &mut ChunkSender) -> JobResult + Send + 'static,
+    job: Job,
 ) -> Result<HttpResponse, AppError> {
     let (now, logged_what) = (crate::now(), what.clone());
     let log_id = state
@@ -38,20 +43,32 @@ async fn stream(
     let db = state.db.clone();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        let result = db.snapshot_blocking(|c| Ok(job(c, &mut sender)));
-        let (ending, rows, sha256) = match result {
-            Ok(Ok((rows, sha256))) => (Ending::Complete, rows, sha256),
-            Ok(Err(e)) if e.is_disconnect() => (Ending::Aborted, 0, None),
+        let mut written = Written::default();
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            db.snapshot_blocking(|c| Ok(job(c, &mut sender, &mut written)))
+        }));
+        let (ending, sha256) = match result {
+            Ok(Ok(Ok(sha256))) => (Ending::Complete, sha256),
+            Ok(Ok(Err(e))) if e.is_disconnect() => (Ending::Aborted, None),
+            Ok(Ok(Err(e))) => {
+                tracing::error!(error = %e, log_id, "export failed");
+                (Ending::Failed, None)
+            }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, log_id, "export failed");
-                (Ending::Failed, 0, None)
+                (Ending::Failed, None)
             }
-            Err(e) => {
-                tracing::error!(error = %e, log_id, "export failed");
-                (Ending::Failed, 0, None)
+            Err(_) => {
+                tracing::error!(log_id, "export panicked");
+                (Ending::Failed, None)
             }
         };
-        drop(sender);
+        if ending == Ending::Failed {
+            sender.fail();
+        } else {
+            drop(sender);
+        }
+        let rows = written.rows;
         let finished = crate::now();
         if let Err(e) = db.write_blocking(|c| db::exports::finish(c, log_id, ending, rows, sha256.as_deref(), finished))
         {
@@ -70,8 +87,9 @@ async fn petition_id(state: &AppState, slug: &str) -> Result<i64, AppError> {
     Ok(state.catalog.find(&state.db, slug).await?.ok_or(AppError::NotFound)?.id)
 }
 
-fn filename(slug: &str, what: &str) -> String {
-    format!("{slug}-{what}-{}", crate::now().format("%Y%m%d-%H%M%S"))
+/// `ada-signatures-20261127-141500.csv`.
+fn filename(slug: &str, stem: &str, extension: &str) -> String {
+    format!("{slug}-{stem}-{}.{extension}", crate::now().format("%Y%m%d-%H%M%S"))
 }
 
 #[derive(Deserialize)]
@@ -91,13 +109,11 @@ pub async fn signatures(
     let format = Format::from_extension(&format).ok_or(AppError::NotFound)?;
     let id = petition_id(&state, &slug).await?;
     let columns = if query.contacts.is_some() { Columns::WithContacts } else { Columns::Standard };
-    let what =
-        format!("signatures{}.{}", if columns == Columns::WithContacts { "+contacts" } else { "" }, format.extension());
-    let name = filename(&slug, &what.replace('+', "-"));
-    stream(&state, caller.actor, id, what, format.content_type(), name, move |c, out| {
-        Ok((export::write_signatures(c, id, format, columns, out)?.rows, None))
-    })
-    .await
+    let stem = if columns == Columns::WithContacts { "signatures+contacts" } else { "signatures" };
+    let name = filename(&slug, &stem.replace('+', "-"), format.extension());
+    let job: Job =
+        Box::new(move |c, out, written| export::write_signatures(c, id, format, columns, out, written).map(|()| None));
+    stream(&state, caller.actor, id, format!("{stem}.{}", format.extension()), format.content_type(), name, job).await
 }
 
 /// `totals.csv`: confirmed signatures by country, with the total.
@@ -107,17 +123,18 @@ pub async fn totals(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = petition_id(&state, &slug).await?;
+    let job: Job = Box::new(move |c, out, written| {
+        written.rows = export::write_totals(&export::totals(c, id)?, out)?;
+        Ok(None)
+    });
     stream(
         &state,
         caller.actor,
         id,
         "totals.csv".into(),
         Format::Csv.content_type(),
-        filename(&slug, "totals.csv"),
-        move |c, out| {
-            let totals = export::totals(c, id)?;
-            Ok((export::write_totals(&totals, out)?, None))
-        },
+        filename(&slug, "totals", "csv"),
+        job,
     )
     .await
 }
@@ -130,17 +147,9 @@ pub async fn delivery(
 ) -> Result<HttpResponse, AppError> {
     let id = petition_id(&state, &slug).await?;
     let key = state.keys.delivery().clone();
-    stream(
-        &state,
-        caller.actor,
-        id,
-        "delivery.zip".into(),
-        "application/zip",
-        filename(&slug, "delivery.zip"),
-        move |c, out| {
-            let packet = export::delivery::write_packet(c, id, &key, crate::now(), out)?;
-            Ok((packet.rows, Some(packet.sha256)))
-        },
-    )
-    .await
+    let job: Job = Box::new(move |c, out, written| {
+        export::delivery::write_packet(c, id, &key, crate::now(), out, written).map(Some)
+    });
+    stream(&state, caller.actor, id, "delivery.zip".into(), "application/zip", filename(&slug, "delivery", "zip"), job)
+        .await
 }

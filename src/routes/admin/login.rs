@@ -115,34 +115,30 @@ pub async fn submit(
     let lookup = email.clone();
     let organiser = state.db.read(move |c| db::organisers::find_by_email(c, &lookup)).await?;
     let device = device_cookie(&req, &state).filter(|(id, _)| organiser.as_ref().is_some_and(|o| o.id == *id));
-    let keys = AttemptKeys::new(&state.keys, &email, client_ip(&req), device.as_ref().map(|(_, v)| v.as_str()));
-    let since = crate::now() - throttle::WINDOW;
-    let k = keys.clone();
-    let recent = state
+    let keys = AttemptKeys::new(
+        &state.keys,
+        &email,
+        client_ip(&req, &state.trusted_proxies),
+        device.as_ref().map(|(_, v)| v.as_str()),
+    );
+    let (now, trusted) = (crate::now(), device.is_some());
+    let attempt = state
         .db
-        .read(move |c| {
-            db::organisers::recent_failures(c, &k.account, &k.client, k.device.as_ref().map(|d| &d[..]), since)
+        .write(move |c| {
+            let device = keys.device.as_ref().map(|d| &d[..]);
+            let since = now - throttle::WINDOW;
+            db::organisers::begin_attempt(c, &keys.account, &keys.client, device, since, now, |recent| {
+                throttle::allowed(recent, trusted)
+            })
         })
         .await?;
-    if !throttle::allowed(&recent, device.is_some()) {
+    let Some(attempt) = attempt else {
         tracing::warn!("login throttled");
         return Err(AppError::TooManyRequests);
-    }
+    };
     let verified = state.passwords.verify(form.password, organiser.as_ref().map(|o| o.password_hash.clone())).await;
     let Some(organiser) = organiser.filter(|_| verified) else {
-        let now = crate::now();
-        state
-            .db
-            .write(move |c| {
-                db::organisers::record_failure(
-                    c,
-                    &keys.account,
-                    &keys.client,
-                    keys.device.as_ref().map(|d| &d[..]),
-                    now,
-                )
-            })
-            .await?;
+        // The attempt stays recorded as a failure.
         tracing::info!("login failed");
         return login_page(
             &state,
@@ -151,6 +147,7 @@ pub async fn submit(
             Some("The email address or password is not correct."),
         );
     };
+    state.db.write(move |c| db::organisers::attempt_succeeded(c, attempt)).await?;
     // A fresh session id on every login.
     session.renew();
     session.insert(ORGANISER, organiser.id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;

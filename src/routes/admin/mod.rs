@@ -45,7 +45,8 @@ pub fn scope(
                 .route(web::post().to(petitions::update)),
         )
         .service(resource("/petitions/{slug}/state").route(web::post().to(petitions::set_state)))
-        .service(resource("/petitions/{slug}/signatures.{format}").route(get_or_head().to(exports::signatures)))
-        .service(resource("/petitions/{slug}/totals.csv").route(get_or_head().to(exports::totals)))
-        .service(resource("/petitions/{slug}/delivery.zip").route(get_or_head().to(exports::delivery)))
+        // Exports answer GET only: a HEAD would run (and log) a whole export.
+        .service(resource("/petitions/{slug}/signatures.{format}").route(web::get().to(exports::signatures)))
+        .service(resource("/petitions/{slug}/totals.csv").route(web::get().to(exports::totals)))
+        .service(resource("/petitions/{slug}/delivery.zip").route(web::get().to(exports::delivery)))
 }

@@ -227,27 +227,23 @@ pub async fn set_state(
     let form: StateForm = input::form(&req, payload, 4096).await?;
     organiser.check_csrf(&form.csrf_token)?;
     let (s, now) = (slug.clone(), crate::now());
-    let changed = match form.action.as_str() {
-        "close" => state.db.write(move |c| db::petitions::close(c, &s, now)).await?,
-        "open" => {
-            // Reopening keeps a closing date only if it is still ahead.
-            state
-                .db
-                .write(move |c| {
-                    let closes_at = db::petitions::find_by_slug(c, &s)?.and_then(|p| p.closes_at).filter(|t| *t > now);
-                    db::petitions::reopen(c, &s, closes_at, now)
-                })
-                .await?
-        }
-        _ => return Err(AppError::BadRequest("action must be open or close".into())),
-    };
-    if !changed {
-        return Err(AppError::Conflict(format!(
-            "The petition is already {}.",
-            if form.action == "open" { "open" } else { "closed" }
-        )));
-    }
-    tracing::info!(petition = %slug, organiser_id = organiser.id, action = %form.action, "petition state changed");
+    let outcome = state
+        .db
+        .write(move |c| {
+            let Some(p) = db::petitions::find_by_slug(c, &s)? else { return Ok(Err(AppError::NotFound)) };
+            Ok(match (form.action.as_str(), p.state.as_str()) {
+                ("close", "open") => db::petitions::close(c, &s, now).map(|_| Ok(()))?,
+                ("open", "closed") if p.closes_at.is_some_and(|t| t <= now) => Err(AppError::Conflict(
+                    "Its closing date has passed: edit the petition to set a new one (or none) first.".into(),
+                )),
+                ("open", "closed") => db::petitions::reopen(c, &s, p.closes_at, now).map(|_| Ok(()))?,
+                ("open" | "close", state) => Err(AppError::Conflict(format!("The petition is already {state}."))),
+                _ => Err(AppError::BadRequest("action must be open or close".into())),
+            })
+        })
+        .await?;
+    outcome?;
+    tracing::info!(petition = %slug, organiser_id = organiser.id, "petition state changed");
     let _ = crate::jobs::counter::refresh_once(&state.db, &state.catalog).await;
     Ok(see_other(format!("/admin/petitions/{slug}")))
 }
