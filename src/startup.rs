@@ -54,6 +54,7 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     worker: MailWorker,
+    sign_writer: crate::signing::SignWriter,
     count_refresh: Duration,
 }
 
@@ -88,7 +89,17 @@ impl Application {
             settings.confirmation_ttl,
             Arc::clone(&wakeup),
         );
+        // Batches in flight at once: SQLite has one writer; on PostgreSQL a
+        // second lets one batch gather while another commits (more hurt: the
+        // batches get smaller and the server busier, measured with benches/load).
+        let writers = match db.backend() {
+            crate::db::Backend::Sqlite => 1,
+            crate::db::Backend::Postgres => 2,
+        };
+        let (signer, sign_writer) =
+            crate::signing::SignQueue::new(db.clone(), settings.confirmation_ttl, Arc::clone(&wakeup), writers);
         let state = web::Data::new(AppState {
+            signer,
             db,
             catalog,
             keys,
@@ -115,7 +126,14 @@ impl Application {
             server = server.workers(n);
         }
         tracing::info!(%address, "listening");
-        Ok(Self { port: address.port(), server: server.run(), state, worker, count_refresh: settings.count_refresh })
+        Ok(Self {
+            port: address.port(),
+            server: server.run(),
+            state,
+            worker,
+            sign_writer,
+            count_refresh: settings.count_refresh,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -135,6 +153,7 @@ impl Application {
     /// refresher run alongside.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let worker = tokio::spawn(self.worker.run());
+        let sign_writer = tokio::spawn(self.sign_writer.run());
         let state = self.state.clone();
         let refresher = tokio::spawn(counter::run(state.db.clone(), Arc::clone(&state.catalog), self.count_refresh));
         let housekeeping = tokio::spawn(crate::jobs::housekeeping::run(state.db.clone()));
@@ -142,6 +161,7 @@ impl Application {
         worker.abort();
         refresher.abort();
         housekeeping.abort();
+        sign_writer.abort();
         tracing::info!("stopped");
         result.map_err(Into::into)
     }

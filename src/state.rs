@@ -18,6 +18,8 @@ pub struct AppState {
     pub public_url: PublicUrl,
     /// Poked after a mail is queued, so the mail worker starts at once.
     pub mail_wakeup: Arc<Notify>,
+    /// Where signatures go to be committed in groups.
+    pub signer: crate::signing::SignQueue,
     pub confirmation_ttl: Duration,
     pub passwords: PasswordHasher,
     /// Exports running at once (each holds a database connection).

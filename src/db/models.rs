@@ -37,7 +37,7 @@ pub struct NewPetitionRow<'a> {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Insertable)]
+#[derive(Insertable, Clone)]
 #[diesel(table_name = signatures)]
 pub struct NewSignatureRow<'a> {
     pub petition_id: i64,

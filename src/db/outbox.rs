@@ -21,6 +21,31 @@ pub fn enqueue(conn: &mut DbConnection, signature_id: i64, kind: MailKind, now: 
         .map(|_| ())
 }
 
+/// Queues the same kind of mail for many signatures in multi-row INSERTs.
+pub fn enqueue_many(
+    conn: &mut DbConnection,
+    signature_ids: &[i64],
+    kind: MailKind,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    for ids in signature_ids.chunks(1000) {
+        let values: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                (
+                    o::kind.eq(kind.as_str()),
+                    o::signature_id.eq(*id),
+                    o::attempts.eq(0),
+                    o::next_attempt_at.eq(now),
+                    o::created_at.eq(now),
+                )
+            })
+            .collect();
+        crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(o::table).values(values).execute(c))?;
+    }
+    Ok(())
+}
+
 pub fn delete_for_signature(conn: &mut DbConnection, signature_id: i64) -> QueryResult<usize> {
     diesel::delete(o::table.filter(o::signature_id.eq(signature_id))).execute(conn)
 }

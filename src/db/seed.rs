@@ -52,3 +52,73 @@ pub fn confirmed(conn: &mut DbConnection, petition_id: i64, rows: &[SeedRow], no
     }
     Ok(())
 }
+
+/// Inserts `n` pending signatures (emails `{prefix}{i}@example.com`) and
+/// returns their ids, in order.
+pub fn pending(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    prefix: &str,
+    n: usize,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(n);
+    let countries = ["GB", "FR", "KE", "BR", "IN"];
+    for start in (0..n).step_by(1000) {
+        let values: Vec<_> = (start..(start + 1000).min(n))
+            .map(|i| {
+                (
+                    s::petition_id.eq(petition_id),
+                    s::email_key.eq(Some(format!("seed/{petition_id}/{prefix}{i}").into_bytes())),
+                    s::email.eq(Some(format!("{prefix}{i}@example.com"))),
+                    s::name.eq(Some(format!("Pending Signer {i}"))),
+                    s::country.eq(countries[i % countries.len()]),
+                    s::keep_informed.eq(false),
+                    s::status.eq("pending"),
+                    s::created_at.eq(now),
+                    s::mails_queued.eq(1),
+                    s::last_mail_at.eq(Some(now)),
+                )
+            })
+            .collect();
+        let mut batch: Vec<i64> = crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(s::table)
+            .values(values)
+            .returning(s::id)
+            .get_results(c))?;
+        batch.sort_unstable();
+        ids.extend(batch);
+    }
+    Ok(ids)
+}
+
+/// Stores a confirmation token for each signature; returns the tokens.
+pub fn tokens(
+    conn: &mut DbConnection,
+    signature_ids: &[i64],
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<Vec<crate::domain::Token>> {
+    use super::schema::signature_tokens as t;
+    let tokens: Vec<crate::domain::Token> = signature_ids.iter().map(|_| crate::domain::Token::generate()).collect();
+    for (ids, toks) in signature_ids.chunks(1000).zip(tokens.chunks(1000)) {
+        let values: Vec<_> = ids
+            .iter()
+            .zip(toks)
+            .map(|(id, tok)| {
+                (
+                    t::token_hash.eq(tok.hash().0.to_vec()),
+                    t::signature_id.eq(*id),
+                    t::created_at.eq(now),
+                    t::expires_at.eq(expires_at),
+                )
+            })
+            .collect();
+        crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(t::table).values(values).execute(c))?;
+    }
+    Ok(tokens)
+}
+
+/// Queues a confirmation mail for each signature.
+pub fn outbox(conn: &mut DbConnection, signature_ids: &[i64], now: NaiveDateTime) -> QueryResult<()> {
+    super::outbox::enqueue_many(conn, signature_ids, crate::domain::MailKind::Confirm, now)
+}

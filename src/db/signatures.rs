@@ -148,6 +148,129 @@ fn repeat(
     }
 }
 
+/// One signature to store, in a batch.
+#[derive(Debug, Clone)]
+pub struct SignItem {
+    pub petition_id: i64,
+    pub signature: NewSignature,
+    pub email_key: [u8; 32],
+}
+
+/// Signs a batch in the caller's transaction (group commit): one multi-row
+/// INSERT … ON CONFLICT DO NOTHING for the signatures, one for their mails;
+/// whatever did not insert (a repeat, or the second of two identical
+/// submissions in the batch) then goes through [`sign`] one by one, exactly
+/// as it would alone. Returns one outcome per item, in order.
+pub fn sign_batch(
+    conn: &mut DbConnection,
+    items: &[SignItem],
+    now: NaiveDateTime,
+    stale_before: NaiveDateTime,
+) -> QueryResult<Vec<SignOutcome>> {
+    let rows: Vec<NewSignatureRow<'_>> = items
+        .iter()
+        .map(|item| NewSignatureRow {
+            petition_id: item.petition_id,
+            email_key: &item.email_key,
+            email: item.signature.email.as_str(),
+            name: item.signature.name.as_str(),
+            country: item.signature.country.code(),
+            postcode: item.signature.postcode.as_ref().map(|p| p.as_str()),
+            keep_informed: item.signature.keep_informed,
+            status: SignatureStatus::Pending.as_str(),
+            created_at: now,
+            mails_queued: 1,
+            last_mail_at: Some(now),
+        })
+        .collect();
+    let mut inserted: std::collections::HashMap<(i64, Vec<u8>), i64> = std::collections::HashMap::new();
+    let returned: Vec<(i64, i64, Option<Vec<u8>>)> = match conn {
+        // One constant statement for the whole batch, signatures and their
+        // mails together: arrays instead of a VALUES list, so the server
+        // parses and plans it once and reuses the plan.
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => {
+            pg_insert_batch(c, &rows, now)?.into_iter().map(|r| (r.id, r.petition_id, Some(r.email_key))).collect()
+        }
+        // In-process: a statement per row costs little; the commit is what counts.
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => {
+            let mut returned = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let one = diesel::insert_into(s::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .returning((s::id, s::petition_id, s::email_key))
+                    .get_result(c);
+                returned.extend(one.optional()?);
+            }
+            returned
+        }
+    };
+    inserted.extend(returned.into_iter().filter_map(|(id, petition, key)| Some(((petition, key?), id))));
+    let mut outcomes = Vec::with_capacity(items.len());
+    let mut created = Vec::new();
+    // On PostgreSQL the batch statement queued the new signatures' mails itself.
+    let mails_queued = matches!(conn, DbConnection::Postgres(_));
+    for item in items {
+        // The first item with a key that was inserted is the one that inserted it.
+        match inserted.remove(&(item.petition_id, item.email_key.to_vec())) {
+            Some(id) => {
+                created.push(id);
+                outcomes.push(SignOutcome::Created);
+            }
+            None => outcomes.push(sign(conn, item.petition_id, &item.signature, &item.email_key, now, stale_before)?),
+        }
+    }
+    if !mails_queued {
+        outbox::enqueue_many(conn, &created, MailKind::Confirm, now)?;
+    }
+    Ok(outcomes)
+}
+
+#[cfg(feature = "postgres")]
+#[derive(QueryableByName)]
+struct InsertedRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    petition_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Binary)]
+    email_key: Vec<u8>,
+}
+
+/// Inserts the batch's signatures that are not already there, and a
+/// confirmation mail for each, in one statement.
+#[cfg(feature = "postgres")]
+fn pg_insert_batch(
+    c: &mut diesel::PgConnection,
+    rows: &[NewSignatureRow<'_>],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<InsertedRow>> {
+    use diesel::sql_types::{Array, BigInt, Binary, Bool, Nullable, Text, Timestamp};
+    const SQL: &str = "WITH new AS ( \
+           INSERT INTO signatures (petition_id, email_key, email, name, country, postcode, keep_informed, \
+                                   status, created_at, mails_queued, last_mail_at) \
+           SELECT p, k, e, n, c, pc, ki, 'pending', $8, 1, $8 \
+           FROM unnest($1, $2, $3, $4, $5, $6, $7) AS t(p, k, e, n, c, pc, ki) \
+           ON CONFLICT DO NOTHING \
+           RETURNING id, petition_id, email_key), \
+         mail AS ( \
+           INSERT INTO outbox (kind, signature_id, attempts, next_attempt_at, created_at) \
+           SELECT 'confirm', id, 0, $8, $8 FROM new) \
+         SELECT id, petition_id, email_key FROM new";
+    diesel::sql_query(SQL)
+        .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.petition_id).collect::<Vec<_>>())
+        .bind::<Array<Binary>, _>(rows.iter().map(|r| r.email_key.to_vec()).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.email).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.name).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.country).collect::<Vec<_>>())
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.postcode).collect::<Vec<_>>())
+        .bind::<Array<Bool>, _>(rows.iter().map(|r| r.keep_informed).collect::<Vec<_>>())
+        .bind::<Timestamp, _>(now)
+        .load(c)
+}
+
 /// Stores the hash of a token sent for a signature.
 pub fn insert_token(
     conn: &mut DbConnection,

@@ -18,6 +18,7 @@ on_both_databases!(
     the_generated_secret_survives_a_restart,
     the_mailbox_owner_confirms_the_details_submitted_last,
     a_pending_signature_whose_links_all_expired_starts_afresh,
+    many_people_at_once_are_each_stored_with_their_mail,
 );
 
 async fn whole_journey_sign_mail_confirm_count(backend: Backend) {
@@ -235,4 +236,21 @@ async fn a_pending_signature_whose_links_all_expired_starts_afresh(backend: Back
     assert_eq!(app.post(&fresh).await.status(), 200);
     assert_eq!(app.confirmed("p").await, 1);
     assert_eq!(app.statuses("p").await, [("confirmed".to_string(), 1)].into());
+}
+
+async fn many_people_at_once_are_each_stored_with_their_mail(backend: Backend) {
+    // Submissions that arrive together share a transaction; each still gets
+    // its own signature and mail, and a duplicate inside a batch is a repeat.
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    let requests = (0..120).map(|i| {
+        let email = format!("person{}@example.com", i % 100);
+        let app = &app;
+        async move { app.sign_json("p", &json!({"name": "N", "email": email, "country": "GB"})).await.status() }
+    });
+    let statuses = futures_util::future::join_all(requests).await;
+    assert!(statuses.iter().all(|s| *s == 202));
+    assert_eq!(app.statuses("p").await["pending"], 100);
+    app.wait_outbox_empty(Duration::from_secs(20)).await;
+    assert_eq!(app.sink().received().len(), 100, "one mail per person, none for the repeats");
 }
