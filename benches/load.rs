@@ -13,7 +13,8 @@
 //! LOAD_SECONDS (default 10 per run), LOAD_CONNECTIONS (default 64),
 //! LOAD_GROWTH (existing signatures for the growth runs, default
 //! "0,1000000,10000000"), LOAD_EXPORT_ROWS (default 1000000),
-//! LOAD_ONLY (sqlite or postgres).
+//! LOAD_ONLY (sqlite or postgres), LOAD_PHASES (any of
+//! healthz,sign,count,confirm,mail,export,growth; default all).
 
 mod common;
 
@@ -82,6 +83,7 @@ end
 "#;
 
 struct Settings {
+    phases: Vec<String>,
     runs: usize,
     seconds: u64,
     connections: u32,
@@ -90,9 +92,18 @@ struct Settings {
 }
 
 impl Settings {
+    fn runs(&self, phase: &str) -> bool {
+        self.phases.iter().any(|p| p == phase)
+    }
+
     fn from_env() -> Self {
         let var = |name: &str| std::env::var(name).ok();
         Self {
+            phases: var("LOAD_PHASES")
+                .unwrap_or_else(|| "healthz,sign,count,confirm,mail,export,growth".into())
+                .split(',')
+                .map(|p| p.trim().to_owned())
+                .collect(),
             runs: var("LOAD_RUNS").and_then(|v| v.parse().ok()).unwrap_or(3),
             seconds: var("LOAD_SECONDS").and_then(|v| v.parse().ok()).unwrap_or(10),
             connections: var("LOAD_CONNECTIONS").and_then(|v| v.parse().ok()).unwrap_or(64),
@@ -307,7 +318,6 @@ impl Bench<'_> {
 
     fn run(&mut self) {
         let s = self.settings;
-        let conns = s.connections;
         eprintln!("== {} ==", self.label);
         let db = common::connect(&self.url);
         common::petition(&db, "bench");
@@ -320,16 +330,43 @@ impl Bench<'_> {
         let server = Server::start(&self.url, self.dir, &env);
         let base = server.base.clone();
         std::thread::sleep(Duration::from_millis(500));
+        let healthz = (s.runs("healthz") || s.runs("count")).then(|| self.healthz(&base));
+        if s.runs("sign") {
+            self.sign(&base);
+        }
+        if let (true, Some(healthz)) = (s.runs("count"), healthz) {
+            self.count(&base, healthz);
+        }
+        if s.runs("confirm") {
+            self.confirm(&base, &db);
+        }
+        if s.runs("mail") {
+            self.mail(&db, &received);
+        }
+        drop(server);
+        if s.runs("export") {
+            self.export(&db);
+        }
+        if s.runs("growth") {
+            self.growth(&db, &env);
+        }
+    }
 
+    fn healthz(&mut self, base: &str) -> Wrk {
+        let conns = self.settings.connections;
         eprintln!("  /healthz");
-        let healthz = self.repeat(|_| self.wrk(&self.scripts.report, &base, "/healthz", conns, vec![]).run());
+        let healthz = self.repeat(|_| self.wrk(&self.scripts.report, base, "/healthz", conns, vec![]).run());
         self.figures.push(Figure::new(format!("GET /healthz, {conns} connections (req/s)"), thousands(healthz.rps)));
+        healthz
+    }
 
+    fn sign(&mut self, base: &str) {
+        let conns = self.settings.connections;
         let pgbench = self.admin_url.is_some().then(|| self.pgbench(conns));
         for (kind, path) in [("json", "/api/v1/petitions/bench/signatures"), ("form", "/p/bench/sign")] {
             eprintln!("  signing ({kind})");
             let r = self.repeat(|i| {
-                self.wrk(&self.scripts.sign, &base, path, conns, vec![format!("{kind}{i}"), kind.into()]).run()
+                self.wrk(&self.scripts.sign, base, path, conns, vec![format!("{kind}{i}"), kind.into()]).run()
             });
             assert_eq!(r.errors, 0, "signing failed");
             let label = if kind == "json" { "JSON API" } else { "form" };
@@ -352,10 +389,13 @@ impl Bench<'_> {
                 format!("{:.1} ms / {:.1} ms", r.p50_ms, r.p99_ms),
             ));
         }
+    }
 
+    fn count(&mut self, base: &str, healthz: Wrk) {
+        let (s, conns) = (self.settings, self.settings.connections);
         eprintln!("  count reads");
         let count =
-            self.repeat(|_| self.wrk(&self.scripts.report, &base, "/api/v1/petitions/bench", conns, vec![]).run());
+            self.repeat(|_| self.wrk(&self.scripts.report, base, "/api/v1/petitions/bench", conns, vec![]).run());
         self.figures.push(
             Figure::new(format!("count reads alone, {conns} connections (req/s)"), thousands(count.rps))
                 .ceiling(format!("/healthz: {}", thousands(healthz.rps)), count.rps / healthz.rps)
@@ -365,12 +405,12 @@ impl Bench<'_> {
         let mixed = |path: &str, i: usize| {
             let signing = self.wrk(
                 &self.scripts.sign,
-                &base,
+                base,
                 "/api/v1/petitions/bench/signatures",
                 half,
                 vec![format!("mixed{path}{i}"), "json".into()],
             );
-            let reading = self.wrk(&self.scripts.report, &base, path, half, vec![]);
+            let reading = self.wrk(&self.scripts.report, base, path, half, vec![]);
             let (a, b) = (signing.spawn(), reading.spawn());
             let signed = WrkRun::finish(a);
             (WrkRun::finish(b), signed)
@@ -393,38 +433,43 @@ impl Bench<'_> {
             .ceiling(format!("/healthz under the same signing: {}", thousands(h.rps)), c.rps / h.rps)
             .target("≥ 0.7 × /healthz", c.rps >= 0.7 * h.rps),
         );
+    }
 
+    fn confirm(&mut self, base: &str, db: &undersigned::db::Db) {
+        let (s, conns) = (self.settings, self.settings.connections);
         eprintln!("  confirmations");
         let petition = db.read_blocking(|c| undersigned::db::petitions::find_by_slug(c, "bench")).unwrap().unwrap().id;
-        let needed = 30_000 * s.seconds as usize * s.runs;
+        let per_run = 30_000 * s.seconds as usize;
         let now = undersigned::now();
-        let ids = db.write_blocking(|c| undersigned::db::seed::pending(c, petition, "confirm-", needed, now)).unwrap();
+        let ids = db
+            .write_blocking(|c| undersigned::db::seed::pending(c, petition, "confirm-", per_run * s.runs, now))
+            .unwrap();
         let tokens = db
             .write_blocking(|c| undersigned::db::seed::tokens(c, &ids, now, now + chrono::TimeDelta::days(1)))
             .unwrap();
-        let tokens_file = self.dir.join("tokens.txt");
-        std::fs::write(&tokens_file, tokens.iter().map(|t| t.as_str()).collect::<Vec<_>>().join("\n")).unwrap();
-        let per_run = needed / s.runs;
         let confirm = self.repeat(|i| {
             let file = self.dir.join(format!("tokens-{i}.txt"));
-            let all = std::fs::read_to_string(&tokens_file).unwrap();
-            let lines: Vec<&str> = all.lines().skip(i * per_run).take(per_run).collect();
+            let lines: Vec<&str> = tokens.iter().skip(i * per_run).take(per_run).map(|t| t.as_str()).collect();
             std::fs::write(&file, lines.join("\n")).unwrap();
-            self.wrk(&self.scripts.confirm, &base, "", conns, vec![file.display().to_string(), "2".into()]).run()
+            self.wrk(&self.scripts.confirm, base, "", conns, vec![file.display().to_string(), "2".into()]).run()
         });
         assert_eq!(confirm.errors, 0, "confirmations failed");
         self.figures.push(Figure::new(
             format!("confirming (POST of confirmation links), {conns} connections (confirmations/s)"),
             format!("{} (p99 {:.1} ms)", thousands(confirm.rps), confirm.p99_ms),
         ));
+    }
 
+    fn mail(&mut self, db: &undersigned::db::Db, received: &AtomicU64) {
         eprintln!("  outbox mail");
         let drained = Instant::now() + Duration::from_secs(600);
         while db.read_blocking(undersigned::db::outbox::pending).unwrap() > 0 {
             assert!(Instant::now() < drained, "the outbox did not drain");
             std::thread::sleep(Duration::from_millis(200));
         }
+        let petition = db.read_blocking(|c| undersigned::db::petitions::find_by_slug(c, "bench")).unwrap().unwrap().id;
         let mails = 20_000;
+        let now = undersigned::now();
         let ids = db.write_blocking(|c| undersigned::db::seed::pending(c, petition, "mail-", mails, now)).unwrap();
         let before = received.load(Ordering::Relaxed);
         let started = Instant::now();
@@ -435,13 +480,12 @@ impl Bench<'_> {
         }
         let rate = mails as f64 / started.elapsed().as_secs_f64();
         self.figures.push(
-            Figure::new(format!("outbox mail to a local SMTP sink, {mails} mails (mails/s)"), thousands(rate))
-                .target("≥ 1,000/s", rate >= 1000.0),
+            Figure::new(
+                format!("outbox mail to a local SMTP sink, {} mails (mails/s)", thousands(mails as f64)),
+                thousands(rate),
+            )
+            .target("≥ 1,000/s", rate >= 1000.0),
         );
-        drop(server);
-
-        self.export(&db);
-        self.growth(&db, &env);
     }
 
     /// PostgreSQL's single-row INSERT rate, at `conns` clients, into a table

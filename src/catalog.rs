@@ -59,6 +59,12 @@ impl PetitionView {
         }
     }
 
+    /// This petition as closed: what the page shows when signing found it
+    /// closed before the snapshot did.
+    pub fn as_closed(&self) -> Self {
+        Self { state: PetitionState::Closed, ..self.clone() }
+    }
+
     pub fn paragraphs(&self) -> impl Iterator<Item = &str> {
         self.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty())
     }

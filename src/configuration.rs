@@ -213,7 +213,7 @@ impl Settings {
         let public_url = parse_with(lookup, "PUBLIC_URL", None, |s| PublicUrl::parse(s).map(Some))?;
         let transport = match get(lookup, "SMTP_URL") {
             Some(url) => {
-                lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&url).map_err(|e| ConfigError {
+                crate::email::smtp::SmtpTarget::parse(&url).map_err(|e| ConfigError {
                     var: "SMTP_URL",
                     problem: format!(
                         "not a usable SMTP URL ({e}); expected e.g. smtp://host:25 or smtps://user:pass@host"

@@ -66,6 +66,9 @@ pub async fn sign(
     let email_key = state.keys.email_key(&signature.email);
     let outcome = state.signer.submit(SignItem { petition_id: petition.id, signature, email_key }).await?;
     tracing::debug!(petition = %petition.slug, ?outcome, "signature submitted");
+    if outcome == SignOutcome::PetitionClosed {
+        return Err(SignError::Closed(petition));
+    }
     Ok(petition)
 }
 

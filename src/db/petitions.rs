@@ -142,6 +142,16 @@ pub fn close(conn: &mut DbConnection, slug: &str, now: NaiveDateTime) -> QueryRe
         .map(|n| n == 1)
 }
 
+/// Those of `ids` that take signatures at `now` (open, closing date ahead).
+pub fn open_among(conn: &mut DbConnection, ids: &[i64], now: NaiveDateTime) -> QueryResult<Vec<i64>> {
+    p::petitions
+        .filter(p::id.eq_any(ids))
+        .filter(p::state.eq(PetitionState::Open.as_str()))
+        .filter(p::closes_at.is_null().or(p::closes_at.gt(now)))
+        .select(p::id)
+        .load(conn)
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<PetitionRow>> {
     p::petitions.find(id).select(PetitionRow::as_select()).first(conn).optional()
 }

@@ -27,11 +27,13 @@ pub enum SignOutcome {
     /// A repeat beyond the mail limits: nothing sent (a pending signature
     /// still takes the newly submitted details).
     MailLimited,
+    /// The petition closed before the signature could be stored.
+    PetitionClosed,
 }
 
 impl SignOutcome {
     pub fn queued_mail(self) -> bool {
-        !matches!(self, Self::MailLimited)
+        !matches!(self, Self::MailLimited | Self::PetitionClosed)
     }
 }
 
@@ -164,6 +166,28 @@ pub struct SignItem {
 pub fn sign_batch(
     conn: &mut DbConnection,
     items: &[SignItem],
+    now: NaiveDateTime,
+    stale_before: NaiveDateTime,
+) -> QueryResult<Vec<SignOutcome>> {
+    // The petition's state as of this transaction decides, not the public
+    // snapshot (which may be a second old): closing takes effect at once.
+    let mut petition_ids: Vec<i64> = items.iter().map(|i| i.petition_id).collect();
+    petition_ids.sort_unstable();
+    petition_ids.dedup();
+    let open: std::collections::HashSet<i64> =
+        super::petitions::open_among(conn, &petition_ids, now)?.into_iter().collect();
+    let (indexes, open_items): (Vec<usize>, Vec<&SignItem>) =
+        items.iter().enumerate().filter(|(_, item)| open.contains(&item.petition_id)).unzip();
+    let mut outcomes = vec![SignOutcome::PetitionClosed; items.len()];
+    for (index, outcome) in indexes.into_iter().zip(sign_open(conn, &open_items, now, stale_before)?) {
+        outcomes[index] = outcome;
+    }
+    Ok(outcomes)
+}
+
+fn sign_open(
+    conn: &mut DbConnection,
+    items: &[&SignItem],
     now: NaiveDateTime,
     stale_before: NaiveDateTime,
 ) -> QueryResult<Vec<SignOutcome>> {

@@ -2,42 +2,57 @@
 //! (`db::outbox`); the worker in `jobs::mail_worker` calls [`Mailer::send`].
 
 mod messages;
+pub mod smtp;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
 pub use messages::{MailContent, MailLinks, render as render_mail};
 
 use crate::configuration::{MailSettings, MailTransport};
 
-/// Where mail goes: an SMTP server through a connection pool, or .eml files.
+/// Where mail goes: an SMTP server through a pool of connections, or .eml files.
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(smtp::Pool),
     Files { dir: PathBuf, transport: AsyncFileTransport<Tokio1Executor> },
 }
 
 /// Why a send failed, without the server's words (they may quote an address).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendFailure {
-    /// The server refused this message for good (5xx); retrying will not help.
+    /// The server refused this message for good (5xx); retrying may not help.
     pub permanent: bool,
     pub reason: String,
+}
+
+impl SendFailure {
+    fn from_smtp(e: &smtp::SmtpError) -> Self {
+        match e {
+            smtp::SmtpError::Smtp(e) => Self {
+                permanent: e.is_permanent(),
+                reason: match e.status() {
+                    Some(code) => format!("SMTP server answered {code}"),
+                    None if e.is_timeout() => "SMTP timeout".into(),
+                    None if e.is_tls() => "SMTP TLS error".into(),
+                    None => "SMTP connection failed".into(),
+                },
+            },
+            smtp::SmtpError::Io(_) => Self { permanent: false, reason: "SMTP connection failed".into() },
+            smtp::SmtpError::Timeout => Self { permanent: false, reason: "SMTP timeout".into() },
+        }
+    }
 }
 
 impl Mailer {
     pub fn new(settings: &MailSettings) -> anyhow::Result<Self> {
         Ok(match &settings.transport {
-            MailTransport::Smtp(url) => Self::Smtp(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?
-                    .pool_config(PoolConfig::new().max_size(settings.concurrency as u32))
-                    .timeout(Some(Duration::from_secs(15)))
-                    .build(),
-            ),
+            MailTransport::Smtp(url) => {
+                let target = smtp::SmtpTarget::parse(url).map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?;
+                Self::Smtp(smtp::pool(target, settings.concurrency)?)
+            }
             MailTransport::Files(dir) => {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| anyhow::anyhow!("OUTBOX_DIR: cannot create {}: {e}", dir.display()))?;
@@ -50,18 +65,28 @@ impl Mailer {
     /// it (or the file is written); the result names where it went.
     pub async fn send(&self, message: Message) -> Result<String, SendFailure> {
         match self {
-            Self::Smtp(smtp) => match smtp.send(message).await {
-                Ok(_) => Ok("smtp".into()),
-                Err(e) => Err(SendFailure {
-                    permanent: e.is_permanent(),
-                    reason: match e.status() {
-                        Some(code) => format!("SMTP server answered {code}"),
-                        None if e.is_timeout() => "SMTP timeout".into(),
-                        None if e.is_tls() => "SMTP TLS error".into(),
-                        None => "SMTP connection failed".into(),
-                    },
-                }),
-            },
+            Self::Smtp(pool) => {
+                let mut conn = pool.get().await.map_err(|e| match e {
+                    deadpool::managed::PoolError::Backend(e) => SendFailure::from_smtp(&e),
+                    _ => SendFailure { permanent: false, reason: "SMTP connection failed".into() },
+                })?;
+                let sent =
+                    tokio::time::timeout(smtp::TIMEOUT, conn.send(message.envelope(), &message.formatted())).await;
+                match sent {
+                    Ok(Ok(_)) => Ok("smtp".into()),
+                    Ok(Err(e)) => {
+                        // A refusal leaves the session usable; anything else does not.
+                        if e.status().is_none() {
+                            let _ = deadpool::managed::Object::take(conn);
+                        }
+                        Err(SendFailure::from_smtp(&smtp::SmtpError::Smtp(e)))
+                    }
+                    Err(_) => {
+                        let _ = deadpool::managed::Object::take(conn);
+                        Err(SendFailure::from_smtp(&smtp::SmtpError::Timeout))
+                    }
+                }
+            }
             Self::Files { dir, transport } => match transport.send(message).await {
                 Ok(id) => Ok(dir.join(format!("{id}.eml")).display().to_string()),
                 Err(_) => Err(SendFailure { permanent: false, reason: format!("cannot write to {}", dir.display()) }),

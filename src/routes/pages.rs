@@ -68,7 +68,7 @@ pub async fn sign(
         Err(SignError::Invalid(p, errors)) => {
             petition_page(StatusCode::UNPROCESSABLE_ENTITY, &p, SignForm::with_errors(&input, &errors))
         }
-        Err(SignError::Closed(p)) => petition_page(StatusCode::CONFLICT, &p, SignForm::default()),
+        Err(SignError::Closed(p)) => petition_page(StatusCode::CONFLICT, &p.as_closed(), SignForm::default()),
         Err(SignError::NotFound) => Err(AppError::NotFound),
         Err(SignError::Db(e)) => Err(e.into()),
     }

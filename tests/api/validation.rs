@@ -171,6 +171,8 @@ async fn unknown_and_closed_petitions(backend: Backend) {
     assert!(res.text().await.unwrap().contains("Page not found"));
 
     app.create_petition("p").await;
+    // The public snapshot still says open; closing must take effect at once.
+    app.refresh_counts().await;
     let now = undersigned::now();
     app.query(move |c| undersigned::db::petitions::close(c, "p", now)).await;
     let res = app.sign_json("p", &valid()).await;
