@@ -93,7 +93,7 @@ pub fn claim_due(
         .filter(o::failed_at.is_null())
         .filter(o::next_attempt_at.le(now))
         .filter(o::locked_until.is_null().or(o::locked_until.le(now)))
-        .order(o::id)
+        .order((o::next_attempt_at, o::id))
         .limit(limit);
     let ids: Vec<i64> = match conn {
         #[cfg(feature = "postgres")]
