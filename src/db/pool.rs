@@ -88,11 +88,34 @@ impl ConnectionManager {
 const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 
+/// A connection in the pool, with a mark set when it failed in a way that
+/// means the database went away.
+pub struct Pooled {
+    pub conn: DbConnection,
+    pub broken: bool,
+}
+
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, Self::Error> {
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        self.open().map(|conn| Pooled { conn, broken: false })
+    }
+
+    fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
+        diesel::sql_query("SELECT 1").execute(&mut pooled.conn).map(|_| ()).map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, pooled: &mut Pooled) -> bool {
+        use diesel::connection::TransactionManager;
+        pooled.broken
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(&mut pooled.conn)
+    }
+}
+
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConnection, diesel::r2d2::Error> {
         match &self.url {
             #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(path) => {
@@ -111,14 +134,6 @@ impl r2d2::ManageConnection for ConnectionManager {
                 "backend not compiled in".into(),
             ))),
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
-        diesel::sql_query("SELECT 1").execute(conn).map(|_| ()).map_err(diesel::r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
     }
 }
 
