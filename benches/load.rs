@@ -46,6 +46,7 @@ end
 function init(args)
   prefix = args[1]
   form = args[2] == "form"
+  stamp = args[3] or ""
   n = 0
 end
 function request()
@@ -53,7 +54,7 @@ function request()
   local email = string.format("%s-%d-%d@example.com", prefix, tid, n)
   if form then
     return wrk.format("POST", nil, {["Content-Type"] = "application/x-www-form-urlencoded"},
-      "name=Bench+Signer&country=GB&email=" .. email:gsub("@", "%%40"))
+      "name=Bench+Signer&country=GB&started=" .. stamp .. "&email=" .. email:gsub("@", "%%40"))
   end
   return wrk.format("POST", nil, {["Content-Type"] = "application/json"},
     string.format('{"name":"Bench Signer","email":"%s","country":"GB"}', email))
@@ -332,7 +333,10 @@ impl Bench<'_> {
         let env = vec![
             ("SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}")),
             ("MAIL_FROM", "Bench <bench@example.org>".to_string()),
+            // One client address sends everything: limits off, and no
+            // minimum form time (the load generator fills forms instantly).
             ("SIGN_RATE_LIMIT", "off".to_string()),
+            ("FORM_MIN_TIME", "0s".to_string()),
         ];
         let server = Server::start(&self.url, self.dir, &env);
         let base = server.base.clone();
@@ -377,8 +381,11 @@ impl Bench<'_> {
             // Mail is delivered meanwhile, as in a real surge, starting from
             // an empty outbox each time.
             purge_outbox(db);
+            // The form carries the stamp of the page it came from, as in a browser.
+            let stamp = if kind == "form" { common::form_stamp(base, "bench") } else { String::new() };
             let r = self.repeat(|i| {
-                self.wrk(&self.scripts.sign, base, path, conns, vec![format!("{kind}{i}"), kind.into()]).run()
+                let args = vec![format!("{kind}{i}"), kind.into(), stamp.clone()];
+                self.wrk(&self.scripts.sign, base, path, conns, args).run()
             });
             assert_eq!(r.errors, 0, "signing failed");
             let label = if kind == "json" { "JSON API" } else { "form" };

@@ -74,6 +74,10 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Apply the retention rules now (the server does daily): delete unconfirmed
+    /// signatures whose links expired PENDING_GRACE ago, and erase names, emails
+    /// and postcodes of petitions closed longer than ERASE_AFTER_CLOSE.
+    Purge,
     /// Check a delivery packet: every file's hash and the manifest's signature.
     VerifyDelivery {
         /// The packet (ZIP) to check.
@@ -255,6 +259,25 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Purge => {
+            let settings = Settings::from_env()?;
+            let (db, _) = open_database(&settings.database).await?;
+            let report = crate::jobs::housekeeping::purge(&db, settings.retention, settings.confirmation_ttl).await?;
+            println!("{} unconfirmed signature(s) with expired links deleted", report.expired_pending);
+            match settings.retention.erase_after_close {
+                None => println!("personal data of closed petitions is kept (ERASE_AFTER_CLOSE=never)"),
+                Some(after) if report.erased.is_empty() => println!(
+                    "no petition closed more than {} ago still holds personal data",
+                    humantime::format_duration(after)
+                ),
+                Some(_) => {
+                    for (slug, n) in &report.erased {
+                        println!("{slug}: personal data erased ({n} signature(s); counts by country kept)");
+                    }
+                }
+            }
+            Ok(())
+        }
         Command::Petition(cmd) => petition(cmd, open_db().await?).await,
         Command::Outbox(cmd) => outbox(cmd, open_db().await?).await,
         Command::Organiser(cmd) => organiser(cmd, open_db().await?).await,
@@ -405,6 +428,11 @@ async fn export(what: ExportKind, out: Option<PathBuf>, db: Db) -> anyhow::Resul
         .await?
         .ok_or_else(|| anyhow::anyhow!("no petition {slug:?}"))?;
     let id = petition.id;
+    if let (Some(erased), ExportKind::Signatures { .. } | ExportKind::Delivery { .. }) = (petition.erased_at, &what) {
+        anyhow::bail!(
+            "the signers' personal data of {slug:?} was erased on {erased} UTC (ERASE_AFTER_CLOSE); only --totals remain"
+        );
+    }
     let label = match &what {
         ExportKind::Signatures { format, contacts, .. } => {
             format!("signatures{}.{}", if *contacts { "+contacts" } else { "" }, format!("{format:?}").to_lowercase())
@@ -590,6 +618,9 @@ async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
                     let Some(p) = db::petitions::find_by_slug(c, &s)? else {
                         return Ok(Err("no petition by that slug"));
                     };
+                    if p.erased_at.is_some() {
+                        return Ok(Err("its signers' personal data has been erased; it cannot take signatures again"));
+                    }
                     let closes_at = closes_at.or(p.closes_at);
                     if closes_at.is_some_and(|t| t <= now) {
                         return Ok(Err("its closing date has passed; give a new one with --closes-at"));

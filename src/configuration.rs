@@ -43,6 +43,24 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "TRUSTED_PROXIES",
         "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed; default none",
     ),
+    (
+        "SIGN_RATE_LIMIT",
+        "signatures per petition from one network (IPv4 address or IPv6 /64) before the rest are held for review: \
+         N/duration pairs, comma-separated (default 30/10m,300/1d); off turns limits off (load tests only)",
+    ),
+    (
+        "FORM_MIN_TIME",
+        "sign forms sent back sooner than this after they were shown are held for review (default 3s; 0s: off)",
+    ),
+    (
+        "DISPOSABLE_EMAIL_DOMAINS",
+        "refused email domains: builtin (default, a list of throwaway-mail services), none, or a file (one domain a line)",
+    ),
+    ("PENDING_GRACE", "unconfirmed signatures are deleted this long after their last link expired (default 7d)"),
+    (
+        "ERASE_AFTER_CLOSE",
+        "names, emails and postcodes are erased this long after a petition closes; counts stay (default 90d; never: keep)",
+    ),
     ("RUST_LOG", "log filter (default info)"),
 ];
 
@@ -59,6 +77,64 @@ pub struct Settings {
     pub count_refresh: Duration,
     pub http_workers: Option<usize>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub abuse: AbuseSettings,
+    pub retention: RetentionSettings,
+}
+
+/// What holds back or refuses suspicious signatures.
+#[derive(Debug, Clone)]
+pub struct AbuseSettings {
+    /// (signatures, window) per petition per network; empty: no limit.
+    pub rate_limits: Vec<(u32, Duration)>,
+    /// Zero: no minimum.
+    pub form_min_time: Duration,
+    pub disposable_domains: crate::abuse::DomainList,
+}
+
+impl Default for AbuseSettings {
+    fn default() -> Self {
+        Self {
+            rate_limits: parse_rate_limits(DEFAULT_RATE_LIMITS).unwrap_or_default(),
+            form_min_time: Duration::from_secs(3),
+            disposable_domains: crate::abuse::DomainList::builtin(),
+        }
+    }
+}
+
+/// How long personal data is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionSettings {
+    pub pending_grace: Duration,
+    /// None: never erased.
+    pub erase_after_close: Option<Duration>,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        Self {
+            pending_grace: Duration::from_secs(7 * 86_400),
+            erase_after_close: Some(Duration::from_secs(90 * 86_400)),
+        }
+    }
+}
+
+const DEFAULT_RATE_LIMITS: &str = "30/10m,300/1d";
+
+/// `30/10m,300/1d`, or `off`.
+fn parse_rate_limits(s: &str) -> Result<Vec<(u32, Duration)>, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(Vec::new());
+    }
+    s.split(',')
+        .map(str::trim)
+        .map(|part| {
+            let (n, window) = part.split_once('/').ok_or_else(|| format!("{part:?} is not like 30/10m"))?;
+            let n: u32 =
+                n.trim().parse().ok().filter(|n| *n > 0).ok_or_else(|| format!("{n:?} is not a count above 0"))?;
+            let window = duration_within(Duration::from_secs(1), Duration::from_secs(366 * 86_400))(window.trim())?;
+            Ok((n, window))
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -290,6 +366,43 @@ impl Settings {
                 })
                 .collect()
         })?;
+        let rate_limits = parse_with(lookup, "SIGN_RATE_LIMIT", AbuseSettings::default().rate_limits, |s| {
+            parse_rate_limits(s).map_err(|e| format!("{e}; expected e.g. 30/10m,300/1d or off"))
+        })?;
+        let form_min_time = parse_with(
+            lookup,
+            "FORM_MIN_TIME",
+            Duration::from_secs(3),
+            duration_within(Duration::ZERO, Duration::from_secs(60)),
+        )?;
+        let disposable_domains =
+            parse_with(lookup, "DISPOSABLE_EMAIL_DOMAINS", crate::abuse::DomainList::builtin(), |s| match s {
+                "builtin" => Ok(crate::abuse::DomainList::builtin()),
+                "none" => Ok(crate::abuse::DomainList::default()),
+                path => std::fs::read_to_string(path)
+                    .map(|text| crate::abuse::DomainList::parse(&text))
+                    .map_err(|e| format!("cannot read {path:?} ({e}); expected builtin, none or a file")),
+            })?;
+        let retention = RetentionSettings {
+            pending_grace: parse_with(
+                lookup,
+                "PENDING_GRACE",
+                RetentionSettings::default().pending_grace,
+                duration_within(Duration::ZERO, Duration::from_secs(366 * 86_400)),
+            )?,
+            erase_after_close: parse_with(
+                lookup,
+                "ERASE_AFTER_CLOSE",
+                RetentionSettings::default().erase_after_close,
+                |s| {
+                    if s == "never" {
+                        Ok(None)
+                    } else {
+                        duration_within(Duration::ZERO, Duration::from_secs(10 * 366 * 86_400))(s).map(Some)
+                    }
+                },
+            )?,
+        };
         Ok(Self {
             database,
             bind,
@@ -301,6 +414,8 @@ impl Settings {
             count_refresh,
             http_workers,
             trusted_proxies,
+            abuse: AbuseSettings { rate_limits, form_min_time, disposable_domains },
+            retention,
         })
     }
 }
@@ -346,11 +461,39 @@ mod tests {
             ("CONFIRMATION_TTL", "1000000years"),
             ("PUBLIC_URL", "https://example.org/petitions"),
             ("TRUSTED_PROXIES", "10.0.0.0/8, nonsense"),
+            ("SIGN_RATE_LIMIT", "30"),
+            ("SIGN_RATE_LIMIT", "0/1m"),
+            ("SIGN_RATE_LIMIT", "5/forever"),
+            ("FORM_MIN_TIME", "2h"),
+            ("DISPOSABLE_EMAIL_DOMAINS", "/nonexistent/list.txt"),
+            ("PENDING_GRACE", "soon"),
+            ("ERASE_AFTER_CLOSE", "later"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);
             assert!(err.to_string().starts_with(&format!("{var}: ")), "{err}");
         }
+    }
+
+    #[test]
+    fn abuse_and_retention_settings_parse() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.abuse.rate_limits, [(30, Duration::from_secs(600)), (300, Duration::from_secs(86_400))]);
+        assert!(s.abuse.disposable_domains.contains("mailinator.com"));
+        assert_eq!(s.retention.erase_after_close, Some(Duration::from_secs(90 * 86_400)));
+        let s = settings(&[
+            ("SIGN_RATE_LIMIT", "off"),
+            ("FORM_MIN_TIME", "0s"),
+            ("DISPOSABLE_EMAIL_DOMAINS", "none"),
+            ("ERASE_AFTER_CLOSE", "never"),
+        ])
+        .unwrap();
+        assert!(s.abuse.rate_limits.is_empty());
+        assert!(s.abuse.form_min_time.is_zero());
+        assert!(!s.abuse.disposable_domains.contains("mailinator.com"));
+        assert_eq!(s.retention.erase_after_close, None);
+        let s = settings(&[("SIGN_RATE_LIMIT", " 5/1m , 50/1h ")]).unwrap();
+        assert_eq!(s.abuse.rate_limits, [(5, Duration::from_secs(60)), (50, Duration::from_secs(3600))]);
     }
 
     #[test]

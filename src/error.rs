@@ -31,6 +31,13 @@ pub enum AppError {
     Forbidden(String),
     #[error("Too many failed attempts. Please wait a few minutes and try again.")]
     TooManyRequests,
+    /// Too many signatures from the client's network: the signature is held
+    /// for review, and a repeat after `retry_after` goes through.
+    #[error(
+        "Too many signatures came from your network just now. Yours is kept and held for the organisers to review; \
+         or send it again after the time in Retry-After."
+    )]
+    RateLimited { retry_after: std::time::Duration },
     #[error("{0}")]
     BadRequest(String),
     #[error("request body is larger than {0} bytes")]
@@ -39,6 +46,9 @@ pub enum AppError {
     UnsupportedMediaType(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// What was asked for existed but is gone for good (erased data).
+    #[error("{0}")]
+    Gone(String),
     #[error("invalid fields")]
     Invalid(FieldErrors),
     #[error("temporarily unavailable")]
@@ -65,6 +75,28 @@ impl From<askama::Error> for AppError {
     }
 }
 
+/// The JSON body of every error but invalid fields.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: not_found, invalid, rate_limited, unavailable, ...
+    #[schema(example = "not_found")]
+    pub code: &'static str,
+    /// For people.
+    pub message: String,
+}
+
+/// The JSON body of a 422: each invalid field with its messages.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ValidationErrors {
+    #[schema(value_type = BTreeMap<String, Vec<String>>)]
+    pub errors: FieldErrors,
+}
+
 /// What an HTML error page shows; attached to error responses so that the
 /// page can be drawn by [`render_error_pages`], which knows the request path.
 #[derive(Clone)]
@@ -82,10 +114,12 @@ impl AppError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::TooManyRequests => "too_many_requests",
+            Self::RateLimited { .. } => "rate_limited",
             Self::BadRequest(_) => "bad_request",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Conflict(_) => "conflict",
+            Self::Gone(_) => "gone",
             Self::Invalid(_) => "invalid",
             Self::Unavailable => "unavailable",
             Self::Internal(_) => "internal",
@@ -107,9 +141,11 @@ impl AppError {
             Self::Unavailable => "Please try again shortly",
             Self::Internal(_) => "Something went wrong",
             Self::Conflict(_) => "This cannot be done now",
+            Self::Gone(_) => "No longer available",
             Self::Unauthorized | Self::LoginRequired => "Please sign in",
             Self::Forbidden(_) => "This request was refused",
             Self::TooManyRequests => "Too many attempts",
+            Self::RateLimited { .. } => "Held for review",
             _ => "Your request could not be understood",
         }
     }
@@ -123,11 +159,12 @@ impl ResponseError for AppError {
             Self::LoginRequired => StatusCode::SEE_OTHER,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyRequests | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -142,8 +179,8 @@ impl ResponseError for AppError {
             return HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin/login")).finish();
         }
         let body = match self {
-            Self::Invalid(errors) => json!({ "errors": errors }),
-            other => json!({ "error": { "code": other.code(), "message": other.public_message() } }),
+            Self::Invalid(errors) => json!(ValidationErrors { errors: errors.clone() }),
+            other => json!(ErrorBody { error: ErrorDetail { code: other.code(), message: other.public_message() } }),
         };
         let mut res = HttpResponse::build(self.status_code());
         match self {
@@ -152,6 +189,11 @@ impl ResponseError for AppError {
             }
             Self::TooManyRequests => {
                 res.insert_header((header::RETRY_AFTER, "300"));
+            }
+            Self::RateLimited { retry_after } => {
+                // Whole seconds, rounded up, at least 1.
+                let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                res.insert_header((header::RETRY_AFTER, secs.max(1).to_string()));
             }
             Self::Unauthorized => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

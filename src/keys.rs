@@ -34,6 +34,7 @@ pub struct Keys {
     fingerprint: [u8; 32],
     cookies: [u8; 32],
     login: [u8; 32],
+    form: [u8; 32],
     delivery: SigningKey,
 }
 
@@ -44,6 +45,7 @@ impl Keys {
             fingerprint: hmac(master, b"undersigned/fingerprint/v1"),
             cookies: hmac(master, b"undersigned/cookies/v1"),
             login: hmac(master, b"undersigned/login-throttle/v1"),
+            form: hmac(master, b"undersigned/form-stamp/v1"),
             delivery,
         }
     }
@@ -63,6 +65,25 @@ impl Keys {
     /// or a device cookie. Records who failed without storing what was typed.
     pub fn login_key(&self, purpose: &str, value: &[u8]) -> [u8; 32] {
         hmac(&self.login, &[purpose.as_bytes(), b"\0", value].concat())
+    }
+
+    /// The hidden `started` field of a petition's sign form: when the form
+    /// was shown, signed so that it cannot be forged or moved to another
+    /// petition.
+    pub fn form_stamp(&self, petition_id: i64, at: chrono::DateTime<chrono::Utc>) -> String {
+        let secs = at.timestamp();
+        let mac = hmac(&self.form, format!("{petition_id}:{secs}").as_bytes());
+        format!("{secs}.{}", hex::encode(&mac[..16]))
+    }
+
+    /// When the form carrying `stamp` was shown, if the stamp is genuine and
+    /// for this petition.
+    pub fn check_form_stamp(&self, petition_id: i64, stamp: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        let (secs, _) = stamp.split_once('.')?;
+        let secs: i64 = secs.parse().ok()?;
+        let at = chrono::DateTime::from_timestamp(secs, 0)?;
+        let expected = self.form_stamp(petition_id, at);
+        bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), stamp.as_bytes())).then_some(at)
     }
 
     /// Signs delivery packets.
@@ -139,4 +160,25 @@ pub fn parse_public_key(s: &str) -> Option<VerifyingKey> {
 pub fn parse_signing_key(s: &str) -> Option<SigningKey> {
     let bytes: [u8; 32] = STANDARD.decode(s.trim()).ok()?.try_into().ok()?;
     Some(SigningKey::from_bytes(&bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_stamps_cannot_be_forged_or_moved() {
+        let keys = Keys::derive(b"master", SigningKey::from_bytes(&[7; 32]));
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let stamp = keys.form_stamp(1, at);
+        assert_eq!(keys.check_form_stamp(1, &stamp), Some(at));
+        assert_eq!(keys.check_form_stamp(2, &stamp), None, "another petition");
+        let later = stamp.replacen("1800000000", "1800000100", 1);
+        assert_eq!(keys.check_form_stamp(1, &later), None, "time changed");
+        let other = Keys::derive(b"other", SigningKey::from_bytes(&[7; 32]));
+        assert_eq!(other.check_form_stamp(1, &stamp), None, "another deployment");
+        for junk in ["", ".", "x.y", "1800000000", "-1.00", "99999999999999999999.aa"] {
+            assert_eq!(keys.check_form_stamp(1, junk), None, "{junk:?}");
+        }
+    }
 }

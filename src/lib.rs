@@ -5,6 +5,7 @@
 //! it (`jobs`, `email`), the supporter confirms through the emailed link, and
 //! the public count (`catalog`) includes them within a second.
 
+pub mod abuse;
 pub mod auth;
 pub mod catalog;
 pub mod cli;
@@ -17,6 +18,7 @@ pub mod example;
 pub mod export;
 pub mod jobs;
 pub mod keys;
+pub mod metrics;
 pub mod routes;
 pub mod signing;
 pub mod startup;

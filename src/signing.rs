@@ -6,15 +6,21 @@
 //! commit): while a batch is being written, the next one gathers. A surge
 //! thus costs a few commits per second instead of one per signature.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
+use crate::abuse::{DomainList, SignLimits};
 use crate::catalog::PetitionView;
+use crate::configuration::AbuseSettings;
+use crate::db::counts::Tally;
 use crate::db::signatures::{SignItem, SignOutcome};
 use crate::db::{self, Db, DbError};
-use crate::domain::{FieldErrors, NewSignature, PetitionState, SignatureInput};
+use crate::domain::{FieldErrors, HoldReason, NewSignature, PetitionState, SignatureInput};
+use crate::keys::Keys;
+use crate::metrics;
 use crate::state::AppState;
 
 #[derive(Debug)]
@@ -38,38 +44,145 @@ pub enum Honeypot {
     Filled,
 }
 
+/// A sign request: the fields, and what tells people from bots.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub input: SignatureInput,
+    pub honeypot: Honeypot,
+    /// The client's address (see `routes::client`), if known.
+    pub client: Option<IpAddr>,
+    /// From the HTML form: its signed `started` field (empty if missing).
+    /// None from the JSON API, which has no form.
+    pub form_stamp: Option<String>,
+}
+
+/// What became of an accepted submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signed {
+    /// Stored (or merged with an earlier one); a mail is on its way unless
+    /// the mail limits say otherwise. The answer never tells which.
+    Pending,
+    /// Stored but held for review. `retry_after`: when a repeat from the same
+    /// network would be within the limits.
+    Held { reason: HoldReason, retry_after: Option<Duration> },
+}
+
+/// The checks that need configuration: rate limits, form timing, domains.
+pub struct Guards {
+    pub limits: SignLimits,
+    pub form_min_time: Duration,
+    pub disposable: DomainList,
+}
+
+/// How long a sign form stays good for (a tab left open over a day is still
+/// fine; a stamp older than this is held for review, not refused).
+pub const FORM_MAX_AGE: chrono::TimeDelta = chrono::TimeDelta::days(2);
+
+impl Guards {
+    pub fn new(settings: &AbuseSettings) -> Self {
+        if settings.rate_limits.is_empty() {
+            tracing::warn!("SIGN_RATE_LIMIT=off: signing is not rate limited; use this for load tests only");
+        }
+        Self {
+            limits: SignLimits::new(&settings.rate_limits),
+            form_min_time: settings.form_min_time,
+            disposable: settings.disposable_domains.clone(),
+        }
+    }
+
+    /// Why a form submission should be held, judging by its stamp.
+    fn form_timing(
+        &self,
+        keys: &Keys,
+        petition_id: i64,
+        stamp: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<HoldReason> {
+        let Some(shown) = keys.check_form_stamp(petition_id, stamp) else {
+            return Some(HoldReason::FormStamp);
+        };
+        let elapsed = now - shown;
+        if elapsed > FORM_MAX_AGE || elapsed < -chrono::TimeDelta::seconds(5) {
+            return Some(HoldReason::FormStamp);
+        }
+        let min = chrono::TimeDelta::from_std(self.form_min_time).unwrap_or(chrono::TimeDelta::MAX);
+        (elapsed < min).then_some(HoldReason::TooFast)
+    }
+}
+
 /// Validates and stores a signature, or queues the mail a repeat calls for.
 ///
-/// Every accepted submission returns the same `Ok`, whether it was new, a
-/// repeat, or caught by the honeypot: the answer never tells who has signed.
-pub async fn sign(
-    state: &AppState,
-    slug: &str,
-    input: SignatureInput,
-    honeypot: Honeypot,
-) -> Result<Arc<PetitionView>, SignError> {
+/// Every accepted submission returns the same `Ok(Pending)`, whether it was
+/// new, a repeat, or caught by the honeypot: the answer never tells who has
+/// signed. Submissions over the rate limits, or from a form sent back too
+/// fast, are stored held for review (`Held`); disposable addresses are
+/// refused like any invalid field.
+pub async fn sign(state: &AppState, slug: &str, sub: Submission) -> Result<(Arc<PetitionView>, Signed), SignError> {
     let petition = state.catalog.find(&state.db, slug).await?.ok_or(SignError::NotFound)?;
     let now = crate::now();
     if petition.state_at(now) == PetitionState::Closed {
         return Err(SignError::Closed(petition));
     }
-    let signature = match NewSignature::parse(&input) {
+    let signature = match NewSignature::parse(&sub.input) {
         Ok(s) => s,
-        Err(errors) => return Err(SignError::Invalid(petition, errors)),
+        Err(errors) => {
+            state.metrics.submitted(metrics::Submission::Invalid);
+            return Err(SignError::Invalid(petition, errors));
+        }
     };
-    if honeypot == Honeypot::Filled {
+    let (petition_id, country) = (petition.id, signature.country.code());
+    let guards = &state.guards;
+    if guards.disposable.contains(signature.email.domain()) {
+        state.metrics.submitted(metrics::Submission::Disposable);
+        state.db.write(move |c| db::counts::record_tally(c, petition_id, Tally::Disposable, country)).await?;
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "email",
+            format!(
+                "Addresses at {} are temporary (disposable), so the signature could not be confirmed for long. \
+                 Please use an address you keep.",
+                signature.email.domain()
+            ),
+        );
+        return Err(SignError::Invalid(petition, errors));
+    }
+    if sub.honeypot == Honeypot::Filled {
         tracing::info!(petition = %petition.slug, "honeypot field filled; submission discarded");
-        let (petition_id, country) = (petition.id, signature.country.code());
-        state.db.write(move |c| db::counts::record_tally(c, petition_id, db::counts::Tally::Honeypot, country)).await?;
-        return Ok(petition);
+        state.metrics.submitted(metrics::Submission::Honeypot);
+        state.db.write(move |c| db::counts::record_tally(c, petition_id, Tally::Honeypot, country)).await?;
+        return Ok((petition, Signed::Pending));
+    }
+    let mut held = None;
+    let mut retry_after = None;
+    if let Some(ip) = sub.client
+        && let Err(wait) = guards.limits.check(petition_id, ip)
+    {
+        held = Some(HoldReason::RateLimit);
+        retry_after = Some(wait);
+    }
+    if held.is_none()
+        && let Some(stamp) = &sub.form_stamp
+    {
+        held = guards.form_timing(&state.keys, petition_id, stamp, chrono::Utc::now());
     }
     let email_key = state.keys.email_key(&signature.email);
-    let outcome = state.signer.submit(SignItem { petition_id: petition.id, signature, email_key }).await?;
-    tracing::debug!(petition = %petition.slug, ?outcome, "signature submitted");
-    if outcome == SignOutcome::PetitionClosed {
-        return Err(SignError::Closed(petition));
+    let outcome = state.signer.submit(SignItem { petition_id, signature, email_key, held }).await?;
+    tracing::debug!(petition = %petition.slug, ?outcome, ?held, "signature submitted");
+    match outcome {
+        SignOutcome::PetitionClosed => {
+            state.metrics.submitted(metrics::Submission::Closed);
+            Err(SignError::Closed(petition))
+        }
+        SignOutcome::Held => {
+            state.metrics.submitted(metrics::Submission::Held);
+            let reason = held.unwrap_or(HoldReason::RateLimit);
+            Ok((petition, Signed::Held { reason, retry_after }))
+        }
+        _ => {
+            state.metrics.submitted(metrics::Submission::Pending);
+            Ok((petition, Signed::Pending))
+        }
     }
-    Ok(petition)
 }
 
 /// The most signatures one transaction takes.

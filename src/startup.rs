@@ -17,6 +17,7 @@ use crate::db::Db;
 use crate::email::Mailer;
 use crate::jobs::{counter, mail_worker::MailWorker};
 use crate::keys::Keys;
+use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{error, routes};
 
@@ -46,7 +47,8 @@ pub async fn open_database(settings: &DatabaseSettings) -> anyhow::Result<(Db, V
     if !applied.is_empty() {
         tracing::info!(count = applied.len(), "database migrations applied");
     }
-    Ok((db, applied))
+    // Started: from now on a request waits briefly for a connection, then 503.
+    Ok((db.with_checkout_timeout(crate::db::CHECKOUT_TIMEOUT), applied))
 }
 
 pub struct Application {
@@ -56,6 +58,7 @@ pub struct Application {
     worker: MailWorker,
     sign_writer: crate::signing::SignWriter,
     count_refresh: Duration,
+    retention: crate::configuration::RetentionSettings,
 }
 
 impl Application {
@@ -81,6 +84,7 @@ impl Application {
         let catalog = Arc::new(Catalog::default());
         catalog.refresh(&db).await.context("loading petitions")?;
         let wakeup = Arc::new(Notify::new());
+        let metrics = Metrics::new().context("setting up metrics")?;
         let worker = MailWorker::new(
             db.clone(),
             mailer,
@@ -88,6 +92,7 @@ impl Application {
             public_url.clone(),
             settings.confirmation_ttl,
             Arc::clone(&wakeup),
+            metrics.clone(),
         );
         // Batches in flight at once: SQLite has one writer; on PostgreSQL a
         // second lets one batch gather while another commits (more hurt: the
@@ -109,14 +114,22 @@ impl Application {
             passwords: PasswordHasher::new()?,
             export_permits: Arc::new(tokio::sync::Semaphore::new(4)),
             trusted_proxies: settings.trusted_proxies.clone(),
+            guards: Arc::new(crate::signing::Guards::new(&settings.abuse)),
+            metrics: metrics.clone(),
         });
         let app_state = state.clone();
+        let http_metrics = metrics.http_middleware().map_err(|e| anyhow::anyhow!("setting up HTTP metrics: {e}"))?;
+        let https = state.public_url.is_https();
         let mut server = HttpServer::new(move || {
-            let headers = SECURITY_HEADERS.iter().fold(DefaultHeaders::new(), |h, (k, v)| h.add((*k, *v)));
+            let mut headers = SECURITY_HEADERS.iter().fold(DefaultHeaders::new(), |h, (k, v)| h.add((*k, *v)));
+            if https {
+                headers = headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"));
+            }
             App::new()
                 .app_data(app_state.clone())
                 .wrap(from_fn(error::render_error_pages))
                 .wrap(headers)
+                .wrap(http_metrics.clone())
                 .wrap(access_log())
                 .configure(|cfg| routes::configure(cfg, &app_state))
         })
@@ -133,6 +146,7 @@ impl Application {
             worker,
             sign_writer,
             count_refresh: settings.count_refresh,
+            retention: settings.retention,
         })
     }
 
@@ -148,19 +162,31 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT/SIGTERM (in-flight requests are drained) or
-    /// until stopped through [`handle`]; the mail worker and the count
-    /// refresher run alongside.
+    /// Serves until SIGINT/SIGTERM or until stopped through [`handle`]. On
+    /// stop, requests in flight are answered first (up to 30 s), then the mail
+    /// worker finishes the round it is sending and stops. The count refresher
+    /// and housekeeping run alongside.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let worker = tokio::spawn(self.worker.run());
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(self.worker.run(stopped));
         let sign_writer = tokio::spawn(self.sign_writer.run());
         let state = self.state.clone();
         let refresher = tokio::spawn(counter::run(state.db.clone(), Arc::clone(&state.catalog), self.count_refresh));
-        let housekeeping = tokio::spawn(crate::jobs::housekeeping::run(state.db.clone()));
+        let housekeeping = tokio::spawn(crate::jobs::housekeeping::run(
+            state.db.clone(),
+            Arc::clone(&state.guards),
+            self.retention,
+            state.confirmation_ttl,
+        ));
         let result = self.server.await;
-        worker.abort();
+        tracing::info!("HTTP server stopped; stopping the mail worker");
+        let _ = stop.send(true);
+        if tokio::time::timeout(Duration::from_secs(30), worker).await.is_err() {
+            tracing::warn!("the mail worker did not stop within 30 s; its claimed mail is retried after the lease");
+        }
         refresher.abort();
         housekeeping.abort();
+        // Every request has been answered, so no signature is waiting here.
         sign_writer.abort();
         tracing::info!("stopped");
         result.map_err(Into::into)

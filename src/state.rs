@@ -26,4 +26,7 @@ pub struct AppState {
     pub export_permits: Arc<Semaphore>,
     /// Reverse proxies whose X-Forwarded-For is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Rate limits, form timing and refused domains for signing.
+    pub guards: std::sync::Arc<crate::signing::Guards>,
+    pub metrics: crate::metrics::Metrics,
 }

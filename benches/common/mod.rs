@@ -164,6 +164,15 @@ pub fn export_csv(base: &str, slug: &str, token: &str) -> ExportRun {
     })
 }
 
+/// The signed `started` stamp of a petition's sign form, as a browser gets it.
+pub fn form_stamp(base: &str, slug: &str) -> String {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let page = rt.block_on(async { reqwest::get(format!("{base}/p/{slug}")).await.unwrap().text().await.unwrap() });
+    let marker = "name=\"started\" value=\"";
+    let at = page.find(marker).expect("a stamped sign form") + marker.len();
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
 /// A new database on the PostgreSQL server `admin_url`, dropped on drop.
 pub struct PgDatabase {
     admin_url: String,

@@ -16,6 +16,7 @@ use diesel::prelude::*;
 
 use super::schema::{count_events as e, petition_counts as c, petition_daily as d, petition_tallies as t};
 use super::{DbConnection, is_unique_violation};
+use crate::domain::HoldReason;
 
 /// Confirmed signatures per country for one petition.
 pub type ByCountry = BTreeMap<String, i64>;
@@ -23,7 +24,7 @@ pub type ByCountry = BTreeMap<String, i64>;
 /// The metric of confirmed signatures; every other metric is a tally.
 const CONFIRMED: &str = "confirmed";
 
-/// Why a submission did not become a separate signature.
+/// What happened to submissions that did not simply become a signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Tally {
     /// A repeat submission by someone who had already signed, merged into
@@ -31,15 +32,51 @@ pub enum Tally {
     Duplicate,
     /// A submission that filled the hidden honeypot field, discarded.
     Honeypot,
+    /// A submission refused for its disposable email domain.
+    Disposable,
+    /// A signature held for review, by reason.
+    Held(HoldReason),
+    /// A held signature released (by an organiser, or by signing again
+    /// within the limits).
+    Released,
+    /// A held signature an organiser discarded.
+    Discarded,
 }
 
 impl Tally {
-    pub const ALL: [Tally; 2] = [Tally::Duplicate, Tally::Honeypot];
+    pub const ALL: [Tally; 8] = [
+        Tally::Duplicate,
+        Tally::Honeypot,
+        Tally::Disposable,
+        Tally::Held(HoldReason::RateLimit),
+        Tally::Held(HoldReason::TooFast),
+        Tally::Held(HoldReason::FormStamp),
+        Tally::Released,
+        Tally::Discarded,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Duplicate => "duplicate",
             Self::Honeypot => "honeypot",
+            Self::Disposable => "disposable",
+            Self::Held(HoldReason::RateLimit) => "held_rate_limit",
+            Self::Held(HoldReason::TooFast) => "held_too_fast",
+            Self::Held(HoldReason::FormStamp) => "held_form_stamp",
+            Self::Released => "released",
+            Self::Discarded => "discarded",
+        }
+    }
+
+    /// For organisers and the delivery packet's cover.
+    pub fn describe(self) -> String {
+        match self {
+            Self::Duplicate => "Repeat submissions merged".into(),
+            Self::Honeypot => "Refused: caught by the honeypot field".into(),
+            Self::Disposable => "Refused: disposable email address".into(),
+            Self::Held(reason) => format!("Held for review: {}", reason.describe()),
+            Self::Released => "Held signatures released".into(),
+            Self::Discarded => "Held signatures discarded".into(),
         }
     }
 }
@@ -66,11 +103,16 @@ pub fn record_confirmed(
 }
 
 pub fn record_tally(conn: &mut DbConnection, petition_id: i64, tally: Tally, country: &str) -> QueryResult<()> {
+    add_tally(conn, petition_id, tally, country, 1)
+}
+
+/// Records `n` at once (an organiser releasing many held signatures).
+pub fn add_tally(conn: &mut DbConnection, petition_id: i64, tally: Tally, country: &str, n: i32) -> QueryResult<()> {
     diesel::insert_into(e::table)
         .values((
             e::petition_id.eq(petition_id),
             e::country.eq(country),
-            e::delta.eq(1),
+            e::delta.eq(n),
             e::metric.eq(tally.as_str()),
             e::day.eq(None::<NaiveDate>),
         ))

@@ -4,6 +4,7 @@
 
 pub mod counts;
 pub mod exports;
+pub mod held;
 pub mod locks;
 mod migrations;
 mod models;
@@ -11,12 +12,15 @@ pub mod organisers;
 pub mod outbox;
 pub mod petitions;
 mod pool;
+pub mod retention;
 pub mod schema;
 pub mod secrets;
 pub mod seed;
 pub mod sessions;
 pub mod signatures;
+pub mod stats;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -91,12 +95,24 @@ pub struct Db {
     pool: r2d2::Pool<pool::ConnectionManager>,
     backend: Backend,
     write_lock: Arc<Mutex<()>>,
+    /// How long a call waits for a connection before answering Unavailable.
+    checkout: Duration,
+    outages: Arc<AtomicU64>,
 }
+
+/// How long a request waits for a database connection once running: short,
+/// so that an outage is answered with 503 in well under 2 seconds.
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_millis(1200);
+
+/// A connection idle for longer is checked (one `SELECT 1`) before use.
+const IDLE_CHECK: Duration = Duration::from_secs(5);
 
 impl Db {
     /// Opens the pool. Fails if the database cannot be reached within
     /// `timeout`.
     pub fn connect(url: &DatabaseUrl, pool_size: u32, timeout: Duration) -> Result<Self, DbError> {
+        let manager = pool::ConnectionManager::new(url.clone());
+        let outages = Arc::clone(&manager.outages);
         let pool = r2d2::Pool::builder()
             .max_size(pool_size)
             .min_idle(Some(1))
@@ -105,28 +121,57 @@ impl Db {
             // connection that fails is marked and dropped instead (see `run`).
             .test_on_check_out(false)
             .idle_timeout(Some(Duration::from_secs(300)))
-            .build(pool::ConnectionManager::new(url.clone()))
+            .build(manager)
             .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, backend: url.backend(), write_lock: Arc::default() })
+        Ok(Self { pool, backend: url.backend(), write_lock: Arc::default(), checkout: timeout, outages })
+    }
+
+    /// The same pool, with calls waiting at most `timeout` for a connection.
+    pub fn with_checkout_timeout(mut self, timeout: Duration) -> Self {
+        self.checkout = timeout;
+        self
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// A pooled connection. One opened before the last outage was noticed is
+    /// checked first (it may have been cut meanwhile), so that the first
+    /// requests after the database returns do not fail on dead connections.
     fn conn(&self) -> Result<r2d2::PooledConnection<pool::ConnectionManager>, DbError> {
-        self.pool.get().map_err(|e| DbError::Unavailable(e.to_string()))
+        for _ in 0..=self.pool.max_size() {
+            let mut pooled = self.pool.get_timeout(self.checkout).map_err(|e| DbError::Unavailable(e.to_string()))?;
+            let generation = self.outages.load(Ordering::Acquire);
+            if pooled.generation >= generation && pooled.last_used.elapsed() < IDLE_CHECK {
+                return Ok(pooled);
+            }
+            if pool::ping(&mut pooled.conn) {
+                pooled.generation = generation;
+                return Ok(pooled);
+            }
+            pooled.broken = true;
+        }
+        Err(DbError::Unavailable("no working connection".into()))
     }
 
     /// Runs `f` on a pooled connection. If the database turns out to be
-    /// unreachable, the connection is marked so that the pool drops it rather
-    /// than hand it out again.
+    /// unreachable (the error says so, or the connection no longer answers),
+    /// the connection is dropped rather than handed out again, the outage is
+    /// noted, and the caller gets `Unavailable`.
     fn run<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
         let mut pooled = self.conn()?;
-        let result = f(&mut pooled.conn).map_err(DbError::from);
+        let result = match f(&mut pooled.conn).map_err(DbError::from) {
+            Err(DbError::Query(e)) if self.backend == Backend::Postgres && !pool::ping(&mut pooled.conn) => {
+                Err(DbError::Unavailable(e.to_string()))
+            }
+            other => other,
+        };
         if matches!(result, Err(DbError::Unavailable(_))) {
             pooled.broken = true;
+            self.outages.fetch_add(1, Ordering::AcqRel);
         }
+        pooled.last_used = std::time::Instant::now();
         result
     }
 

@@ -21,6 +21,7 @@ pub struct PetitionRow {
     pub updated_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
     pub text_changed_at: Option<NaiveDateTime>,
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -51,4 +52,5 @@ pub struct NewSignatureRow<'a> {
     pub created_at: NaiveDateTime,
     pub mails_queued: i32,
     pub last_mail_at: Option<NaiveDateTime>,
+    pub held_reason: Option<&'a str>,
 }

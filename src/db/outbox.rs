@@ -169,7 +169,7 @@ pub fn pending(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 /// The state of the outbox, for operators.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct OutboxStatus {
     pub waiting: i64,
     pub failed: i64,

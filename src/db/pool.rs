@@ -1,3 +1,6 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use diesel::{Connection, RunQueryDsl};
 
 use super::DbConnection;
@@ -73,12 +76,19 @@ impl std::fmt::Debug for DatabaseUrl {
 /// and prepares SQLite connections for concurrent, durable use.
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// Outages noticed so far (see `Db::run`).
+    pub outages: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self { url, outages: Arc::default() }
     }
+}
+
+/// Whether a connection still answers.
+pub fn ping(conn: &mut DbConnection) -> bool {
+    diesel::sql_query("SELECT 1").execute(conn).is_ok()
 }
 
 /// WAL lets readers proceed while one writer commits; synchronous=FULL makes
@@ -89,10 +99,15 @@ const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
 
 /// A connection in the pool, with a mark set when it failed in a way that
-/// means the database went away.
+/// means the database went away, and the outage count when it was opened.
 pub struct Pooled {
     pub conn: DbConnection,
     pub broken: bool,
+    /// `ConnectionManager::outages` when this connection was opened or last
+    /// found working: one opened before a later outage is checked before use.
+    pub generation: u64,
+    /// When it last finished a call: one idle for long may have been cut.
+    pub last_used: std::time::Instant,
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -100,7 +115,8 @@ impl r2d2::ManageConnection for ConnectionManager {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<Pooled, Self::Error> {
-        self.open().map(|conn| Pooled { conn, broken: false })
+        let generation = self.outages.load(Ordering::Acquire);
+        self.open().map(|conn| Pooled { conn, broken: false, generation, last_used: std::time::Instant::now() })
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {

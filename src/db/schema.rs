@@ -16,6 +16,7 @@ diesel::table! {
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
         text_changed_at -> Nullable<Timestamp>,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -35,6 +36,7 @@ diesel::table! {
         withdrawn_at -> Nullable<Timestamp>,
         mails_queued -> Integer,
         last_mail_at -> Nullable<Timestamp>,
+        held_reason -> Nullable<Text>,
     }
 }
 

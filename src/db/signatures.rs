@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::models::NewSignatureRow;
 use super::schema::{signature_tokens as t, signatures as s};
 use super::{DbConnection, counts, is_unique_violation, outbox};
-use crate::domain::{MailKind, NewSignature, SignatureStatus, TokenHash};
+use crate::domain::{HoldReason, MailKind, NewSignature, SignatureStatus, TokenHash};
 
 /// At most this many mails are ever queued for one signature.
 pub const MAX_MAILS_PER_SIGNATURE: i32 = 5;
@@ -29,11 +29,13 @@ pub enum SignOutcome {
     MailLimited,
     /// The petition closed before the signature could be stored.
     PetitionClosed,
+    /// Stored but held for review: no mail until an organiser releases it.
+    Held,
 }
 
 impl SignOutcome {
     pub fn queued_mail(self) -> bool {
-        !matches!(self, Self::MailLimited | Self::PetitionClosed)
+        !matches!(self, Self::MailLimited | Self::PetitionClosed | Self::Held)
     }
 }
 
@@ -44,11 +46,15 @@ impl SignOutcome {
 ///
 /// A pending signature whose every link has expired (its last mail was queued
 /// before `stale_before`) is replaced by the new one, with a fresh mail budget.
+///
+/// With `held`, a new signature is stored held for review, without a mail; a
+/// held one submitted again without `held` (within the limits) is released.
 pub fn sign(
     conn: &mut DbConnection,
     petition_id: i64,
     new: &NewSignature,
     email_key: &[u8],
+    held: Option<HoldReason>,
     now: NaiveDateTime,
     stale_before: NaiveDateTime,
 ) -> QueryResult<SignOutcome> {
@@ -62,8 +68,9 @@ pub fn sign(
         keep_informed: new.keep_informed,
         status: SignatureStatus::Pending.as_str(),
         created_at: now,
-        mails_queued: 1,
-        last_mail_at: Some(now),
+        mails_queued: if held.is_some() { 0 } else { 1 },
+        last_mail_at: if held.is_some() { None } else { Some(now) },
+        held_reason: held.map(HoldReason::as_str),
     };
     // The existing row may vanish between a failed insert and reading it
     // (withdrawn, or replaced as stale): then the insert is tried again.
@@ -73,11 +80,15 @@ pub fn sign(
         let inserted = conn.transaction(|c| diesel::insert_into(s::table).values(&row).returning(s::id).get_result(c));
         match inserted {
             Ok(id) => {
+                if let Some(reason) = held {
+                    counts::record_tally(conn, petition_id, counts::Tally::Held(reason), new.country.code())?;
+                    return Ok(SignOutcome::Held);
+                }
                 outbox::enqueue(conn, id, MailKind::Confirm, now)?;
                 return Ok(SignOutcome::Created);
             }
             Err(e) if is_unique_violation(&e) => {
-                if let Some(outcome) = repeat(conn, petition_id, new, email_key, now, stale_before)? {
+                if let Some(outcome) = repeat(conn, petition_id, new, email_key, held, now, stale_before)? {
                     counts::record_tally(conn, petition_id, counts::Tally::Duplicate, new.country.code())?;
                     return Ok(outcome);
                 }
@@ -97,20 +108,39 @@ fn repeat(
     petition_id: i64,
     new: &NewSignature,
     email_key: &[u8],
+    held: Option<HoldReason>,
     now: NaiveDateTime,
     stale_before: NaiveDateTime,
 ) -> QueryResult<Option<SignOutcome>> {
-    let existing: Option<(i64, String, Option<NaiveDateTime>)> = s::table
+    let existing: Option<(i64, String, Option<NaiveDateTime>, Option<String>)> = s::table
         .filter(s::petition_id.eq(petition_id))
         .filter(s::email_key.eq(email_key))
-        .select((s::id, s::status, s::last_mail_at))
+        .select((s::id, s::status, s::last_mail_at, s::held_reason))
         .first(conn)
         .optional()?;
-    let Some((id, status, last_mail_at)) = existing else {
+    let Some((id, status, last_mail_at, held_reason)) = existing else {
         return Ok(None);
     };
     let pending = s::table.find(id).filter(s::status.eq(SignatureStatus::Pending.as_str()));
+    let details = (
+        s::email.eq(new.email.as_str()),
+        s::name.eq(new.name.as_str()),
+        s::country.eq(new.country.code()),
+        s::postcode.eq(new.postcode.as_ref().map(|p| p.as_str())),
+        s::keep_informed.eq(new.keep_informed),
+    );
     let (kind, outcome) = match SignatureStatus::from_db(&status) {
+        // Held, and held again: it waits for review with the latest details.
+        SignatureStatus::Pending if held_reason.is_some() && held.is_some() => {
+            diesel::update(pending).set(details).execute(conn)?;
+            return Ok(Some(SignOutcome::Held));
+        }
+        // Held before, now within the limits: released, and mailed below.
+        SignatureStatus::Pending if held_reason.is_some() => {
+            diesel::update(pending).set((details, s::held_reason.eq(None::<String>))).execute(conn)?;
+            counts::record_tally(conn, petition_id, counts::Tally::Released, new.country.code())?;
+            (MailKind::Confirm, SignOutcome::ConfirmationResent)
+        }
         SignatureStatus::Pending if last_mail_at.is_none_or(|t| t < stale_before) => {
             // Every link sent for it has expired: start again from scratch.
             diesel::delete(pending).execute(conn)?;
@@ -119,15 +149,7 @@ fn repeat(
         SignatureStatus::Pending => {
             // The mailbox owner confirms what was submitted last, so someone
             // who typed another person's address first cannot fix the details.
-            diesel::update(pending)
-                .set((
-                    s::email.eq(new.email.as_str()),
-                    s::name.eq(new.name.as_str()),
-                    s::country.eq(new.country.code()),
-                    s::postcode.eq(new.postcode.as_ref().map(|p| p.as_str())),
-                    s::keep_informed.eq(new.keep_informed),
-                ))
-                .execute(conn)?;
+            diesel::update(pending).set(details).execute(conn)?;
             (MailKind::Confirm, SignOutcome::ConfirmationResent)
         }
         SignatureStatus::Confirmed => (MailKind::AlreadySigned, SignOutcome::AlreadySignedNotified),
@@ -156,6 +178,8 @@ pub struct SignItem {
     pub petition_id: i64,
     pub signature: NewSignature,
     pub email_key: [u8; 32],
+    /// Store it held for review, without a mail.
+    pub held: Option<HoldReason>,
 }
 
 /// Signs a batch in the caller's transaction (group commit): one multi-row
@@ -203,8 +227,9 @@ fn sign_open(
             keep_informed: item.signature.keep_informed,
             status: SignatureStatus::Pending.as_str(),
             created_at: now,
-            mails_queued: 1,
-            last_mail_at: Some(now),
+            mails_queued: if item.held.is_some() { 0 } else { 1 },
+            last_mail_at: if item.held.is_some() { None } else { Some(now) },
+            held_reason: item.held.map(HoldReason::as_str),
         })
         .collect();
     let mut inserted: std::collections::HashMap<(i64, Vec<u8>), i64> = std::collections::HashMap::new();
@@ -239,11 +264,25 @@ fn sign_open(
     for item in items {
         // The first item with a key that was inserted is the one that inserted it.
         match inserted.remove(&(item.petition_id, item.email_key.to_vec())) {
+            Some(_) if item.held.is_some() => {
+                let reason = item.held.unwrap_or(HoldReason::RateLimit);
+                let country = item.signature.country.code();
+                counts::record_tally(conn, item.petition_id, counts::Tally::Held(reason), country)?;
+                outcomes.push(SignOutcome::Held);
+            }
             Some(id) => {
                 created.push(id);
                 outcomes.push(SignOutcome::Created);
             }
-            None => outcomes.push(sign(conn, item.petition_id, &item.signature, &item.email_key, now, stale_before)?),
+            None => outcomes.push(sign(
+                conn,
+                item.petition_id,
+                &item.signature,
+                &item.email_key,
+                item.held,
+                now,
+                stale_before,
+            )?),
         }
     }
     if !mails_queued {
@@ -274,14 +313,15 @@ fn pg_insert_batch(
     use diesel::sql_types::{Array, BigInt, Binary, Bool, Nullable, Text, Timestamp};
     const SQL: &str = "WITH new AS ( \
            INSERT INTO signatures (petition_id, email_key, email, name, country, postcode, keep_informed, \
-                                   status, created_at, mails_queued, last_mail_at) \
-           SELECT p, k, e, n, c, pc, ki, 'pending', $8, 1, $8 \
-           FROM unnest($1, $2, $3, $4, $5, $6, $7) AS t(p, k, e, n, c, pc, ki) \
+                                   status, created_at, mails_queued, last_mail_at, held_reason) \
+           SELECT p, k, e, n, c, pc, ki, 'pending', $8, CASE WHEN h IS NULL THEN 1 ELSE 0 END, \
+                  CASE WHEN h IS NULL THEN $8 END, h \
+           FROM unnest($1, $2, $3, $4, $5, $6, $7, $9) AS t(p, k, e, n, c, pc, ki, h) \
            ON CONFLICT DO NOTHING \
-           RETURNING id, petition_id, email_key), \
+           RETURNING id, petition_id, email_key, held_reason), \
          mail AS ( \
            INSERT INTO outbox (kind, signature_id, attempts, next_attempt_at, created_at) \
-           SELECT 'confirm', id, 0, $8, $8 FROM new) \
+           SELECT 'confirm', id, 0, $8, $8 FROM new WHERE held_reason IS NULL) \
          SELECT id, petition_id, email_key FROM new";
     diesel::sql_query(SQL)
         .bind::<Array<BigInt>, _>(rows.iter().map(|r| r.petition_id).collect::<Vec<_>>())
@@ -292,6 +332,7 @@ fn pg_insert_batch(
         .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.postcode).collect::<Vec<_>>())
         .bind::<Array<Bool>, _>(rows.iter().map(|r| r.keep_informed).collect::<Vec<_>>())
         .bind::<Timestamp, _>(now)
+        .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.held_reason).collect::<Vec<_>>())
         .load(c)
 }
 

@@ -52,6 +52,11 @@ impl EmailAddress {
         &self.0
     }
 
+    /// The part after the `@`, lower-case ASCII.
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map_or("", |(_, d)| d)
+    }
+
     /// The form used to decide whether two addresses are the same person:
     /// lower-cased, and for Gmail without dots or `+tag` and with
     /// googlemail.com folded into gmail.com.

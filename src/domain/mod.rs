@@ -21,5 +21,5 @@ pub use name::{NameError, SignerName};
 pub use password::{Password, PasswordError};
 pub use petition::{Addressee, Goal, NewPetition, PetitionBody, PetitionError, PetitionState, PetitionTitle, Slug};
 pub use postcode::{Postcode, PostcodeError};
-pub use signature::{MailKind, NewSignature, SignatureInput, SignatureStatus};
+pub use signature::{HoldReason, MailKind, NewSignature, SignatureInput, SignatureStatus};
 pub use token::{ApiToken, Token, TokenHash};

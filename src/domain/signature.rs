@@ -66,6 +66,45 @@ impl SignatureStatus {
     }
 }
 
+/// Why a signature is held back for an organiser to review instead of being
+/// sent its confirmation mail (quarantined). Held signatures are kept, never
+/// counted, and confirmed by email like any other once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum HoldReason {
+    /// More signatures from one network (an IPv4 address or an IPv6 /64)
+    /// than `SIGN_RATE_LIMIT` allows.
+    RateLimit,
+    /// The form came back sooner after it was shown than a person can fill it.
+    TooFast,
+    /// The form's signed timestamp was missing, forged or too old.
+    FormStamp,
+}
+
+impl HoldReason {
+    pub const ALL: [HoldReason; 3] = [Self::RateLimit, Self::TooFast, Self::FormStamp];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RateLimit => "rate_limit",
+            Self::TooFast => "too_fast",
+            Self::FormStamp => "form_stamp",
+        }
+    }
+
+    pub fn from_db(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// For organisers.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::RateLimit => "too many signatures from one network",
+            Self::TooFast => "form sent faster than a person types",
+            Self::FormStamp => "form timestamp missing, forged or expired",
+        }
+    }
+}
+
 /// The mails a signature can be sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MailKind {

@@ -16,6 +16,7 @@ use zip::write::SimpleFileOptions;
 
 use super::{Columns, ExportError, Format, Written, timestamp, write_signatures, write_totals};
 use crate::db::{self, DbConnection, counts::Tally};
+use crate::domain::HoldReason;
 use crate::keys::{fingerprint, public_key_base64};
 use crate::text::thousands;
 
@@ -102,8 +103,33 @@ struct Cover<'a> {
     honeypot: String,
     withdrawn: String,
     unconfirmed: String,
+    /// Held for review when the packet was made (not counted).
+    held: String,
+    /// Further refusals and reviews: (count, what).
+    abuse: Vec<(String, &'static str)>,
     revisions: usize,
     key: &'a KeyFacts,
+}
+
+/// How the cover words each abuse tally.
+fn cover_words(t: Tally) -> Option<&'static str> {
+    Some(match t {
+        Tally::Disposable => "submissions refused for a disposable (throwaway) email address",
+        Tally::Held(HoldReason::RateLimit) => {
+            "signatures held for review because too many came from one network in a short time"
+        }
+        Tally::Held(HoldReason::TooFast) => {
+            "signatures held for review because the form was sent back faster than people type"
+        }
+        Tally::Held(HoldReason::FormStamp) => {
+            "signatures held for review because the form's timestamp was missing or invalid"
+        }
+        Tally::Released => {
+            "held signatures released by the organisers after review (then confirmed by email like all others)"
+        }
+        Tally::Discarded => "held signatures discarded by the organisers after review",
+        Tally::Duplicate | Tally::Honeypot => return None,
+    })
 }
 
 /// Writes the packet of a petition to `out` (streaming: `out` need not seek)
@@ -121,6 +147,7 @@ pub fn write_packet<W: Write>(
     let revisions = db::petitions::revisions(conn, petition_id)?.len();
     let statuses: BTreeMap<String, i64> = db::exports::by_status(conn, petition_id)?.into_iter().collect();
     let tallies = db::counts::tallies(conn, petition_id)?;
+    let held_now: i64 = db::held::count_by_reason(conn, petition_id)?.values().sum();
 
     let ended = petition.closed_at.or(petition.closes_at.filter(|t| *t <= now));
     let facts = PetitionFacts {
@@ -171,7 +198,9 @@ pub fn write_packet<W: Write>(
         duplicates: tally(Tally::Duplicate),
         honeypot: tally(Tally::Honeypot),
         withdrawn: count("withdrawn"),
-        unconfirmed: count("pending"),
+        unconfirmed: thousands(statuses.get("pending").copied().unwrap_or(0) - held_now),
+        held: thousands(held_now),
+        abuse: Tally::ALL.into_iter().filter_map(|t| Some((tally(t), cover_words(t)?))).collect(),
         revisions,
         key: &key_facts,
     }

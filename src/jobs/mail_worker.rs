@@ -8,12 +8,13 @@ use std::time::Duration;
 use futures_util::{StreamExt, stream};
 use lettre::message::Mailbox;
 use rand::Rng as _;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 
 use crate::configuration::{MailSettings, PublicUrl};
 use crate::db::{self, Db, outbox::ClaimedMail};
 use crate::domain::{MailKind, Token, TokenHash};
 use crate::email::{self, MailLinks, Mailer, SendFailure};
+use crate::metrics::Metrics;
 
 /// How long a claim lasts before another worker may take the mail. A round
 /// takes at most (BATCH_PER_CONNECTION × SMTP timeout), far less than this.
@@ -33,6 +34,7 @@ pub struct MailWorker {
     retry_max: Duration,
     concurrency: usize,
     wakeup: Arc<Notify>,
+    metrics: Metrics,
 }
 
 enum Outcome {
@@ -55,6 +57,7 @@ impl MailWorker {
         public_url: PublicUrl,
         confirmation_ttl: Duration,
         wakeup: Arc<Notify>,
+        metrics: Metrics,
     ) -> Self {
         Self {
             db,
@@ -66,27 +69,30 @@ impl MailWorker {
             retry_max: settings.retry_max,
             concurrency: settings.concurrency,
             wakeup,
+            metrics,
         }
     }
 
-    /// Sends mail until the task is dropped. Never gives up on the database
+    /// Sends mail until `stop` turns true; a round under way is finished
+    /// first (its mails sent and recorded). Never gives up on the database
     /// or the SMTP server: errors are logged and the loop goes on.
-    pub async fn run(self) {
-        loop {
-            match self.run_once().await {
-                Ok(0) => {
-                    tokio::select! {
-                        () = self.wakeup.notified() => {}
-                        () = tokio::time::sleep(POLL) => {}
-                    }
-                }
-                Ok(_) => {}
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
+            let pause = match self.run_once().await {
+                Ok(0) => POLL,
+                Ok(_) => continue,
                 Err(e) => {
                     tracing::warn!(error = %e, "mail worker round failed; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    Duration::from_secs(1)
                 }
+            };
+            tokio::select! {
+                () = self.wakeup.notified() => {}
+                () = tokio::time::sleep(pause) => {}
+                _ = stop.changed() => {}
             }
         }
+        tracing::info!("mail worker stopped");
     }
 
     /// Claims one batch of due mail and sends it; returns how many were claimed.
@@ -166,9 +172,11 @@ impl MailWorker {
                     Mailer::Files { .. } => tracing::info!(outbox_id = mail.id, kind, path = %place, "mail written"),
                     Mailer::Smtp(_) => tracing::debug!(outbox_id = mail.id, kind, "mail sent"),
                 }
+                self.metrics.mails_sent.with_label_values(&[kind]).inc();
                 Outcome::Sent
             }
             Err(SendFailure { permanent, reason }) => {
+                self.metrics.mails_failed.inc();
                 tracing::warn!(outbox_id = mail.id, attempt = mail.attempt, permanent, reason = %reason, "mail not sent");
                 // Any refusal may be a misconfiguration that will be fixed, so
                 // every failure is retried until the mail is pointless: once its

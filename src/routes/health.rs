@@ -1,6 +1,38 @@
-use actix_web::HttpResponse;
+//! For operators and orchestrators: liveness, readiness, metrics.
+
+use actix_web::{HttpResponse, web};
+
+use crate::db;
+use crate::error::AppError;
+use crate::state::AppState;
 
 /// Alive: the process answers HTTP.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+}
+
+/// Ready: the database answers (else 503 with Retry-After, within about a
+/// second: calls wait at most `db::CHECKOUT_TIMEOUT` for a connection).
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    state.db.read(|c| diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), c)).await?;
+    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready\n"))
+}
+
+/// Prometheus text format: counters since start, and gauges read now.
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let stats = state.db.snapshot(db::stats::read).await?;
+    let m = &state.metrics;
+    for (label, n) in [
+        ("pending", stats.pending),
+        ("held", stats.held),
+        ("confirmed", stats.confirmed),
+        ("withdrawn", stats.withdrawn),
+    ] {
+        m.signatures.with_label_values(&[label]).set(n);
+    }
+    m.outbox_depth.set(stats.outbox.waiting);
+    let age = stats.outbox.oldest_waiting.map_or(0, |t| (crate::now() - t).num_seconds().max(0));
+    m.outbox_oldest_age.set(age);
+    let body = m.render().map_err(|e| AppError::Internal(anyhow::anyhow!("rendering metrics: {e}")))?;
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))
 }

@@ -42,6 +42,8 @@ struct SignForm {
     keep_informed: Option<String>,
     /// The honeypot: hidden from people, tempting to bots.
     website: String,
+    /// When the form was shown, signed (see `Keys::form_stamp`).
+    started: String,
 }
 
 /// Reads an `application/x-www-form-urlencoded` form of at most `limit`
@@ -51,17 +53,32 @@ pub async fn form<T: DeserializeOwned>(req: &HttpRequest, payload: web::Payload,
     if !content_type_is(req, "application/x-www-form-urlencoded") {
         return Err(AppError::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded."));
     }
-    let body = read_body(payload, limit).await?;
-    let text = std::str::from_utf8(&body).map_err(|_| not_utf8())?;
+    parse_form(&read_body(payload, limit).await?)
+}
+
+/// An urlencoded body as `T`, refusing invalid UTF-8.
+pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    let text = std::str::from_utf8(body).map_err(|_| not_utf8())?;
     for part in text.split(['&', '=']) {
         percent_decode_str(&part.replace('+', " ")).decode_utf8().map_err(|_| not_utf8())?;
     }
     serde_urlencoded::from_str(text).map_err(|e| AppError::BadRequest(format!("The form data could not be read: {e}.")))
 }
 
-/// Reads the sign form.
-pub async fn sign_form(req: &HttpRequest, payload: web::Payload) -> Result<(SignatureInput, Honeypot), AppError> {
-    let form: SignForm = form(req, payload, MAX_BODY).await?;
+/// Reads the sign form: its fields, honeypot and form stamp.
+pub async fn sign_form(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<(SignatureInput, Honeypot, String), AppError> {
+    if !content_type_is(req, "application/x-www-form-urlencoded") {
+        return Err(AppError::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded."));
+    }
+    parse_sign_form(&read_body(payload, MAX_BODY).await?)
+}
+
+/// The sign form's body (urlencoded) as fields, honeypot and form stamp.
+pub fn parse_sign_form(body: &[u8]) -> Result<(SignatureInput, Honeypot, String), AppError> {
+    let form: SignForm = parse_form(body)?;
     let honeypot = if form.website.trim().is_empty() { Honeypot::Empty } else { Honeypot::Filled };
     Ok((
         SignatureInput {
@@ -72,6 +89,7 @@ pub async fn sign_form(req: &HttpRequest, payload: web::Payload) -> Result<(Sign
             keep_informed: form.keep_informed.is_some(),
         },
         honeypot,
+        form.started,
     ))
 }
 
@@ -85,9 +103,13 @@ pub async fn sign_json(req: &HttpRequest, payload: web::Payload) -> Result<(Sign
     if !content_type_is(req, "application/json") {
         return Err(AppError::UnsupportedMediaType("Send the request as application/json."));
     }
-    let body = read_body(payload, MAX_BODY).await?;
+    parse_sign_json(&read_body(payload, MAX_BODY).await?)
+}
+
+/// A JSON sign request's body as fields and honeypot.
+pub fn parse_sign_json(body: &[u8]) -> Result<(SignatureInput, Honeypot), AppError> {
     let value: Value =
-        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}.")))?;
+        serde_json::from_slice(body).map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}.")))?;
     let Value::Object(map) = value else {
         return Err(AppError::BadRequest("The body must be a JSON object.".into()));
     };
@@ -123,6 +145,48 @@ fn json_bool(map: &Map<String, Value>, field: &'static str, errors: &mut FieldEr
         Some(_) => {
             errors.add(field, "Must be true or false");
             false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::ResponseError;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_body_parses_or_is_the_clients_fault(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Err(e) = parse_sign_form(&body) {
+                prop_assert!(e.status_code().is_client_error(), "{e}");
+            }
+            if let Err(e) = parse_sign_json(&body) {
+                prop_assert!(e.status_code().is_client_error(), "{e}");
+            }
+        }
+
+        #[test]
+        fn any_json_object_of_strings_is_read_field_for_field(
+            name in ".{0,50}", email in ".{0,50}", country in ".{0,5}", started in "[0-9a-f.]{0,40}",
+        ) {
+            let body = serde_json::json!({"name": name, "email": email, "country": country, "extra": 1});
+            let (input, honeypot) = parse_sign_json(body.to_string().as_bytes()).unwrap();
+            prop_assert_eq!((input.name, input.email, input.country), (name.clone(), email.clone(), country.clone()));
+            prop_assert_eq!(honeypot, Honeypot::Empty);
+            let form = serde_urlencoded::to_string([("name", &name), ("email", &email), ("started", &started)]).unwrap();
+            let (input, _, stamp) = parse_sign_form(form.as_bytes()).unwrap();
+            prop_assert_eq!((input.name, input.email, stamp), (name, email, started));
+        }
+
+        #[test]
+        fn a_field_of_the_wrong_type_is_named(field in prop::sample::select(vec!["name", "email", "country", "postcode", "keep_informed"])) {
+            let body = serde_json::json!({ field: [1, 2] });
+            match parse_sign_json(body.to_string().as_bytes()) {
+                Err(AppError::Invalid(errors)) => prop_assert!(!errors.get(field).is_empty()),
+                other => prop_assert!(false, "{other:?}"),
+            }
         }
     }
 }

@@ -122,7 +122,10 @@ pub async fn confirm(state: web::Data<AppState>, token: web::Path<String>) -> Re
     }
     let now = crate::now();
     match state.db.write(move |c| signatures::confirm(c, &hash, now)).await? {
-        ConfirmOutcome::Confirmed { petition_id } => thanks(&state, petition_id, token, false).await,
+        ConfirmOutcome::Confirmed { petition_id } => {
+            state.metrics.confirmations.inc();
+            thanks(&state, petition_id, token, false).await
+        }
         ConfirmOutcome::AlreadyConfirmed { petition_id } => thanks(&state, petition_id, token, true).await,
         ConfirmOutcome::Expired { petition_id } => expired_link(&state, petition_id).await,
         ConfirmOutcome::Unknown => unknown_link(),

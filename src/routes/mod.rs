@@ -2,11 +2,11 @@
 //! `signing` or `db`, and render a page or JSON.
 
 mod admin;
-mod api;
+pub mod api;
 mod assets;
 mod client;
 mod health;
-mod input;
+pub mod input;
 mod links;
 mod pages;
 mod views;
@@ -27,19 +27,23 @@ fn get_or_head() -> actix_web::Route {
 
 pub fn configure(cfg: &mut web::ServiceConfig, state: &crate::state::AppState) {
     cfg.service(resource("/healthz").route(get_or_head().to(health::healthz)))
+        .service(resource("/readyz").route(get_or_head().to(health::readyz)))
+        .service(resource("/metrics").route(get_or_head().to(health::metrics)))
         .service(resource("/static/style.css").route(get_or_head().to(assets::stylesheet)))
         .service(
             web::scope("/api/v1")
                 .service(resource("/petitions").route(get_or_head().to(api::list_petitions)))
                 .service(resource("/petitions/{slug}").route(get_or_head().to(api::show_petition)))
                 .service(resource("/petitions/{slug}/signatures").route(web::post().to(api::sign_petition)))
-                .service(resource("/delivery-key").route(get_or_head().to(api::delivery_key))),
+                .service(resource("/delivery-key").route(get_or_head().to(api::delivery_key)))
+                .service(resource("/openapi.json").route(get_or_head().to(api::openapi))),
         )
         .service(admin::scope(state.db.clone(), state.keys.cookie_key(), state.public_url.is_https()))
         .service(resource("/").route(get_or_head().to(pages::home)))
         .service(resource("/p/{slug}").route(get_or_head().to(pages::petition)))
         .service(resource("/p/{slug}/sign").route(web::post().to(pages::sign)))
         .service(resource("/p/{slug}/check-email").route(get_or_head().to(pages::check_email)))
+        .service(resource("/p/{slug}/held").route(get_or_head().to(pages::held)))
         .service(
             resource("/s/{token}").route(get_or_head().to(links::confirm_page)).route(web::post().to(links::confirm)),
         )

@@ -4,11 +4,12 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::client::client_ip;
 use super::input;
 use super::views::{SignForm, Summary, html};
 use crate::catalog::PetitionView;
 use crate::error::AppError;
-use crate::signing::{self, SignError};
+use crate::signing::{self, SignError, Signed, Submission};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -32,43 +33,63 @@ struct PetitionPage<'a> {
     form: SignForm,
     /// "27 November 2026", if the text was changed after publication.
     text_changed: Option<String>,
+    /// The form's signed timestamp (hidden field `started`).
+    started: String,
 }
 
-fn petition_page(status: StatusCode, p: &PetitionView, form: SignForm) -> Result<HttpResponse, AppError> {
+/// The petition with its sign form, stamped with the time it is shown.
+fn petition_page(
+    state: &AppState,
+    status: StatusCode,
+    p: &PetitionView,
+    form: SignForm,
+) -> Result<HttpResponse, AppError> {
     let text_changed = p.text_changed_at.map(|t| t.format("%-d %B %Y").to_string());
-    html(
+    let res = html(
         status,
         PetitionPage {
             petition: Summary::new(p, crate::now()),
             paragraphs: p.paragraphs().collect(),
             form,
             text_changed,
+            started: state.keys.form_stamp(p.id, chrono::Utc::now()),
         },
-    )
+    )?;
+    Ok(no_store(res))
+}
+
+/// The page carries a per-view form stamp: caches must not share it.
+fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    res
 }
 
 pub async fn petition(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
     let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-    petition_page(StatusCode::OK, &p, SignForm::default())
+    petition_page(&state, StatusCode::OK, &p, SignForm::default())
 }
 
-/// POST of the sign form: 303 to "check your email", or the form again with
-/// a message at each bad field (422).
+/// POST of the sign form: 303 to "check your email" (or, if the signature is
+/// held for review, to the page that says so), or the form again with a
+/// message at each bad field (422).
 pub async fn sign(
     state: web::Data<AppState>,
     slug: web::Path<String>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (input, honeypot) = input::sign_form(&req, payload).await?;
-    match signing::sign(&state, &slug, input.clone(), honeypot).await {
-        Ok(p) => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/p/{}/check-email", p.slug)))
-            .finish()),
+    let (input, honeypot, stamp) = input::sign_form(&req, payload).await?;
+    let client = client_ip(&req, &state.trusted_proxies);
+    let submission = Submission { input: input.clone(), honeypot, client, form_stamp: Some(stamp) };
+    let see_other = |path: String| HttpResponse::SeeOther().insert_header((header::LOCATION, path)).finish();
+    match signing::sign(&state, &slug, submission).await {
+        Ok((p, Signed::Pending)) => Ok(see_other(format!("/p/{}/check-email", p.slug))),
+        Ok((p, Signed::Held { .. })) => Ok(see_other(format!("/p/{}/held", p.slug))),
         Err(SignError::Invalid(p, errors)) => {
-            petition_page(StatusCode::UNPROCESSABLE_ENTITY, &p, SignForm::with_errors(&input, &errors))
+            let form = SignForm::with_errors(&input, &errors);
+            petition_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &p, form)
         }
-        Err(SignError::Closed(p)) => petition_page(StatusCode::CONFLICT, &p.as_closed(), SignForm::default()),
+        Err(SignError::Closed(p)) => petition_page(&state, StatusCode::CONFLICT, &p.as_closed(), SignForm::default()),
         Err(SignError::NotFound) => Err(AppError::NotFound),
         Err(SignError::Db(e)) => Err(e.into()),
     }
@@ -90,4 +111,16 @@ pub async fn check_email(state: web::Data<AppState>, slug: web::Path<String>) ->
             valid_for: crate::text::duration_words(state.confirmation_ttl),
         },
     )
+}
+
+#[derive(Template)]
+#[template(path = "held.html")]
+struct HeldPage {
+    petition: Summary,
+}
+
+/// After a signature was held for review.
+pub async fn held(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+    html(StatusCode::OK, HeldPage { petition: Summary::new(&p, crate::now()) })
 }

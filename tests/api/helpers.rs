@@ -121,6 +121,17 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Starts the real application (port 0) with the given extra variables.
 pub async fn spawn_app_with(backend: Backend, smtp: Smtp, vars: &[(&str, &str)]) -> TestApp {
+    spawn_app_mapped(backend, smtp, vars, str::to_owned).await
+}
+
+/// Like [`spawn_app_with`], with the application reaching its fresh
+/// database through `map(url)` (a proxy, say).
+pub async fn spawn_app_mapped(
+    backend: Backend,
+    smtp: Smtp,
+    vars: &[(&str, &str)],
+    map: impl FnOnce(&str) -> String,
+) -> TestApp {
     // TEST_LOG=debug shows the application's log.
     if let Ok(filter) = std::env::var("TEST_LOG") {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
@@ -138,7 +149,7 @@ pub async fn spawn_app_with(backend: Backend, smtp: Smtp, vars: &[(&str, &str)])
         }
     };
     let mut env: HashMap<String, String> = [
-        ("DATABASE_URL", database_url.clone()),
+        ("DATABASE_URL", map(&database_url)),
         ("DATABASE_POOL_SIZE", "8".into()),
         ("BIND", "127.0.0.1:0".into()),
         ("SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}")),
@@ -146,6 +157,8 @@ pub async fn spawn_app_with(backend: Backend, smtp: Smtp, vars: &[(&str, &str)])
         ("MAIL_RETRY_BASE", "50ms".into()),
         ("MAIL_RETRY_MAX", "300ms".into()),
         ("HTTP_WORKERS", "2".into()),
+        // Tests fill forms in milliseconds; the abuse tests set their own.
+        ("FORM_MIN_TIME", "0s".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -204,7 +217,21 @@ impl TestApp {
         self.client.post(self.url(path)).send().await.unwrap()
     }
 
+    /// Posts the sign form as a browser would: with the `started` stamp of
+    /// the page it was shown on (unless `fields` bring their own).
     pub async fn sign_form(&self, slug: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        if !fields.iter().any(|(k, _)| *k == "started") {
+            let page = self.get(&format!("/p/{slug}")).await.text().await.unwrap();
+            if let Some(stamp) = form_stamp_in(&page) {
+                fields.push(("started", stamp));
+            }
+        }
+        self.post_sign_form(slug, &fields).await
+    }
+
+    /// Posts exactly these fields to the sign form.
+    pub async fn post_sign_form(&self, slug: &str, fields: &[(&str, String)]) -> reqwest::Response {
         self.client.post(self.url(&format!("/p/{slug}/sign"))).form(fields).send().await.unwrap()
     }
 
@@ -326,6 +353,12 @@ pub fn ada() -> Vec<(&'static str, &'static str)> {
 
 /// The password every test organiser has.
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The `started` stamp of a sign form.
+pub fn form_stamp_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"started\" value=\"")? + "name=\"started\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_owned())
+}
 
 /// The value of the first hidden `csrf_token` field in a page.
 pub fn csrf_in(html: &str) -> String {

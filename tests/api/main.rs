@@ -5,14 +5,20 @@
 mod helpers;
 mod smtp;
 
+mod abuse;
 mod api;
 mod cli;
 mod confirmation;
+mod contract;
 mod dashboard;
 mod exports;
+mod faults;
+mod logs;
 mod mail_delivery;
 mod migrations;
+mod operations;
 mod organisers;
 mod pages;
+mod process;
 mod signing;
 mod validation;

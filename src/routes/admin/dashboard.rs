@@ -64,8 +64,10 @@ struct PetitionPage {
     confirmed: String,
     pending: String,
     withdrawn: String,
-    duplicates: String,
-    honeypot: String,
+    /// Held for review now.
+    held: String,
+    /// Merged, refused and held submissions by reason: (what, count).
+    tallies: Vec<(String, String)>,
     countries: Vec<CountryRow>,
     chart: Chart,
     log: Vec<LogRow>,
@@ -84,7 +86,7 @@ pub async fn petition(
 ) -> Result<HttpResponse, AppError> {
     let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
     let id = view.id;
-    let (row, counts, daily, tallies, statuses, log, revisions) = state
+    let (row, counts, daily, tallies, statuses, log, revisions, held) = state
         .db
         .snapshot(move |c| {
             Ok((
@@ -95,6 +97,7 @@ pub async fn petition(
                 db::exports::by_status(c, id)?.into_iter().collect::<BTreeMap<_, _>>(),
                 db::exports::log_for_petition(c, id, 50)?,
                 db::petitions::revisions(c, id)?,
+                db::held::count_by_reason(c, id)?.values().sum::<i64>(),
             ))
         })
         .await?;
@@ -112,7 +115,6 @@ pub async fn petition(
     let end = row.closed_at.or(row.closes_at.filter(|t| *t <= now)).unwrap_or(now);
     let chart = Chart::new(&daily, row.created_at.date(), end.date());
     let status = |s: &str| thousands(statuses.get(s).copied().unwrap_or(0));
-    let tally = |t: Tally| thousands(tallies.get(&t).copied().unwrap_or(0));
     let mut summary = Summary::new(&view, now);
     // The dashboard shows the exact count, not the public snapshot's.
     summary.count = thousands(counts.values().sum());
@@ -122,10 +124,10 @@ pub async fn petition(
         state_open: row.state == "open",
         confirmed: summary.count.clone(),
         petition: summary,
-        pending: status("pending"),
+        pending: thousands(statuses.get("pending").copied().unwrap_or(0) - held),
+        held: thousands(held),
         withdrawn: status("withdrawn"),
-        duplicates: tally(Tally::Duplicate),
-        honeypot: tally(Tally::Honeypot),
+        tallies: Tally::ALL.iter().map(|t| (t.describe(), thousands(tallies.get(t).copied().unwrap_or(0)))).collect(),
         countries,
         chart,
         log: log

@@ -87,6 +87,21 @@ async fn petition_id(state: &AppState, slug: &str) -> Result<i64, AppError> {
     Ok(state.catalog.find(&state.db, slug).await?.ok_or(AppError::NotFound)?.id)
 }
 
+/// The petition's id, if its signers' personal data is still kept (410 once
+/// the retention rules have erased it; the totals stay available).
+async fn petition_with_names(state: &AppState, slug: &str) -> Result<i64, AppError> {
+    let id = petition_id(state, slug).await?;
+    let row = state.db.read(move |c| db::petitions::find(c, id)).await?.ok_or(AppError::NotFound)?;
+    match row.erased_at {
+        Some(t) => Err(AppError::Gone(format!(
+            "The names and emails of this petition's signers were erased on {} under the retention rules \
+             (ERASE_AFTER_CLOSE). The totals by country remain available.",
+            t.format("%-d %B %Y")
+        ))),
+        None => Ok(id),
+    }
+}
+
 /// `ada-signatures-20261127-141500.csv`.
 fn filename(slug: &str, stem: &str, extension: &str) -> String {
     format!("{slug}-{stem}-{}.{extension}", crate::now().format("%Y%m%d-%H%M%S"))
@@ -107,7 +122,7 @@ pub async fn signatures(
 ) -> Result<HttpResponse, AppError> {
     let (slug, format) = path.into_inner();
     let format = Format::from_extension(&format).ok_or(AppError::NotFound)?;
-    let id = petition_id(&state, &slug).await?;
+    let id = petition_with_names(&state, &slug).await?;
     let columns = if query.contacts.is_some() { Columns::WithContacts } else { Columns::Standard };
     let stem = if columns == Columns::WithContacts { "signatures+contacts" } else { "signatures" };
     let name = filename(&slug, &stem.replace('+', "-"), format.extension());
@@ -145,7 +160,7 @@ pub async fn delivery(
     caller: Caller,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let id = petition_id(&state, &slug).await?;
+    let id = petition_with_names(&state, &slug).await?;
     let key = state.keys.delivery().clone();
     let job: Job = Box::new(move |c, out, written| {
         export::delivery::write_packet(c, id, &key, crate::now(), out, written).map(Some)

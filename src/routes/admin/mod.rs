@@ -5,6 +5,7 @@
 mod chart;
 mod dashboard;
 mod exports;
+mod held;
 mod login;
 mod petitions;
 
@@ -45,6 +46,9 @@ pub fn scope(
                 .route(web::post().to(petitions::update)),
         )
         .service(resource("/petitions/{slug}/state").route(web::post().to(petitions::set_state)))
+        .service(
+            resource("/petitions/{slug}/held").route(get_or_head().to(held::list)).route(web::post().to(held::review)),
+        )
         // Exports answer GET only: a HEAD would run (and log) a whole export.
         .service(resource("/petitions/{slug}/signatures.{format}").route(web::get().to(exports::signatures)))
         .service(resource("/petitions/{slug}/totals.csv").route(web::get().to(exports::totals)))

@@ -78,7 +78,7 @@ fn parse_common(form: &PetitionForm, errors: &mut FieldErrors) -> Option<Petitio
     Some(PetitionEdit { title: title?, body: body?, addressee: addressee?, goal: goal?, closes_at: closes_at? })
 }
 
-fn see_other(location: String) -> HttpResponse {
+pub(super) fn see_other(location: String) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
 }
 
@@ -233,6 +233,9 @@ pub async fn set_state(
             let Some(p) = db::petitions::find_by_slug(c, &s)? else { return Ok(Err(AppError::NotFound)) };
             Ok(match (form.action.as_str(), p.state.as_str()) {
                 ("close", "open") => db::petitions::close(c, &s, now).map(|_| Ok(()))?,
+                ("open", "closed") if p.erased_at.is_some() => Err(AppError::Conflict(
+                    "Its signers' personal data has been erased; it cannot take signatures again.".into(),
+                )),
                 ("open", "closed") if p.closes_at.is_some_and(|t| t <= now) => Err(AppError::Conflict(
                     "Its closing date has passed: edit the petition to set a new one (or none) first.".into(),
                 )),

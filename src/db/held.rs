@@ -1,0 +1,112 @@
+//! Signatures held for review (quarantined): listing them for organisers,
+//! releasing them (they are then mailed like any new signature) and
+//! discarding them.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::signatures as s;
+use super::{DbConnection, counts, outbox};
+use crate::domain::{HoldReason, MailKind, SignatureStatus};
+
+/// A held signature as organisers see it.
+#[derive(Debug, Clone)]
+pub struct HeldRow {
+    pub id: i64,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub country: String,
+    pub reason: Option<HoldReason>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Which held signatures an action applies to.
+#[derive(Debug, Clone, Copy)]
+pub enum Selection {
+    One(i64),
+    Reason(HoldReason),
+    All,
+}
+
+fn held(petition_id: i64) -> s::BoxedQuery<'static, super::MultiBackend> {
+    s::table
+        .filter(s::petition_id.eq(petition_id))
+        .filter(s::held_reason.is_not_null())
+        .filter(s::status.eq(SignatureStatus::Pending.as_str()))
+        .into_boxed()
+}
+
+fn selected(petition_id: i64, which: Selection) -> s::BoxedQuery<'static, super::MultiBackend> {
+    match which {
+        Selection::One(id) => held(petition_id).filter(s::id.eq(id)),
+        Selection::Reason(r) => held(petition_id).filter(s::held_reason.eq(r.as_str())),
+        Selection::All => held(petition_id),
+    }
+}
+
+/// The oldest `limit` held signatures of a petition.
+pub fn list(conn: &mut DbConnection, petition_id: i64, limit: i64) -> QueryResult<Vec<HeldRow>> {
+    type Row = (i64, Option<String>, Option<String>, String, Option<String>, NaiveDateTime);
+    let rows: Vec<Row> = held(petition_id)
+        .order(s::id)
+        .limit(limit)
+        .select((s::id, s::name, s::email, s::country, s::held_reason, s::created_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, email, country, reason, created_at)| HeldRow {
+            id,
+            name,
+            email,
+            country,
+            reason: reason.as_deref().and_then(HoldReason::from_db),
+            created_at,
+        })
+        .collect())
+}
+
+/// Held signatures now, by reason.
+pub fn count_by_reason(conn: &mut DbConnection, petition_id: i64) -> QueryResult<BTreeMap<HoldReason, i64>> {
+    let rows: Vec<(Option<String>, i64)> = s::table
+        .filter(s::petition_id.eq(petition_id))
+        .filter(s::held_reason.is_not_null())
+        .filter(s::status.eq(SignatureStatus::Pending.as_str()))
+        .group_by(s::held_reason)
+        .select((s::held_reason, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().filter_map(|(r, n)| Some((HoldReason::from_db(r.as_deref()?)?, n))).collect())
+}
+
+/// Releases the selected held signatures: each gets its confirmation mail,
+/// as if it had just been signed. Returns how many.
+pub fn release(conn: &mut DbConnection, petition_id: i64, which: Selection, now: NaiveDateTime) -> QueryResult<usize> {
+    let ids: Vec<i64> = selected(petition_id, which).select(s::id).load(conn)?;
+    for chunk in ids.chunks(1000) {
+        diesel::update(s::table.filter(s::id.eq_any(chunk)))
+            .set((s::held_reason.eq(None::<String>), s::mails_queued.eq(1), s::last_mail_at.eq(now)))
+            .execute(conn)?;
+    }
+    outbox::enqueue_many(conn, &ids, MailKind::Confirm, now)?;
+    if !ids.is_empty() {
+        counts::add_tally(conn, petition_id, counts::Tally::Released, "", count(&ids))?;
+    }
+    Ok(ids.len())
+}
+
+/// Deletes the selected held signatures. Returns how many.
+pub fn discard(conn: &mut DbConnection, petition_id: i64, which: Selection) -> QueryResult<usize> {
+    let ids: Vec<i64> = selected(petition_id, which).select(s::id).load(conn)?;
+    for chunk in ids.chunks(1000) {
+        diesel::delete(s::table.filter(s::id.eq_any(chunk))).execute(conn)?;
+    }
+    if !ids.is_empty() {
+        counts::add_tally(conn, petition_id, counts::Tally::Discarded, "", count(&ids))?;
+    }
+    Ok(ids.len())
+}
+
+fn count(ids: &[i64]) -> i32 {
+    i32::try_from(ids.len()).unwrap_or(i32::MAX)
+}

@@ -1,0 +1,124 @@
+//! Reviewing signatures held back by the abuse checks: list them, release
+//! them (they are then mailed a confirmation link like any new signature),
+//! or discard them.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+
+use super::petitions::see_other;
+use crate::auth::CurrentOrganiser;
+use crate::db::{self, held::Selection};
+use crate::domain::HoldReason;
+use crate::error::AppError;
+use crate::routes::input;
+use crate::routes::views::{Summary, html};
+use crate::state::AppState;
+use crate::text::thousands;
+
+/// Rows shown at once; the rest are reached by releasing or discarding.
+const PAGE: i64 = 500;
+
+struct HeldRowView {
+    id: i64,
+    name: String,
+    email: String,
+    country: String,
+    reason: &'static str,
+    when: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/held.html")]
+struct HeldPage {
+    organiser: String,
+    csrf: String,
+    petition: Summary,
+    /// (reason code, description, count)
+    reasons: Vec<(&'static str, &'static str, String)>,
+    total: String,
+    shown: usize,
+    /// More are held than shown.
+    partial: bool,
+    rows: Vec<HeldRowView>,
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    organiser: CurrentOrganiser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+    let id = view.id;
+    let (counts, rows) =
+        state.db.snapshot(move |c| Ok((db::held::count_by_reason(c, id)?, db::held::list(c, id, PAGE)?))).await?;
+    let page = HeldPage {
+        organiser: organiser.email,
+        csrf: organiser.csrf,
+        petition: Summary::new(&view, crate::now()),
+        reasons: counts.iter().map(|(r, n)| (r.as_str(), r.describe(), thousands(*n))).collect(),
+        total: thousands(counts.values().sum()),
+        shown: rows.len(),
+        partial: counts.values().sum::<i64>() > rows.len() as i64,
+        rows: rows
+            .into_iter()
+            .map(|r| HeldRowView {
+                id: r.id,
+                name: r.name.unwrap_or_default(),
+                email: r.email.unwrap_or_default(),
+                country: r.country,
+                reason: r.reason.map_or("", HoldReason::describe),
+                when: r.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            })
+            .collect(),
+    };
+    html(StatusCode::OK, page)
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    csrf_token: String,
+    /// release or discard
+    #[serde(default)]
+    action: String,
+    /// all, a reason code, or a signature id
+    #[serde(default)]
+    which: String,
+}
+
+fn selection(which: &str) -> Result<Selection, AppError> {
+    if which == "all" {
+        return Ok(Selection::All);
+    }
+    if let Some(reason) = HoldReason::from_db(which) {
+        return Ok(Selection::Reason(reason));
+    }
+    which.parse().map(Selection::One).map_err(|_| AppError::BadRequest("which must be all, a reason or an id".into()))
+}
+
+/// Releases or discards held signatures.
+pub async fn review(
+    state: web::Data<AppState>,
+    organiser: CurrentOrganiser,
+    slug: web::Path<String>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    let form: ReviewForm = input::form(&req, payload, 4096).await?;
+    organiser.check_csrf(&form.csrf_token)?;
+    let which = selection(&form.which)?;
+    let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+    let (id, now) = (view.id, crate::now());
+    let n = match form.action.as_str() {
+        "release" => state.db.write(move |c| db::held::release(c, id, which, now)).await?,
+        "discard" => state.db.write(move |c| db::held::discard(c, id, which)).await?,
+        _ => return Err(AppError::BadRequest("action must be release or discard".into())),
+    };
+    if form.action == "release" && n > 0 {
+        state.mail_wakeup.notify_one();
+    }
+    tracing::info!(petition = %slug, organiser_id = organiser.id, action = %form.action, count = n, "held signatures reviewed");
+    Ok(see_other(format!("/admin/petitions/{slug}/held")))
+}
