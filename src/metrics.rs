@@ -20,6 +20,8 @@ pub struct Metrics {
     pub signatures: IntGaugeVec,
     pub outbox_depth: IntGauge,
     pub outbox_oldest_age: IntGauge,
+    /// 1 if the last scrape could read the database.
+    pub database_up: IntGauge,
 }
 
 /// The label values of `undersigned_sign_requests_total`.
@@ -69,6 +71,7 @@ impl Metrics {
                 "undersigned_outbox_oldest_age_seconds",
                 "Age of the oldest mail waiting to be sent (0 if none)",
             )?,
+            database_up: IntGauge::new("undersigned_database_up", "1 if the database answered this scrape")?,
             registry,
         };
         m.registry.register(Box::new(m.submissions.clone()))?;
@@ -78,6 +81,7 @@ impl Metrics {
         m.registry.register(Box::new(m.signatures.clone()))?;
         m.registry.register(Box::new(m.outbox_depth.clone()))?;
         m.registry.register(Box::new(m.outbox_oldest_age.clone()))?;
+        m.registry.register(Box::new(m.database_up.clone()))?;
         Ok(m)
     }
 

@@ -173,11 +173,14 @@ pub async fn sign(state: &AppState, slug: &str, sub: Submission) -> Result<(Arc<
             state.metrics.submitted(metrics::Submission::Closed);
             Err(SignError::Closed(petition))
         }
-        SignOutcome::Held => {
+        // Held because of this request: say so.
+        SignOutcome::Held if held.is_some() => {
             state.metrics.submitted(metrics::Submission::Held);
             let reason = held.unwrap_or(HoldReason::RateLimit);
             Ok((petition, Signed::Held { reason, retry_after }))
         }
+        // Stored, merged, or a repeat of a signature an organiser must still
+        // review: answered alike, so the answer never tells who has signed.
         _ => {
             state.metrics.submitted(metrics::Submission::Pending);
             Ok((petition, Signed::Pending))
@@ -210,14 +213,21 @@ impl SignQueue {
         )
     }
 
-    /// Resolves once the signature (or the repeat's mail) is committed.
+    /// Resolves once the signature (or the repeat's mail) is committed, or
+    /// with `Unavailable` after [`db::REQUEST_DEADLINE`] (the signature may
+    /// then still be committed; signing again is harmless).
     pub async fn submit(&self, item: SignItem) -> Result<SignOutcome, DbError> {
         let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(Pending { item, reply })
+        let wait = async {
+            self.tx
+                .send(Pending { item, reply })
+                .await
+                .map_err(|_| DbError::Unavailable("the signature writer has stopped".into()))?;
+            answer.await.map_err(|_| DbError::Task)?
+        };
+        tokio::time::timeout(db::REQUEST_DEADLINE, wait)
             .await
-            .map_err(|_| DbError::Unavailable("the signature writer has stopped".into()))?;
-        answer.await.map_err(|_| DbError::Task)?
+            .unwrap_or_else(|_| Err(DbError::Unavailable("the database did not answer in time".into())))
     }
 }
 

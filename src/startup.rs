@@ -130,6 +130,7 @@ impl Application {
                 .wrap(from_fn(error::render_error_pages))
                 .wrap(headers)
                 .wrap(http_metrics.clone())
+                .wrap(from_fn(routes::refuse_unknown_methods))
                 .wrap(access_log())
                 .configure(|cfg| routes::configure(cfg, &app_state))
         })

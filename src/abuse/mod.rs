@@ -91,6 +91,10 @@ pub struct SignLimits {
 impl SignLimits {
     /// `limits` as (signatures, window); empty means no limit.
     pub fn new(limits: &[(u32, Duration)]) -> Self {
+        let mut limits = limits.to_vec();
+        // Shortest window first: it is the one a burst trips, and a refusal
+        // there leaves the longer windows' budget untouched.
+        limits.sort_by_key(|(_, window)| *window);
         let limiters = limits
             .iter()
             .filter_map(|&(n, window)| {
@@ -110,14 +114,12 @@ impl SignLimits {
     /// until the network may sign again within every limit.
     pub fn check(&self, petition_id: i64, ip: IpAddr) -> Result<(), Duration> {
         let key = (petition_id, Network::of(ip));
-        let mut wait = None::<Duration>;
         for limiter in &self.limiters {
             if let Err(not_until) = limiter.check_key(&key) {
-                let w = not_until.wait_time_from(self.clock.now());
-                wait = Some(wait.map_or(w, |x| x.max(w)));
+                return Err(not_until.wait_time_from(self.clock.now()));
             }
         }
-        wait.map_or(Ok(()), Err)
+        Ok(())
     }
 
     /// Forgets networks whose limits have fully recovered (memory stays

@@ -82,11 +82,16 @@ pub fn count_by_reason(conn: &mut DbConnection, petition_id: i64) -> QueryResult
 /// Releases the selected held signatures: each gets its confirmation mail,
 /// as if it had just been signed. Returns how many.
 pub fn release(conn: &mut DbConnection, petition_id: i64, which: Selection, now: NaiveDateTime) -> QueryResult<usize> {
-    let ids: Vec<i64> = selected(petition_id, which).select(s::id).load(conn)?;
-    for chunk in ids.chunks(1000) {
-        diesel::update(s::table.filter(s::id.eq_any(chunk)))
+    let candidates: Vec<i64> = selected(petition_id, which).select(s::id).load(conn)?;
+    // Only those still held when updated (a signer may have released their
+    // own meanwhile), and only they are mailed.
+    let mut ids = Vec::with_capacity(candidates.len());
+    for chunk in candidates.chunks(1000) {
+        let released: Vec<i64> = diesel::update(still_held(chunk))
             .set((s::held_reason.eq(None::<String>), s::mails_queued.eq(1), s::last_mail_at.eq(now)))
-            .execute(conn)?;
+            .returning(s::id)
+            .get_results(conn)?;
+        ids.extend(released);
     }
     outbox::enqueue_many(conn, &ids, MailKind::Confirm, now)?;
     if !ids.is_empty() {
@@ -97,14 +102,32 @@ pub fn release(conn: &mut DbConnection, petition_id: i64, which: Selection, now:
 
 /// Deletes the selected held signatures. Returns how many.
 pub fn discard(conn: &mut DbConnection, petition_id: i64, which: Selection) -> QueryResult<usize> {
-    let ids: Vec<i64> = selected(petition_id, which).select(s::id).load(conn)?;
-    for chunk in ids.chunks(1000) {
-        diesel::delete(s::table.filter(s::id.eq_any(chunk))).execute(conn)?;
+    let candidates: Vec<i64> = selected(petition_id, which).select(s::id).load(conn)?;
+    let mut n = 0;
+    for chunk in candidates.chunks(1000) {
+        n += diesel::delete(still_held(chunk)).execute(conn)?;
     }
-    if !ids.is_empty() {
-        counts::add_tally(conn, petition_id, counts::Tally::Discarded, "", count(&ids))?;
+    if n > 0 {
+        counts::add_tally(conn, petition_id, counts::Tally::Discarded, "", i32::try_from(n).unwrap_or(i32::MAX))?;
     }
-    Ok(ids.len())
+    Ok(n)
+}
+
+/// The query of [`still_held`].
+type StillHeld<'a> = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<s::table, diesel::dsl::EqAny<s::id, &'a [i64]>>,
+        diesel::dsl::IsNotNull<s::held_reason>,
+    >,
+    diesel::dsl::Eq<s::status, &'static str>,
+>;
+
+/// These signatures, if still held and pending.
+fn still_held(ids: &[i64]) -> StillHeld<'_> {
+    s::table
+        .filter(s::id.eq_any(ids))
+        .filter(s::held_reason.is_not_null())
+        .filter(s::status.eq(SignatureStatus::Pending.as_str()))
 }
 
 fn count(ids: &[i64]) -> i32 {

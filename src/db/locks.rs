@@ -1,6 +1,7 @@
 //! Locks that let one of several instances run a periodic task at a time.
 
 use diesel::prelude::*;
+#[cfg(feature = "postgres")]
 use diesel::sql_types::{BigInt, Bool};
 
 use super::DbConnection;
@@ -36,6 +37,7 @@ pub fn lock_for_transaction(conn: &mut DbConnection, key: i64) -> QueryResult<()
     }
 }
 
+#[cfg(feature = "postgres")]
 #[derive(QueryableByName)]
 struct Locked {
     #[diesel(sql_type = Bool)]

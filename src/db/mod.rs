@@ -80,6 +80,11 @@ impl From<DieselError> for DbError {
             DieselError::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
                 Self::Unavailable(info.message().to_owned())
             }
+            // SQLite's busy timeout ran out: another process held the write
+            // lock for seconds. Worth retrying, not a bug.
+            DieselError::DatabaseError(_, info) if info.message().contains("database is locked") => {
+                Self::Unavailable(info.message().to_owned())
+            }
             other => Self::Query(other),
         }
     }
@@ -102,7 +107,12 @@ pub struct Db {
 
 /// How long a request waits for a database connection once running: short,
 /// so that an outage is answered with 503 in well under 2 seconds.
-pub const CHECKOUT_TIMEOUT: Duration = Duration::from_millis(1200);
+pub const CHECKOUT_TIMEOUT: Duration = Duration::from_millis(1000);
+
+/// The longest a request waits on the database in all (a signature's batch,
+/// readiness): past it the answer is 503, even if the database hangs rather
+/// than refuses (its socket then times out on its own, see `pool`).
+pub const REQUEST_DEADLINE: Duration = Duration::from_millis(1500);
 
 /// A connection idle for longer is checked (one `SELECT 1`) before use.
 const IDLE_CHECK: Duration = Duration::from_secs(5);
@@ -246,7 +256,11 @@ fn in_transaction<T>(
     begin: Begin,
     f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
 ) -> QueryResult<T> {
-    use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+    #[cfg(feature = "sqlite")]
+    use diesel::connection::AnsiTransactionManager;
+    #[cfg(feature = "postgres")]
+    use diesel::connection::SimpleConnection;
+    use diesel::connection::TransactionManager;
     type Manager = <DbConnection as Connection>::TransactionManager;
     match (&mut *conn, begin) {
         #[cfg(feature = "sqlite")]

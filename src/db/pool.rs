@@ -142,7 +142,7 @@ impl ConnectionManager {
                 Ok(DbConnection::Sqlite(conn))
             }
             #[cfg(feature = "postgres")]
-            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(url)
+            DatabaseUrl::Postgres(url) => diesel::PgConnection::establish(&with_socket_timeouts(url))
                 .map(DbConnection::Postgres)
                 .map_err(diesel::r2d2::Error::ConnectionError),
             #[cfg(not(all(feature = "sqlite", feature = "postgres")))]
@@ -151,6 +151,31 @@ impl ConnectionManager {
             ))),
         }
     }
+}
+
+/// libpq settings that make a vanished server an error within seconds
+/// rather than a hang (TCP's own give-up takes many minutes): a connect
+/// timeout, and keepalives on idle connections. Any the URL sets win.
+#[cfg(feature = "postgres")]
+fn with_socket_timeouts(url: &str) -> String {
+    const DEFAULTS: [(&str, &str); 5] = [
+        ("connect_timeout", "2"),
+        ("keepalives", "1"),
+        ("keepalives_idle", "5"),
+        ("keepalives_interval", "2"),
+        ("keepalives_count", "3"),
+    ];
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    let present: Vec<String> = parsed.query_pairs().map(|(k, _)| k.into_owned()).collect();
+    {
+        let mut query = parsed.query_pairs_mut();
+        for (k, v) in DEFAULTS.iter().filter(|(k, _)| !present.iter().any(|p| p == k)) {
+            query.append_pair(k, v);
+        }
+    }
+    parsed.to_string()
 }
 
 #[cfg(test)]
@@ -164,6 +189,14 @@ mod tests {
         assert_eq!(DatabaseUrl::parse("postgres://u@h/db").map(|u| u.backend()), Ok(Backend::Postgres));
         assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
         assert!(DatabaseUrl::parse("").is_err());
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn socket_timeouts_are_added_unless_set() {
+        let url = with_socket_timeouts("postgres://u@h/db?connect_timeout=9");
+        assert!(url.contains("connect_timeout=9") && !url.contains("connect_timeout=2"), "{url}");
+        assert!(url.contains("keepalives_idle=5"), "{url}");
     }
 
     #[test]

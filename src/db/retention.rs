@@ -14,14 +14,18 @@ use crate::domain::{PetitionState, SignatureStatus};
 /// Rows handled per transaction.
 pub const CHUNK: i64 = 5000;
 
-/// Deletes up to [`CHUNK`] pending signatures (not held for review) whose
-/// last mail was queued before `before`; their tokens and mail go with them.
-/// Returns how many.
+/// Deletes up to [`CHUNK`] pending signatures whose last mail was queued
+/// before `before` (or, held for review and never mailed, that arrived
+/// before it); their tokens and mail go with them. Returns how many.
 pub fn delete_expired_pending(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
     let ids: Vec<i64> = s::table
         .filter(s::status.eq(SignatureStatus::Pending.as_str()))
-        .filter(s::held_reason.is_null())
-        .filter(s::last_mail_at.lt(before))
+        .filter(
+            s::held_reason
+                .is_null()
+                .and(s::last_mail_at.lt(before))
+                .or(s::held_reason.is_not_null().and(s::created_at.lt(before))),
+        )
         .select(s::id)
         .limit(CHUNK)
         .load(conn)?;

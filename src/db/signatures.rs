@@ -89,7 +89,6 @@ pub fn sign(
             }
             Err(e) if is_unique_violation(&e) => {
                 if let Some(outcome) = repeat(conn, petition_id, new, email_key, held, now, stale_before)? {
-                    counts::record_tally(conn, petition_id, counts::Tally::Duplicate, new.country.code())?;
                     return Ok(outcome);
                 }
                 last_error = Some(e);
@@ -130,12 +129,17 @@ fn repeat(
         s::keep_informed.eq(new.keep_informed),
     );
     let (kind, outcome) = match SignatureStatus::from_db(&status) {
-        // Held, and held again: it waits for review with the latest details.
-        SignatureStatus::Pending if held_reason.is_some() && held.is_some() => {
+        // Held, and held again, or held for a bot-like form (which only an
+        // organiser releases): it waits for review with the latest details.
+        SignatureStatus::Pending
+            if held_reason.is_some()
+                && (held.is_some() || held_reason.as_deref() != Some(HoldReason::RateLimit.as_str())) =>
+        {
             diesel::update(pending).set(details).execute(conn)?;
+            counts::record_tally(conn, petition_id, counts::Tally::Duplicate, new.country.code())?;
             return Ok(Some(SignOutcome::Held));
         }
-        // Held before, now within the limits: released, and mailed below.
+        // Held by the rate limit, now within it: released, and mailed below.
         SignatureStatus::Pending if held_reason.is_some() => {
             diesel::update(pending).set((details, s::held_reason.eq(None::<String>))).execute(conn)?;
             counts::record_tally(conn, petition_id, counts::Tally::Released, new.country.code())?;
@@ -155,6 +159,10 @@ fn repeat(
         SignatureStatus::Confirmed => (MailKind::AlreadySigned, SignOutcome::AlreadySignedNotified),
         SignatureStatus::Withdrawn => return Ok(None),
     };
+    // A release is counted as such, not as a duplicate.
+    if held_reason.is_none() {
+        counts::record_tally(conn, petition_id, counts::Tally::Duplicate, new.country.code())?;
+    }
     // Conditional, so two concurrent repeats cannot both pass the limits.
     let claimed = diesel::update(
         s::table
@@ -260,7 +268,10 @@ fn sign_open(
     let mut outcomes = Vec::with_capacity(items.len());
     let mut created = Vec::new();
     // On PostgreSQL the batch statement queued the new signatures' mails itself.
+    #[cfg(feature = "postgres")]
     let mails_queued = matches!(conn, DbConnection::Postgres(_));
+    #[cfg(not(feature = "postgres"))]
+    let mails_queued = false;
     for item in items {
         // The first item with a key that was inserted is the one that inserted it.
         match inserted.remove(&(item.petition_id, item.email_key.to_vec())) {

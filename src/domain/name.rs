@@ -56,6 +56,9 @@ fn contains_link(text: &str) -> bool {
 
 impl SignerName {
     pub const MAX_CHARS: usize = 100;
+    /// Also at most this many bytes: a letter with hundreds of combining
+    /// marks is one grapheme, but not one a name needs.
+    pub const MAX_BYTES: usize = 400;
 
     pub fn parse(input: &str) -> Result<Self, NameError> {
         let trimmed = input.trim();
@@ -66,7 +69,7 @@ impl SignerName {
             return Err(NameError::ControlCharacter);
         }
         let name: String = trimmed.nfc().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ");
-        if name.graphemes(true).count() > Self::MAX_CHARS {
+        if name.len() > Self::MAX_BYTES || name.graphemes(true).count() > Self::MAX_CHARS {
             return Err(NameError::TooLong);
         }
         if name.starts_with(['=', '+', '-', '@']) {
@@ -152,6 +155,7 @@ mod tests {
                 let n = name.as_str();
                 prop_assert!(!n.is_empty());
                 prop_assert!(n.graphemes(true).count() <= SignerName::MAX_CHARS);
+                prop_assert!(n.len() <= SignerName::MAX_BYTES);
                 prop_assert_eq!(n.trim(), n);
                 prop_assert!(!n.starts_with(['=', '+', '-', '@']));
                 prop_assert!(!n.chars().any(is_forbidden_format_char));

@@ -125,7 +125,8 @@ fn cover_words(t: Tally) -> Option<&'static str> {
             "signatures held for review because the form's timestamp was missing or invalid"
         }
         Tally::Released => {
-            "held signatures released by the organisers after review (then confirmed by email like all others)"
+            "held signatures released, by the organisers after review or by their signers signing again within the \
+             limits (then confirmed by email like all others)"
         }
         Tally::Discarded => "held signatures discarded by the organisers after review",
         Tally::Duplicate | Tally::Honeypot => return None,

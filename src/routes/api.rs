@@ -51,7 +51,7 @@ pub struct PetitionList<'a> {
 #[derive(ToSchema)]
 #[allow(dead_code)] // Describes the body; `input::parse_sign_json` reads it field by field.
 pub struct SignRequest {
-    /// The signer's full name (1 to 200 characters).
+    /// The signer's full name (1 to 100 characters, at most 400 bytes).
     #[schema(example = "Ada Lovelace")]
     name: String,
     /// Where the confirmation link is sent (at most 254 characters).

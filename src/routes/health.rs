@@ -14,25 +14,34 @@ pub async fn healthz() -> HttpResponse {
 /// Ready: the database answers (else 503 with Retry-After, within about a
 /// second: calls wait at most `db::CHECKOUT_TIMEOUT` for a connection).
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    state.db.read(|c| diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), c)).await?;
+    let ping = state.db.read(|c| diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), c));
+    tokio::time::timeout(db::REQUEST_DEADLINE, ping).await.map_err(|_| AppError::Unavailable)??;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready\n"))
 }
 
-/// Prometheus text format: counters since start, and gauges read now.
+/// Prometheus text format: counters since start, and gauges read now. With
+/// the database away, the counters are still served, the gauges keep their
+/// last values, and `undersigned_database_up` says 0.
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let stats = state.db.snapshot(db::stats::read).await?;
     let m = &state.metrics;
-    for (label, n) in [
-        ("pending", stats.pending),
-        ("held", stats.held),
-        ("confirmed", stats.confirmed),
-        ("withdrawn", stats.withdrawn),
-    ] {
-        m.signatures.with_label_values(&[label]).set(n);
+    let stats = tokio::time::timeout(db::REQUEST_DEADLINE, state.db.snapshot(db::stats::read)).await;
+    match stats {
+        Ok(Ok(stats)) => {
+            m.database_up.set(1);
+            for (label, n) in [
+                ("pending", stats.pending),
+                ("held", stats.held),
+                ("confirmed", stats.confirmed),
+                ("withdrawn", stats.withdrawn),
+            ] {
+                m.signatures.with_label_values(&[label]).set(n);
+            }
+            m.outbox_depth.set(stats.outbox.waiting);
+            let age = stats.outbox.oldest_waiting.map_or(0, |t| (crate::now() - t).num_seconds().max(0));
+            m.outbox_oldest_age.set(age);
+        }
+        _ => m.database_up.set(0),
     }
-    m.outbox_depth.set(stats.outbox.waiting);
-    let age = stats.outbox.oldest_waiting.map_or(0, |t| (crate::now() - t).num_seconds().max(0));
-    m.outbox_oldest_age.set(age);
     let body = m.render().map_err(|e| AppError::Internal(anyhow::anyhow!("rendering metrics: {e}")))?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(body))
 }

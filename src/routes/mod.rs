@@ -62,3 +62,21 @@ async fn not_found() -> Result<actix_web::HttpResponse, AppError> {
 async fn method_not_allowed() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::MethodNotAllowed)
 }
+
+/// Middleware: a request with a method no route uses (anything but GET,
+/// HEAD, POST) gets a 405 before it reaches the metrics, whose labels would
+/// otherwise grow with every made-up method.
+pub async fn refuse_unknown_methods(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    use actix_web::http::Method;
+    if [Method::GET, Method::HEAD, Method::POST].contains(req.method()) {
+        return next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body);
+    }
+    let res = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
+    Ok(req.into_response(res).map_into_right_body())
+}

@@ -130,6 +130,20 @@ async fn a_flood_from_one_network_is_held_not_dropped_and_organisers_release_it(
         "one by the organiser, one by signing again"
     );
     assert!(dashboard.contains("Held signatures discarded</th><td class=\"n\">1</td>"));
+
+    // The delivery packet's cover says what was held, released and discarded.
+    let zip = admin.get("/admin/petitions/p/delivery.zip").await.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&zip)).unwrap();
+    let mut cover = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("cover.html").unwrap(), &mut cover).unwrap();
+    for line in [
+        "<td class=\"n\">3</td><td>signatures held for review because too many came from one network",
+        "<td class=\"n\">2</td><td>held signatures released",
+        "<td class=\"n\">1</td><td>held signatures discarded",
+        "<td class=\"n\">0</td><td>signatures still held for review",
+    ] {
+        assert!(cover.contains(line), "{line} in the cover");
+    }
 }
 
 async fn forms_sent_back_too_fast_or_without_a_genuine_stamp_are_held(backend: Backend) {
@@ -170,9 +184,32 @@ async fn forms_sent_back_too_fast_or_without_a_genuine_stamp_are_held(backend: B
             ("person@example.com", None),
         ]
     );
-    // The JSON API has no form, so no stamp is asked of it.
+    // The JSON API has no form, so no stamp is asked of it; but it cannot
+    // release what a bot-like form left held: only an organiser can.
     let res = app.sign_json("p", &json!({"name": "Api", "email": "api@example.com", "country": "DE"})).await;
     assert_eq!(res.status(), 202);
+    let res = app.sign_json("p", &json!({"name": "Quick", "email": "fast@example.com", "country": "DE"})).await;
+    assert_eq!(res.status(), 202, "answered like any repeat");
+    let still: Option<String> =
+        app.query(|c| s::table.filter(s::email.eq("fast@example.com")).select(s::held_reason).first(c)).await;
+    assert_eq!(still.as_deref(), Some("too_fast"));
+}
+
+#[actix_web::test]
+async fn forwarded_addresses_are_believed_only_from_trusted_proxies() {
+    // No TRUSTED_PROXIES: a client cannot dodge the limit by inventing
+    // X-Forwarded-For addresses.
+    let app = spawn_app_with(Backend::Sqlite, Smtp::Running, &[("SIGN_RATE_LIMIT", "1/1h")]).await;
+    app.create_petition("p").await;
+    assert_eq!(sign_from(&app, "198.51.100.1", "one@example.com").await.status(), 202);
+    assert_eq!(sign_from(&app, "198.51.100.2", "two@example.com").await.status(), 429);
+    // Limits apply per petition.
+    app.create_petition("q").await;
+    let res = app.sign_json("q", &json!({"name": "Q", "email": "q@example.com", "country": "FR"})).await;
+    assert_eq!(res.status(), 202);
+    // A method no route uses is refused before it reaches anything else.
+    let res = app.client.request(reqwest::Method::from_bytes(b"BREW").unwrap(), app.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
 }
 
 async fn disposable_addresses_are_refused_with_a_clear_message(backend: Backend) {

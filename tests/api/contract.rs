@@ -12,12 +12,13 @@ use crate::on_both_databases;
 
 on_both_databases!(the_server_keeps_to_its_openapi_description);
 
-/// (method, documented path, request path, JSON body or raw body)
+/// (method, documented path, request path, JSON body or raw body, status)
 struct Case {
     method: Method,
     template: &'static str,
     path: String,
     body: Option<Body>,
+    expect: u16,
 }
 
 enum Body {
@@ -25,8 +26,8 @@ enum Body {
     Raw(&'static str, String),
 }
 
-fn case(method: Method, template: &'static str, path: &str, body: Option<Body>) -> Case {
-    Case { method, template, path: path.to_owned(), body }
+fn case(expect: u16, method: Method, template: &'static str, path: &str, body: Option<Body>) -> Case {
+    Case { method, template, path: path.to_owned(), body, expect }
 }
 
 fn cases() -> Vec<Case> {
@@ -34,30 +35,39 @@ fn cases() -> Vec<Case> {
     let ok =
         json!({"name": "Ada", "email": "ada@example.org", "country": "GB", "postcode": "N1", "keep_informed": true});
     vec![
-        case(Method::GET, "/api/v1/petitions", "/api/v1/petitions", None),
-        case(Method::GET, "/api/v1/petitions/{slug}", "/api/v1/petitions/p", None),
-        case(Method::GET, "/api/v1/petitions/{slug}", "/api/v1/petitions/none", None),
-        case(Method::GET, "/api/v1/delivery-key", "/api/v1/delivery-key", None),
-        case(Method::POST, sign, "/api/v1/petitions/p/signatures", Some(Body::Json(ok.clone()))),
-        case(Method::POST, sign, "/api/v1/petitions/p/signatures", Some(Body::Json(json!({"email": 5})))),
-        case(Method::POST, sign, "/api/v1/petitions/p/signatures", Some(Body::Raw("application/json", "[1]".into()))),
-        case(Method::POST, sign, "/api/v1/petitions/p/signatures", Some(Body::Raw("text/plain", "hi".into()))),
+        case(200, Method::GET, "/api/v1/petitions", "/api/v1/petitions", None),
+        case(200, Method::GET, "/api/v1/petitions/{slug}", "/api/v1/petitions/p", None),
+        case(404, Method::GET, "/api/v1/petitions/{slug}", "/api/v1/petitions/none", None),
+        case(200, Method::GET, "/api/v1/delivery-key", "/api/v1/delivery-key", None),
+        case(202, Method::POST, sign, "/api/v1/petitions/p/signatures", Some(Body::Json(ok.clone()))),
+        case(422, Method::POST, sign, "/api/v1/petitions/p/signatures", Some(Body::Json(json!({"email": 5})))),
         case(
+            400,
+            Method::POST,
+            sign,
+            "/api/v1/petitions/p/signatures",
+            Some(Body::Raw("application/json", "[1]".into())),
+        ),
+        case(415, Method::POST, sign, "/api/v1/petitions/p/signatures", Some(Body::Raw("text/plain", "hi".into()))),
+        case(
+            413,
             Method::POST,
             sign,
             "/api/v1/petitions/p/signatures",
             Some(Body::Raw("application/json", "x".repeat(20_000))),
         ),
-        case(Method::POST, sign, "/api/v1/petitions/none/signatures", Some(Body::Json(ok.clone()))),
-        case(Method::POST, sign, "/api/v1/petitions/closed/signatures", Some(Body::Json(ok.clone()))),
+        case(404, Method::POST, sign, "/api/v1/petitions/none/signatures", Some(Body::Json(ok.clone()))),
+        case(409, Method::POST, sign, "/api/v1/petitions/closed/signatures", Some(Body::Json(ok.clone()))),
         // Over the limit of 2 per network: held, 429.
         case(
+            202,
             Method::POST,
             sign,
             "/api/v1/petitions/p/signatures",
             Some(Body::Json(json!({"name": "B", "email": "b@example.org", "country": "GB"}))),
         ),
         case(
+            429,
             Method::POST,
             sign,
             "/api/v1/petitions/p/signatures",
@@ -105,6 +115,7 @@ async fn the_server_keeps_to_its_openapi_description(backend: Backend) {
         let op = &spec["paths"][c.template][c.method.as_str().to_lowercase()];
         assert!(op.is_object(), "{} {} is documented", c.method, c.template);
         let res = send(&app, &c).await;
+        assert_eq!(res.status().as_u16(), c.expect, "{} {}", c.method, c.path);
         let status = res.status().as_u16().to_string();
         let documented_response = &op["responses"][&status];
         assert!(documented_response.is_object(), "{} {}: status {status} is documented", c.method, c.path);

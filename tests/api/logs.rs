@@ -13,6 +13,8 @@ const EMAIL: &str = "zebulon.canaryfeather@example.com";
 const POSTCODE: &str = "ZQ9 7XK";
 const NAME2: &str = "Yolanda Canarywing";
 const EMAIL2: &str = "yolanda.canarywing@example.net";
+const NAME3: &str = "Xavier Canaryheld";
+const EMAIL3: &str = "xavier.canaryheld@example.org";
 const ORGANISER: &str = "canary.organiser@example.org";
 const PASSWORD: &str = "canary pass phrase 4417";
 
@@ -51,6 +53,14 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
         .await
         .unwrap();
     assert_eq!(res.status(), 202);
+    // A form without its stamp is held for review (released below).
+    let res = web
+        .post(format!("{base}/p/p/sign"))
+        .form(&[("name", NAME3), ("email", EMAIL3), ("country", "KE")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/p/p/held");
     let res = web
         .post(format!("{base}/api/v1/petitions/p/signatures"))
         .json(&json!({"name": NAME, "email": "zebulon@mailinator.com", "country": "GB"}))
@@ -62,7 +72,7 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
     // Both confirm by email; the second withdraws.
     let mut tokens = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while tokens.len() < 2 {
+    while tokens.len() < 2 || !tokens.iter().any(|(to, _)| to == EMAIL2) {
         assert!(Instant::now() < deadline, "mails written");
         tokens = std::fs::read_dir(&outbox)
             .map(|d| d.filter_map(|e| read_mail(&e.ok()?.path())).collect())
@@ -103,6 +113,28 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
     {
         assert_eq!(admin.get(format!("{base}{path}")).send().await.unwrap().status(), 200, "{path}");
     }
+    let held = admin.get(format!("{base}/admin/petitions/p/held")).send().await.unwrap().text().await.unwrap();
+    assert!(held.contains(EMAIL3), "the organiser sees who is held");
+    let held_csrf = csrf_in(&held);
+    let res = admin
+        .post(format!("{base}/admin/petitions/p/held"))
+        .form(&[("csrf_token", held_csrf.as_str()), ("action", "release"), ("which", "all")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    // The released signature's mail is written too.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let released = loop {
+        let mails: Vec<(String, String)> = std::fs::read_dir(&outbox)
+            .map(|d| d.filter_map(|e| read_mail(&e.ok()?.path())).collect())
+            .unwrap_or_default();
+        if let Some((_, token)) = mails.into_iter().find(|(to, _)| to == EMAIL3) {
+            break token;
+        }
+        assert!(Instant::now() < deadline, "the released signature is mailed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let export =
         web.get(format!("{base}/admin/petitions/p/signatures.csv")).bearer_auth(&api_token).send().await.unwrap();
     assert_eq!(export.status(), 200);
@@ -117,6 +149,9 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
     let lower = text.to_lowercase();
     let mut canaries: Vec<String> = [
         NAME,
+        NAME3,
+        EMAIL3,
+        "Canaryheld",
         "Canaryfeather",
         "Canarywing",
         EMAIL,
@@ -132,6 +167,8 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
     .collect();
     canaries.extend(tokens.iter().map(|(_, t)| t.clone()));
     canaries.push(api_token.clone());
+    canaries.push(released);
+    canaries.push(held_csrf);
     canaries.push(cookie_value);
     canaries.push(csrf);
     canaries.push(stamp);

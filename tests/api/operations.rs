@@ -93,8 +93,25 @@ async fn retention_deletes_expired_and_erases_closed_petitions(backend: Backend)
         diesel::update(s::table.filter(s::email.eq("stale@example.com"))).set(s::last_mail_at.eq(long_ago)).execute(c)
     })
     .await;
+    // A signature held for review 15 days ago and never released goes too.
+    let id =
+        app.query(|c| s::table.filter(s::email.eq("recent@example.com")).select(s::petition_id).first::<i64>(c)).await;
+    app.query(move |c| {
+        diesel::insert_into(s::table)
+            .values((
+                s::petition_id.eq(id),
+                s::email.eq("held@example.com"),
+                s::name.eq("Held"),
+                s::country.eq("KE"),
+                s::status.eq("pending"),
+                s::created_at.eq(long_ago),
+                s::held_reason.eq("rate_limit"),
+            ))
+            .execute(c)
+    })
+    .await;
     let out = purge(&app, &[]);
-    assert!(out.contains("1 unconfirmed signature(s) with expired links deleted"), "{out}");
+    assert!(out.contains("2 unconfirmed signature(s) with expired links deleted"), "{out}");
     assert!(out.contains("no petition closed more than"), "{out}");
     let statuses = app.statuses("p").await;
     assert_eq!((statuses["confirmed"], statuses["pending"]), (1, 1));

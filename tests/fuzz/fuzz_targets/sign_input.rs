@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use undersigned::domain::NewSignature;
+use undersigned::domain::{NewSignature, SignerName};
 use undersigned::routes::input::{parse_sign_form, parse_sign_json};
 
 fuzz_target!(|body: &[u8]| {
@@ -12,7 +12,7 @@ fuzz_target!(|body: &[u8]| {
             Ok(input) => {
                 if let Ok(signature) = NewSignature::parse(&input) {
                     // What validation lets through is within the column limits.
-                    assert!(signature.name.as_str().chars().count() <= 200);
+                    assert!(signature.name.as_str().len() <= SignerName::MAX_BYTES);
                     assert!(signature.email.as_str().len() <= 254);
                 }
             }
