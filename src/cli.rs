@@ -78,6 +78,12 @@ enum Command {
     /// signatures whose links expired PENDING_GRACE ago, and erase names, emails
     /// and postcodes of petitions closed longer than ERASE_AFTER_CLOSE.
     Purge,
+    /// Exit 0 if the server at BIND answers GET /healthz (for container health checks).
+    Healthcheck {
+        /// Address and port to ask (default: BIND, with 0.0.0.0 read as 127.0.0.1).
+        #[arg(long, value_name = "HOST:PORT")]
+        address: Option<String>,
+    },
     /// Check a delivery packet: every file's hash and the manifest's signature.
     VerifyDelivery {
         /// The packet (ZIP) to check.
@@ -259,6 +265,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Healthcheck { address } => healthcheck(address),
         Command::Purge => {
             let settings = Settings::from_env()?;
             let (db, _) = open_database(&settings.database).await?;
@@ -682,6 +689,43 @@ async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
                 anyhow::bail!("no open petition called {slug:?}")
             }
         }
+    }
+}
+
+/// Asks GET /healthz over plain HTTP/1.1, without any HTTP client library
+/// (container images carry no curl), and fails unless the answer is 200.
+fn healthcheck(address: Option<String>) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+    let address = match address {
+        Some(a) => a,
+        None => {
+            let mut bind: SocketAddr = std::env::var("BIND")
+                .ok()
+                .and_then(|b| b.trim().parse().ok())
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+            if bind.ip().is_unspecified() {
+                bind.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            bind.to_string()
+        }
+    };
+    let target: SocketAddr = std::net::ToSocketAddrs::to_socket_addrs(&address)
+        .with_context(|| format!("{address}: not an address"))?
+        .next()
+        .with_context(|| format!("{address}: not an address"))?;
+    let mut stream = TcpStream::connect_timeout(&target, Duration::from_secs(2))
+        .with_context(|| format!("cannot connect to {target}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).context("no answer")?;
+    if head.starts_with(b"HTTP/1.1 200") {
+        println!("ok");
+        Ok(())
+    } else {
+        anyhow::bail!("unhealthy: {}", String::from_utf8_lossy(&head))
     }
 }
 

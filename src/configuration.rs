@@ -22,7 +22,7 @@ pub struct ConfigError {
 }
 
 /// Every variable the binary reads, with what it does; README and
-/// deploy/undersigned.env.example list the same.
+/// deploy/.env.example list the same.
 pub const VARIABLES: &[(&str, &str)] = &[
     ("DATABASE_URL", "postgres:// URL, or SQLite file path (default undersigned.db)"),
     ("DATABASE_POOL_SIZE", "connections in the pool (default 16)"),

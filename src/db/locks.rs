@@ -61,3 +61,25 @@ pub fn try_lock_for_transaction(conn: &mut DbConnection, job: Job) -> QueryResul
         }
     }
 }
+
+/// Takes the lease on `job` for `holder` until `until`, if nobody else holds
+/// an unexpired one; true if taken. For jobs that span many transactions.
+pub fn take_lease(
+    conn: &mut DbConnection,
+    job: &str,
+    holder: &str,
+    now: chrono::NaiveDateTime,
+    until: chrono::NaiveDateTime,
+) -> QueryResult<bool> {
+    use super::schema::job_leases as l;
+    diesel::update(l::table.find(job).filter(l::until.le(now).or(l::holder.eq(holder))))
+        .set((l::holder.eq(holder), l::until.eq(until)))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Gives the lease back (it would expire anyway).
+pub fn release_lease(conn: &mut DbConnection, job: &str, holder: &str, now: chrono::NaiveDateTime) -> QueryResult<()> {
+    use super::schema::job_leases as l;
+    diesel::update(l::table.find(job).filter(l::holder.eq(holder))).set(l::until.eq(now)).execute(conn).map(|_| ())
+}

@@ -175,6 +175,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        until -> Timestamp,
+    }
+}
+
 diesel::joinable!(signatures -> petitions (petition_id));
 diesel::joinable!(api_tokens -> organisers (organiser_id));
 diesel::joinable!(export_log -> petitions (petition_id));
@@ -197,4 +205,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     export_log,
     petition_revisions,
+    job_leases,
 );

@@ -1,7 +1,7 @@
 //! Periodic clean-up: expired sessions (every ten minutes), idle rate-limit
 //! entries, and, once a day, the retention rules (see `db::retention`).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::auth::session::ABSOLUTE_TIMEOUT;
 use crate::configuration::RetentionSettings;
@@ -62,10 +62,46 @@ pub async fn purge(db: &Db, retention: RetentionSettings, confirmation_ttl: Dura
     Ok(report)
 }
 
+/// Applies the retention rules if no other instance is applying them and
+/// none has within [`RETENTION_EVERY`]: the lease is held for a day after a
+/// successful run (for an hour while running). Returns None if skipped.
+pub async fn purge_once_across_instances(
+    db: &Db,
+    holder: &str,
+    retention: RetentionSettings,
+    confirmation_ttl: Duration,
+) -> Result<Option<PurgeReport>, DbError> {
+    let (now, me) = (crate::now(), holder.to_owned());
+    let running = now + chrono::TimeDelta::hours(1);
+    let taken = db.write(move |c| db::locks::take_lease(c, RETENTION_LEASE, &me, now, running)).await?;
+    if !taken {
+        return Ok(None);
+    }
+    let result = purge(db, retention, confirmation_ttl).await;
+    let (me, now) = (holder.to_owned(), crate::now());
+    let next = match result {
+        // Done: nobody needs to run it again for a day.
+        Ok(_) => now + chrono::TimeDelta::from_std(RETENTION_EVERY).unwrap_or(chrono::TimeDelta::days(1)),
+        // Failed: let any instance try again at its next tick.
+        Err(_) => now,
+    };
+    let other = format!("{me} (done)");
+    db.write(move |c| {
+        db::locks::release_lease(c, RETENTION_LEASE, &me, now)?;
+        db::locks::take_lease(c, RETENTION_LEASE, &other, now, next).map(|_| ())
+    })
+    .await?;
+    result.map(Some)
+}
+
+/// The lease row (see migration 000005) that retention runs under.
+pub const RETENTION_LEASE: &str = "retention";
+
 pub async fn run(db: Db, guards: std::sync::Arc<Guards>, retention: RetentionSettings, confirmation_ttl: Duration) {
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_retention: Option<Instant> = None;
+    // Tells this process's lease from another's.
+    let holder = format!("{}-{}", std::process::id(), rand::random::<u32>());
     loop {
         tick.tick().await;
         match run_once(&db).await {
@@ -74,11 +110,10 @@ pub async fn run(db: Db, guards: std::sync::Arc<Guards>, retention: RetentionSet
             Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
         guards.limits.forget_idle();
-        if last_retention.is_none_or(|t| t.elapsed() >= RETENTION_EVERY) {
-            match purge(&db, retention, confirmation_ttl).await {
-                Ok(_) => last_retention = Some(Instant::now()),
-                Err(e) => tracing::warn!(error = %e, "applying the retention rules failed; will retry"),
-            }
+        match purge_once_across_instances(&db, &holder, retention, confirmation_ttl).await {
+            Ok(Some(_)) => tracing::info!("retention rules applied"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "applying the retention rules failed; will retry"),
         }
     }
 }

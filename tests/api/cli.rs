@@ -256,7 +256,7 @@ fn a_bad_setting_is_one_clear_line_and_a_failure() {
 
 #[test]
 fn the_example_config_file_is_valid_and_complete() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/undersigned.env.example");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/.env.example");
     let vars: std::collections::HashMap<String, String> =
         dotenvy::from_path_iter(&path).unwrap().map(|item| item.unwrap()).collect();
     undersigned::configuration::Settings::from_lookup(&|k| vars.get(k).cloned()).expect("the example parses");

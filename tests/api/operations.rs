@@ -9,7 +9,36 @@ use undersigned::db::schema::{petitions as p, signatures as s};
 use crate::helpers::{Backend, Smtp, TestApp, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 
-on_both_databases!(readiness_and_metrics_tell_how_things_stand, retention_deletes_expired_and_erases_closed_petitions);
+on_both_databases!(
+    readiness_and_metrics_tell_how_things_stand,
+    retention_deletes_expired_and_erases_closed_petitions,
+    retention_runs_in_one_instance_at_a_time_once_a_day,
+);
+
+async fn retention_runs_in_one_instance_at_a_time_once_a_day(backend: Backend) {
+    use undersigned::jobs::housekeeping::purge_once_across_instances;
+    let app = spawn_app(backend).await;
+    let (db, settings) = (app.state.db.clone(), undersigned::configuration::RetentionSettings::default());
+    let week = std::time::Duration::from_secs(7 * 86_400);
+    let (a, b) = tokio::join!(
+        purge_once_across_instances(&db, "instance-a", settings, week),
+        purge_once_across_instances(&db, "instance-b", settings, week),
+    );
+    let ran = [a.unwrap().is_some(), b.unwrap().is_some()];
+    assert_eq!(ran.iter().filter(|r| **r).count(), 1, "one of two instances at once: {ran:?}");
+    for holder in ["instance-a", "instance-b", "instance-c"] {
+        let again = purge_once_across_instances(&db, holder, settings, week).await.unwrap();
+        assert!(again.is_none(), "{holder}: not again within the day");
+    }
+    // A day later (the lease expired), one runs again.
+    let past = undersigned::now() - chrono::TimeDelta::seconds(1);
+    app.query(move |c| {
+        use undersigned::db::schema::job_leases as l;
+        diesel::update(l::table).set(l::until.eq(past)).execute(c)
+    })
+    .await;
+    assert!(purge_once_across_instances(&db, "instance-c", settings, week).await.unwrap().is_some());
+}
 
 async fn sign_and_confirm(app: &TestApp, email: &str, country: &str) {
     let res = app
