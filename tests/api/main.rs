@@ -21,6 +21,7 @@ mod migrations;
 mod operations;
 mod organisers;
 mod pages;
+mod pgbouncer;
 mod process;
 mod scale;
 mod signing;
