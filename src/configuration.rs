@@ -503,6 +503,20 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_variables_are_exactly_those_read() {
+        let asked = std::cell::RefCell::new(std::collections::BTreeSet::new());
+        Settings::from_lookup(&|k| {
+            asked.borrow_mut().insert(k.to_owned());
+            None
+        })
+        .unwrap();
+        // RUST_LOG is read by the log filter (telemetry), not here.
+        asked.borrow_mut().insert("RUST_LOG".to_owned());
+        let documented: std::collections::BTreeSet<String> = VARIABLES.iter().map(|(n, _)| n.to_string()).collect();
+        assert_eq!(*asked.borrow(), documented);
+    }
+
+    #[test]
     fn every_variable_is_documented_once() {
         let mut names: Vec<_> = VARIABLES.iter().map(|(n, _)| *n).collect();
         names.sort_unstable();

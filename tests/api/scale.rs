@@ -12,6 +12,35 @@ use crate::helpers::{Backend, TestDatabase};
 use crate::process::{ServerProcess, create_petition};
 use crate::smtp::MailSink;
 
+#[test]
+fn eight_migrations_at_once_on_an_empty_database_are_safe() {
+    let Some(backend) = Backend::postgres() else { return };
+    let (_db, url) = TestDatabase::create(&backend);
+    let runs: Vec<_> = (0..8)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_undersigned"))
+                .arg("migrate")
+                .env_clear()
+                .env("DATABASE_URL", &url)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outputs: Vec<_> = runs.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    assert!(outputs.iter().all(|o| o.status.success()), "every one succeeds");
+    let applied: Vec<usize> = outputs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stdout).split_whitespace().next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        applied.iter().filter(|n| **n > 0).count(),
+        1,
+        "one applies them, the others find nothing to do: {applied:?}"
+    );
+}
+
 #[actix_web::test]
 async fn two_instances_share_one_postgres_without_double_counting_or_double_mail() {
     let Some(backend) = Backend::postgres() else { return };
