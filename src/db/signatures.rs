@@ -33,12 +33,6 @@ pub enum SignOutcome {
     Held,
 }
 
-impl SignOutcome {
-    pub fn queued_mail(self) -> bool {
-        !matches!(self, Self::MailLimited | Self::PetitionClosed | Self::Held)
-    }
-}
-
 /// Stores a pending signature and queues its confirmation mail, or, if this
 /// person already signed this petition, does what their state calls for
 /// (within the mail limits). The unique index on (petition, email key)

@@ -128,6 +128,8 @@ mod tests {
         assert_eq!(SignerName::parse(" \t "), Err(NameError::Empty));
         assert_eq!(SignerName::parse(&"a".repeat(101)), Err(NameError::TooLong));
         assert!(SignerName::parse(&"é".repeat(100)).is_ok());
+        let stacked = format!("x{}", "\u{301}".repeat(300));
+        assert_eq!(SignerName::parse(&stacked), Err(NameError::TooLong), "one grapheme, 601 bytes");
         assert!(SignerName::parse(&"e\u{301}".repeat(100)).is_ok(), "100 user-perceived characters");
         for bad in ["Ada\nLovelace", "Ada\u{0}", "Ada\u{7f}", "Ada\u{202E}ecalevol", "a\u{2028}b"] {
             assert_eq!(SignerName::parse(bad), Err(NameError::ControlCharacter), "{bad:?}");
