@@ -11,8 +11,8 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use chrono::NaiveDateTime;
 
-use crate::db::{self, Db, DbError, PetitionRow};
-use crate::domain::{PetitionState, Slug};
+use crate::db::{self, Db, DbError, PetitionRow, TranslationRow};
+use crate::domain::{Language, PetitionState, Slug};
 
 /// A petition as the public sees it.
 #[derive(Debug, Clone)]
@@ -30,12 +30,33 @@ pub struct PetitionView {
     pub text_changed_at: Option<NaiveDateTime>,
     pub counts: db::counts::ByCountry,
     pub total: i64,
+    /// The language of its own title and text.
+    pub lang: Language,
+    /// Its title and text in other languages.
+    pub translations: HashMap<Language, Text>,
+}
+
+/// A petition's title, text and addressee in one language.
+#[derive(Debug, Clone)]
+pub struct Text {
+    pub title: String,
+    pub body: String,
+    pub addressee: Option<String>,
 }
 
 impl PetitionView {
-    fn new(row: PetitionRow, counts: db::counts::ByCountry) -> Self {
+    fn new(row: PetitionRow, counts: db::counts::ByCountry, translations: Vec<TranslationRow>) -> Self {
         let total = counts.values().sum();
+        let translations = translations
+            .into_iter()
+            .filter_map(|t| {
+                let lang = Language::parse(&t.lang)?;
+                Some((lang, Text { title: t.title, body: t.body, addressee: t.addressee }))
+            })
+            .collect();
         Self {
+            lang: Language::from_db(&row.lang),
+            translations,
             id: row.id,
             slug: row.slug,
             title: row.title,
@@ -65,8 +86,18 @@ impl PetitionView {
         Self { state: PetitionState::Closed, ..self.clone() }
     }
 
-    pub fn paragraphs(&self) -> impl Iterator<Item = &str> {
-        self.body.split("\n\n").map(str::trim).filter(|p| !p.is_empty())
+    /// Its title, text and addressee in `lang` if it has them, else in its
+    /// own language; and the language they are in.
+    pub fn text_in(&self, lang: Language) -> (&str, &str, Option<&str>, Language) {
+        match self.translations.get(&lang) {
+            Some(t) if lang != self.lang => (&t.title, &t.body, t.addressee.as_deref(), lang),
+            _ => (&self.title, &self.body, self.addressee.as_deref(), self.lang),
+        }
+    }
+
+    /// The paragraphs of a text.
+    pub fn paragraphs(body: &str) -> impl Iterator<Item = &str> {
+        body.split("\n\n").map(str::trim).filter(|p| !p.is_empty())
     }
 }
 
@@ -85,12 +116,19 @@ pub struct Catalog {
 impl Catalog {
     /// Reloads every petition and count from the database.
     pub async fn refresh(&self, db: &Db) -> Result<(), DbError> {
-        let (rows, mut counts) = db.snapshot(|c| Ok((db::petitions::list(c)?, db::counts::all(c)?))).await?;
+        let (rows, mut counts, translations) = db
+            .snapshot(|c| Ok((db::petitions::list(c)?, db::counts::all(c)?, db::petitions::translations(c)?)))
+            .await?;
+        let mut by_petition: HashMap<i64, Vec<TranslationRow>> = HashMap::new();
+        for t in translations {
+            by_petition.entry(t.petition_id).or_default().push(t);
+        }
         let petitions: Vec<Arc<PetitionView>> = rows
             .into_iter()
             .map(|row| {
                 let c = counts.remove(&row.id).unwrap_or_default();
-                Arc::new(PetitionView::new(row, c))
+                let t = by_petition.remove(&row.id).unwrap_or_default();
+                Arc::new(PetitionView::new(row, c, t))
             })
             .collect();
         let by_slug = petitions.iter().map(|p| (p.slug.clone(), Arc::clone(p))).collect();
@@ -118,7 +156,8 @@ impl Catalog {
                 return Ok(None);
             };
             let counts = db::counts::for_petition(c, row.id)?;
-            Ok(Some(Arc::new(PetitionView::new(row, counts))))
+            let translations = db::petitions::translations_of(c, row.id)?;
+            Ok(Some(Arc::new(PetitionView::new(row, counts, translations))))
         })
         .await
     }
@@ -131,7 +170,8 @@ impl Catalog {
                 .snapshot(move |c| {
                     let row = db::petitions::find(c, petition_id)?;
                     let counts = db::counts::for_petition(c, petition_id)?;
-                    Ok(row.map(|r| PetitionView::new(r, counts)))
+                    let translations = db::petitions::translations_of(c, petition_id)?;
+                    Ok(row.map(|r| PetitionView::new(r, counts, translations)))
                 })
                 .await;
         };

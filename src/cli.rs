@@ -170,6 +170,9 @@ enum PetitionCommand {
         /// Last day signatures are taken (UTC), YYYY-MM-DD.
         #[arg(long, value_name = "YYYY-MM-DD")]
         closes_at: Option<NaiveDate>,
+        /// Language of the title and text: ar, zh, en (default), fr, ru or es.
+        #[arg(long, value_name = "LANG")]
+        lang: Option<String>,
     },
     /// List petitions with their counts.
     List,
@@ -202,11 +205,19 @@ enum PetitionCommand {
         /// Last day signatures are taken (UTC), YYYY-MM-DD.
         #[arg(long, value_name = "YYYY-MM-DD")]
         closes_at: Option<NaiveDate>,
+        /// Language of the title and text: ar, zh, en, fr, ru or es.
+        #[arg(long, value_name = "LANG")]
+        lang: Option<String>,
     },
 }
 
 /// How the command line appears in the export log and revision history.
 const COMMAND_LINE: &str = "command line";
+
+fn parse_language(tag: &str) -> anyhow::Result<crate::domain::Language> {
+    crate::domain::Language::parse(tag)
+        .ok_or_else(|| anyhow::anyhow!("--lang: {tag:?} is not one of ar, zh, en, fr, ru, es"))
+}
 
 fn after_help() -> String {
     let mut s = String::from("Configuration (environment variables):\n");
@@ -567,7 +578,7 @@ async fn outbox(cmd: OutboxCommand, db: Db) -> anyhow::Result<()> {
 
 async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
     match cmd {
-        PetitionCommand::Create { slug, title, body_file, addressee, goal, closes_at } => {
+        PetitionCommand::Create { slug, title, body_file, addressee, goal, closes_at, lang } => {
             let body = std::fs::read_to_string(&body_file)
                 .with_context(|| format!("--body-file: cannot read {}", body_file.display()))?;
             let today = crate::now().date();
@@ -581,6 +592,7 @@ async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
                     .map(|d| NewPetition::closes_at_end_of(d, today))
                     .transpose()
                     .context("--closes-at")?,
+                lang: lang.as_deref().map(parse_language).transpose()?.unwrap_or_default(),
             };
             let now = crate::now();
             let slug = new.slug.as_str().to_owned();
@@ -643,7 +655,7 @@ async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
                 Err(why) => anyhow::bail!("cannot reopen {slug:?}: {why}"),
             }
         }
-        PetitionCommand::Edit { slug, title, body_file, addressee, goal, closes_at } => {
+        PetitionCommand::Edit { slug, title, body_file, addressee, goal, closes_at, lang } => {
             let s = slug.clone();
             let current = db
                 .read(move |c| db::petitions::find_by_slug(c, &s))
@@ -667,6 +679,10 @@ async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()> {
                 closes_at: match closes_at {
                     Some(d) => Some(NewPetition::closes_at_end_of(d, today).context("--closes-at")?),
                     None => current.closes_at,
+                },
+                lang: match lang {
+                    Some(l) => parse_language(&l)?,
+                    None => crate::domain::Language::from_db(&current.lang),
                 },
             };
             let now = crate::now();

@@ -61,6 +61,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "ERASE_AFTER_CLOSE",
         "names, emails and postcodes are erased this long after a petition closes; counts stay (default 90d; never: keep)",
     ),
+    (
+        "EMBED_ORIGINS",
+        "sites allowed to show the sign form (/p/SLUG/embed) in a frame: * (default, any) or origins, comma-separated",
+    ),
     ("RUST_LOG", "log filter (default info)"),
 ];
 
@@ -79,6 +83,60 @@ pub struct Settings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub abuse: AbuseSettings,
     pub retention: RetentionSettings,
+    /// Who may frame the embeddable sign form.
+    pub embed_origins: EmbedOrigins,
+}
+
+/// The sites allowed to frame `/p/{slug}/embed` (no other page may be framed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum EmbedOrigins {
+    /// Any site.
+    #[default]
+    Any,
+    /// Only these origins (scheme, host and port).
+    Only(Vec<String>),
+}
+
+impl EmbedOrigins {
+    /// "* or a comma-separated list of origins (https://campaign.example)".
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.trim() == "*" {
+            return Ok(Self::Any);
+        }
+        let origins: Result<Vec<String>, String> = s
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|o| {
+                let url =
+                    url::Url::parse(o).map_err(|_| format!("{o:?} is not an origin like https://campaign.example"))?;
+                let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
+                if !["http", "https"].contains(&url.scheme()) || url.host_str().is_none() || !bare {
+                    return Err(format!("{o:?} is not an origin like https://campaign.example (no path)"));
+                }
+                let origin = url.origin().ascii_serialization();
+                // It goes into a Content-Security-Policy header: nothing but
+                // the characters of a scheme, host and port.
+                if !origin.chars().all(|c| c.is_ascii_alphanumeric() || "-.:/[]".contains(c)) {
+                    return Err(format!("{o:?} is not an origin like https://campaign.example"));
+                }
+                Ok(origin)
+            })
+            .collect();
+        let origins = origins?;
+        if origins.is_empty() {
+            return Err("expected * or origins like https://campaign.example".into());
+        }
+        Ok(Self::Only(origins))
+    }
+
+    /// The CSP `frame-ancestors` sources.
+    pub fn frame_ancestors(&self) -> String {
+        match self {
+            Self::Any => "*".into(),
+            Self::Only(origins) => origins.join(" "),
+        }
+    }
 }
 
 /// What holds back or refuses suspicious signatures.
@@ -403,7 +461,9 @@ impl Settings {
                 },
             )?,
         };
+        let embed_origins = parse_with(lookup, "EMBED_ORIGINS", EmbedOrigins::Any, EmbedOrigins::parse)?;
         Ok(Self {
+            embed_origins,
             database,
             bind,
             public_url,
@@ -514,6 +574,18 @@ mod tests {
         asked.borrow_mut().insert("RUST_LOG".to_owned());
         let documented: std::collections::BTreeSet<String> = VARIABLES.iter().map(|(n, _)| n.to_string()).collect();
         assert_eq!(*asked.borrow(), documented);
+    }
+
+    #[test]
+    fn embed_origins_are_origins() {
+        assert_eq!(EmbedOrigins::parse("*").unwrap().frame_ancestors(), "*");
+        let only = EmbedOrigins::parse(" https://campaign.example , http://localhost:8000/").unwrap();
+        assert_eq!(only.frame_ancestors(), "https://campaign.example http://localhost:8000");
+        for bad in
+            ["", "campaign.example", "https://campaign.example/page", "javascript:alert(1)", "https://a.example;"]
+        {
+            assert!(EmbedOrigins::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use crate::db::DbError;
 use crate::domain::FieldErrors;
+use crate::i18n::Tr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -101,8 +102,29 @@ pub struct ValidationErrors {
 /// page can be drawn by [`render_error_pages`], which knows the request path.
 #[derive(Clone)]
 struct ErrorPage {
+    code: &'static str,
     title: &'static str,
     message: String,
+}
+
+impl ErrorPage {
+    /// Title and message in the reader's language where the page has fixed
+    /// words (the rest, mostly for organisers, stays in English).
+    fn in_language(&self, tr: &Tr) -> (String, String) {
+        let (title, text) = match self.code {
+            "not_found" => ("error-not-found-title", Some("error-not-found-text")),
+            "unavailable" => ("error-unavailable-title", Some("error-unavailable-text")),
+            "internal" => ("error-internal-title", Some("error-internal-text")),
+            "gone" => ("error-gone-title", None),
+            "forbidden" => ("error-refused-title", None),
+            "conflict" => ("error-conflict-title", None),
+            "bad_request" | "invalid" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" => {
+                ("error-bad-request-title", None)
+            }
+            _ => return (self.title.to_owned(), self.message.clone()),
+        };
+        (tr.t(title), text.map(|t| tr.t(t)).unwrap_or_else(|| self.message.clone()))
+    }
 }
 
 impl AppError {
@@ -201,7 +223,11 @@ impl ResponseError for AppError {
             _ => {}
         }
         let mut res = res.json(body);
-        res.extensions_mut().insert(ErrorPage { title: self.page_title(), message: self.public_message() });
+        res.extensions_mut().insert(ErrorPage {
+            code: self.code(),
+            title: self.page_title(),
+            message: self.public_message(),
+        });
         res
     }
 }
@@ -209,6 +235,7 @@ impl ResponseError for AppError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorTemplate<'a> {
+    tr: Tr,
     title: &'a str,
     message: &'a str,
 }
@@ -228,13 +255,19 @@ pub async fn render_error_pages(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
     let api = wants_json(req.path());
+    // The organisers' side is in English.
+    let tr = if req.path().starts_with("/admin") {
+        Tr::ENGLISH
+    } else {
+        Tr::new(crate::routes::language::negotiate(req.request()))
+    };
     let res = next.call(req).await?;
     let page = if api { None } else { res.response().extensions().get::<ErrorPage>().cloned() };
     let Some(page) = page else {
         return Ok(res.map_into_left_body());
     };
-    let html =
-        ErrorTemplate { title: page.title, message: &page.message }.render().unwrap_or_else(|_| page.message.clone());
+    let (title, message) = page.in_language(&tr);
+    let html = ErrorTemplate { tr, title: &title, message: &message }.render().unwrap_or_else(|_| message.clone());
     Ok(res
         .map_body(|head, _| {
             head.headers_mut()

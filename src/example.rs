@@ -1,7 +1,8 @@
 //! The example campaign a new SQLite site starts with (`serve --example`).
 
 use crate::db::{self, Db, DbError};
-use crate::domain::{Addressee, Goal, NewPetition, PetitionBody, PetitionTitle, Slug};
+use crate::domain::{Addressee, Goal, Language, NewPetition, PetitionBody, PetitionTitle, Slug};
+use crate::example_translations::TRANSLATIONS;
 
 struct Example {
     slug: &'static str,
@@ -36,7 +37,8 @@ Publish the criteria and the timetable. Publish the names of the candidates. Giv
     },
 ];
 
-/// Adds each example petition that is not there yet; returns how many.
+/// Adds each example petition that is not there yet, with its translations
+/// into the other UN languages; returns how many.
 pub async fn seed(db: &Db) -> Result<usize, DbError> {
     let now = crate::now();
     let petitions: Vec<NewPetition> = EXAMPLES
@@ -49,6 +51,7 @@ pub async fn seed(db: &Db) -> Result<usize, DbError> {
                 addressee: Some(Addressee::parse(e.addressee).ok()?),
                 goal: Some(Goal::new(e.goal).ok()?),
                 closes_at: None,
+                lang: Language::En,
             })
         })
         .collect();
@@ -56,7 +59,18 @@ pub async fn seed(db: &Db) -> Result<usize, DbError> {
         let mut added = 0;
         for p in &petitions {
             if db::petitions::find_by_slug(c, p.slug.as_str())?.is_none() {
-                db::petitions::insert(c, p, now, "example campaign")?;
+                let id = db::petitions::insert(c, p, now, "example campaign")?;
+                for t in TRANSLATIONS.iter().filter(|t| t.slug == p.slug.as_str()) {
+                    let (Some(lang), Ok(title), Ok(body), Ok(addressee)) = (
+                        Language::parse(t.lang),
+                        PetitionTitle::parse(t.title),
+                        PetitionBody::parse(t.body),
+                        Addressee::parse(t.addressee),
+                    ) else {
+                        continue;
+                    };
+                    db::petitions::save_translation(c, id, lang, (&title, &body, Some(&addressee)), now)?;
+                }
                 added += 1;
             }
         }
@@ -77,5 +91,13 @@ mod tests {
             assert!(PetitionBody::parse(e.body).is_ok());
             assert!(Addressee::parse(e.addressee).is_ok());
         }
+        for t in TRANSLATIONS {
+            assert!(EXAMPLES.iter().any(|e| e.slug == t.slug), "{}", t.slug);
+            assert!(Language::parse(t.lang).is_some_and(|l| l != Language::En));
+            assert!(PetitionTitle::parse(t.title).is_ok(), "{} {}", t.slug, t.lang);
+            assert!(PetitionBody::parse(t.body).is_ok(), "{} {}", t.slug, t.lang);
+            assert!(Addressee::parse(t.addressee).is_ok(), "{} {}", t.slug, t.lang);
+        }
+        assert_eq!(TRANSLATIONS.len(), 10, "both petitions in the five other languages");
     }
 }

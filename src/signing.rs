@@ -18,7 +18,7 @@ use crate::configuration::AbuseSettings;
 use crate::db::counts::Tally;
 use crate::db::signatures::{SignItem, SignOutcome};
 use crate::db::{self, Db, DbError};
-use crate::domain::{FieldErrors, HoldReason, NewSignature, PetitionState, SignatureInput};
+use crate::domain::{FieldErrors, HoldReason, NewSignature, PetitionState, Problem, SignatureInput};
 use crate::keys::Keys;
 use crate::metrics;
 use crate::state::AppState;
@@ -136,14 +136,12 @@ pub async fn sign(state: &AppState, slug: &str, sub: Submission) -> Result<(Arc<
         state.metrics.submitted(metrics::Submission::Disposable);
         state.db.write(move |c| db::counts::record_tally(c, petition_id, Tally::Disposable, country)).await?;
         let mut errors = FieldErrors::default();
-        errors.add(
-            "email",
-            format!(
-                "Addresses at {} are temporary (disposable), so the signature could not be confirmed for long. \
-                 Please use an address you keep.",
-                signature.email.domain()
-            ),
+        let domain = signature.email.domain();
+        let text = format!(
+            "Addresses at {domain} are temporary (disposable), so the signature could not be confirmed for long. \
+             Please use an address you keep."
         );
+        errors.push("email", Problem::localised(text, "error-email-disposable").with_arg("domain", domain));
         return Err(SignError::Invalid(petition, errors));
     }
     if sub.honeypot == Honeypot::Filled {

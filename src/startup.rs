@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, Logger, from_fn};
+use actix_web::middleware::{Logger, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use tokio::sync::Notify;
@@ -20,18 +20,6 @@ use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{error, routes};
-
-/// Headers on every response. Pages use no script at all; links carry
-/// tokens, so no referrer leaves the site.
-const SECURITY_HEADERS: [(&str, &str); 4] = [
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-    ("X-Frame-Options", "DENY"),
-    (
-        "Content-Security-Policy",
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-    ),
-];
 
 /// Opens the pool (giving up after 10 s if the database cannot be reached)
 /// and applies pending migrations; returns the names of those applied.
@@ -116,19 +104,16 @@ impl Application {
             trusted_proxies: settings.trusted_proxies.clone(),
             guards: Arc::new(crate::signing::Guards::new(&settings.abuse)),
             metrics: metrics.clone(),
+            frame_ancestors: settings.embed_origins.frame_ancestors(),
         });
         let app_state = state.clone();
         let http_metrics = metrics.http_middleware().map_err(|e| anyhow::anyhow!("setting up HTTP metrics: {e}"))?;
-        let https = state.public_url.is_https();
         let mut server = HttpServer::new(move || {
-            let mut headers = SECURITY_HEADERS.iter().fold(DefaultHeaders::new(), |h, (k, v)| h.add((*k, *v)));
-            if https {
-                headers = headers.add(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"));
-            }
             App::new()
                 .app_data(app_state.clone())
+                .wrap(from_fn(routes::language::remember_language))
                 .wrap(from_fn(error::render_error_pages))
-                .wrap(headers)
+                .wrap(from_fn(routes::security::headers))
                 .wrap(http_metrics.clone())
                 .wrap(from_fn(routes::refuse_unknown_methods))
                 .wrap(access_log())

@@ -29,4 +29,6 @@ pub struct AppState {
     /// Rate limits, form timing and refused domains for signing.
     pub guards: std::sync::Arc<crate::signing::Guards>,
     pub metrics: crate::metrics::Metrics,
+    /// CSP `frame-ancestors` of the embeddable sign form (`EMBED_ORIGINS`).
+    pub frame_ancestors: String,
 }

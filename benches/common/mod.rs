@@ -89,6 +89,7 @@ pub fn petition(db: &Db, slug: &str) -> i64 {
         addressee: None,
         goal: None,
         closes_at: None,
+        lang: undersigned::domain::Language::En,
     };
     db.write_blocking(|c| db::petitions::insert(c, &petition, undersigned::now(), "benchmark")).unwrap()
 }

@@ -28,7 +28,7 @@ use diesel::Connection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError, QueryResult};
 
 pub use migrations::migrate;
-pub use models::PetitionRow;
+pub use models::{PetitionRow, TranslationRow};
 pub use pool::{Backend, DatabaseUrl};
 
 /// Runs the same diesel code on the concrete connection inside a

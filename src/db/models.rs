@@ -22,6 +22,8 @@ pub struct PetitionRow {
     pub closed_at: Option<NaiveDateTime>,
     pub text_changed_at: Option<NaiveDateTime>,
     pub erased_at: Option<NaiveDateTime>,
+    /// The language of its own text.
+    pub lang: String,
 }
 
 #[derive(Insertable)]
@@ -36,6 +38,7 @@ pub struct NewPetitionRow<'a> {
     pub closes_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub lang: &'a str,
 }
 
 #[derive(Insertable, Clone)]
@@ -53,4 +56,16 @@ pub struct NewSignatureRow<'a> {
     pub mails_queued: i32,
     pub last_mail_at: Option<NaiveDateTime>,
     pub held_reason: Option<&'a str>,
+    pub lang: &'a str,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = super::schema::petition_translations)]
+pub struct TranslationRow {
+    pub petition_id: i64,
+    pub lang: String,
+    pub title: String,
+    pub body: String,
+    pub addressee: Option<String>,
+    pub updated_at: NaiveDateTime,
 }

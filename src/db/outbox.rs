@@ -5,8 +5,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{outbox as o, petitions as p, signatures as s};
-use crate::domain::MailKind;
+use super::schema::{outbox as o, petition_translations as pt, petitions as p, signatures as s};
+use crate::domain::{Language, MailKind};
 
 pub fn enqueue(conn: &mut DbConnection, signature_id: i64, kind: MailKind, now: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(o::table)
@@ -62,6 +62,8 @@ pub struct ClaimedMail {
     pub name: String,
     pub petition_title: String,
     pub petition_slug: String,
+    /// The language the signature was given in, and the petition's title in it.
+    pub lang: Language,
     /// When the mail was queued.
     pub created_at: NaiveDateTime,
 }
@@ -77,6 +79,8 @@ struct ClaimRow {
     petition_title: String,
     petition_slug: String,
     created_at: NaiveDateTime,
+    lang: String,
+    translated_title: Option<String>,
 }
 
 /// Claims up to `limit` mails that are due and not claimed by anyone else,
@@ -109,8 +113,21 @@ pub fn claim_due(
         .execute(conn)?;
     let rows: Vec<ClaimRow> = o::table
         .inner_join(s::table.inner_join(p::table))
+        .left_join(pt::table.on(pt::petition_id.eq(s::petition_id).and(pt::lang.eq(s::lang))))
         .filter(o::id.eq_any(&ids))
-        .select((o::id, o::kind, o::attempts, s::id, s::email, s::name, p::title, p::slug, o::created_at))
+        .select((
+            o::id,
+            o::kind,
+            o::attempts,
+            s::id,
+            s::email,
+            s::name,
+            p::title,
+            p::slug,
+            o::created_at,
+            s::lang,
+            pt::title.nullable(),
+        ))
         .order(o::id)
         .load(conn)?;
     let mut claimed = Vec::with_capacity(rows.len());
@@ -124,8 +141,9 @@ pub fn claim_due(
                 signature_id: row.signature_id,
                 email,
                 name,
-                petition_title: row.petition_title,
+                petition_title: row.translated_title.unwrap_or(row.petition_title),
                 petition_slug: row.petition_slug,
+                lang: Language::from_db(&row.lang),
                 created_at: row.created_at,
             }),
             // The signature was withdrawn: there is nobody to write to.

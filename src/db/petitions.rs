@@ -4,10 +4,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::models::{NewPetitionRow, PetitionRow};
+use super::models::{NewPetitionRow, PetitionRow, TranslationRow};
 use super::schema::petition_revisions as r;
+use super::schema::petition_translations as pt;
 use super::schema::petitions::dsl as p;
-use crate::domain::{Addressee, Goal, NewPetition, PetitionBody, PetitionState, PetitionTitle};
+use crate::domain::{Addressee, Goal, Language, NewPetition, PetitionBody, PetitionState, PetitionTitle};
 
 /// Inserts a petition, open, with its first text revision by `actor`.
 /// Fails with a unique violation if the slug is taken.
@@ -23,6 +24,7 @@ pub fn insert(conn: &mut DbConnection, new: &NewPetition, now: NaiveDateTime, ac
             closes_at: new.closes_at,
             created_at: now,
             updated_at: now,
+            lang: new.lang.code(),
         })
         .returning(p::id)
         .get_result(conn)?;
@@ -68,6 +70,8 @@ pub struct PetitionEdit {
     pub addressee: Option<Addressee>,
     pub goal: Option<Goal>,
     pub closes_at: Option<NaiveDateTime>,
+    /// The language the title and text are written in.
+    pub lang: Language,
 }
 
 /// Applies an edit; if the text changed, records the new revision and when.
@@ -93,6 +97,7 @@ pub fn edit(
             p::goal.eq(edit.goal.map(|g| g.get())),
             p::closes_at.eq(edit.closes_at),
             p::updated_at.eq(now),
+            p::lang.eq(edit.lang.code()),
         ))
         .execute(conn)?;
     if text_changed {
@@ -154,4 +159,41 @@ pub fn open_among(conn: &mut DbConnection, ids: &[i64], now: NaiveDateTime) -> Q
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<PetitionRow>> {
     p::petitions.find(id).select(PetitionRow::as_select()).first(conn).optional()
+}
+
+/// Every petition's translations, for the public snapshot.
+pub fn translations(conn: &mut DbConnection) -> QueryResult<Vec<TranslationRow>> {
+    pt::table.select(TranslationRow::as_select()).order((pt::petition_id, pt::lang)).load(conn)
+}
+
+/// One petition's translations, for its organisers.
+pub fn translations_of(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Vec<TranslationRow>> {
+    pt::table.filter(pt::petition_id.eq(petition_id)).select(TranslationRow::as_select()).order(pt::lang).load(conn)
+}
+
+/// Adds or replaces a petition's text in `lang`.
+pub fn save_translation(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    lang: Language,
+    text: (&PetitionTitle, &PetitionBody, Option<&Addressee>),
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let (title, body, addressee) = text;
+    delete_translation(conn, petition_id, lang)?;
+    diesel::insert_into(pt::table)
+        .values((
+            pt::petition_id.eq(petition_id),
+            pt::lang.eq(lang.code()),
+            pt::title.eq(title.as_str()),
+            pt::body.eq(body.as_str()),
+            pt::addressee.eq(addressee.map(|a| a.as_str())),
+            pt::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn delete_translation(conn: &mut DbConnection, petition_id: i64, lang: Language) -> QueryResult<usize> {
+    diesel::delete(pt::table.filter(pt::petition_id.eq(petition_id)).filter(pt::lang.eq(lang.code()))).execute(conn)
 }

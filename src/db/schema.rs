@@ -17,6 +17,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         text_changed_at -> Nullable<Timestamp>,
         erased_at -> Nullable<Timestamp>,
+        lang -> Text,
     }
 }
 
@@ -37,6 +38,7 @@ diesel::table! {
         mails_queued -> Integer,
         last_mail_at -> Nullable<Timestamp>,
         held_reason -> Nullable<Text>,
+        lang -> Text,
     }
 }
 
@@ -183,7 +185,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    petition_translations (petition_id, lang) {
+        petition_id -> BigInt,
+        lang -> Text,
+        title -> Text,
+        body -> Text,
+        addressee -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(signatures -> petitions (petition_id));
+diesel::joinable!(petition_translations -> petitions (petition_id));
 diesel::joinable!(api_tokens -> organisers (organiser_id));
 diesel::joinable!(export_log -> petitions (petition_id));
 diesel::joinable!(signature_tokens -> signatures (signature_id));
@@ -205,5 +219,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     export_log,
     petition_revisions,
+    petition_translations,
     job_leases,
 );

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::models::NewSignatureRow;
 use super::schema::{signature_tokens as t, signatures as s};
 use super::{DbConnection, counts, is_unique_violation, outbox};
-use crate::domain::{HoldReason, MailKind, NewSignature, SignatureStatus, TokenHash};
+use crate::domain::{HoldReason, Language, MailKind, NewSignature, SignatureStatus, TokenHash};
 
 /// At most this many mails are ever queued for one signature.
 pub const MAX_MAILS_PER_SIGNATURE: i32 = 5;
@@ -65,6 +65,7 @@ pub fn sign(
         mails_queued: if held.is_some() { 0 } else { 1 },
         last_mail_at: if held.is_some() { None } else { Some(now) },
         held_reason: held.map(HoldReason::as_str),
+        lang: new.language.code(),
     };
     // The existing row may vanish between a failed insert and reading it
     // (withdrawn, or replaced as stale): then the insert is tried again.
@@ -121,6 +122,7 @@ fn repeat(
         s::country.eq(new.country.code()),
         s::postcode.eq(new.postcode.as_ref().map(|p| p.as_str())),
         s::keep_informed.eq(new.keep_informed),
+        s::lang.eq(new.language.code()),
     );
     let (kind, outcome) = match SignatureStatus::from_db(&status) {
         // Held, and held again, or held for a bot-like form (which only an
@@ -150,7 +152,12 @@ fn repeat(
             diesel::update(pending).set(details).execute(conn)?;
             (MailKind::Confirm, SignOutcome::ConfirmationResent)
         }
-        SignatureStatus::Confirmed => (MailKind::AlreadySigned, SignOutcome::AlreadySignedNotified),
+        SignatureStatus::Confirmed => {
+            // Its details stay as confirmed; only the language of the mail
+            // follows the form it was just sent from.
+            diesel::update(s::table.find(id)).set(s::lang.eq(new.language.code())).execute(conn)?;
+            (MailKind::AlreadySigned, SignOutcome::AlreadySignedNotified)
+        }
         SignatureStatus::Withdrawn => return Ok(None),
     };
     // A release is counted as such, not as a duplicate.
@@ -232,6 +239,7 @@ fn sign_open(
             mails_queued: if item.held.is_some() { 0 } else { 1 },
             last_mail_at: if item.held.is_some() { None } else { Some(now) },
             held_reason: item.held.map(HoldReason::as_str),
+            lang: item.signature.language.code(),
         })
         .collect();
     let mut inserted: std::collections::HashMap<(i64, Vec<u8>), i64> = std::collections::HashMap::new();
@@ -318,10 +326,10 @@ fn pg_insert_batch(
     use diesel::sql_types::{Array, BigInt, Binary, Bool, Nullable, Text, Timestamp};
     const SQL: &str = "WITH new AS ( \
            INSERT INTO signatures (petition_id, email_key, email, name, country, postcode, keep_informed, \
-                                   status, created_at, mails_queued, last_mail_at, held_reason) \
+                                   status, created_at, mails_queued, last_mail_at, held_reason, lang) \
            SELECT p, k, e, n, c, pc, ki, 'pending', $8, CASE WHEN h IS NULL THEN 1 ELSE 0 END, \
-                  CASE WHEN h IS NULL THEN $8 END, h \
-           FROM unnest($1, $2, $3, $4, $5, $6, $7, $9) AS t(p, k, e, n, c, pc, ki, h) \
+                  CASE WHEN h IS NULL THEN $8 END, h, l \
+           FROM unnest($1, $2, $3, $4, $5, $6, $7, $9, $10) AS t(p, k, e, n, c, pc, ki, h, l) \
            ON CONFLICT DO NOTHING \
            RETURNING id, petition_id, email_key, held_reason), \
          mail AS ( \
@@ -338,6 +346,7 @@ fn pg_insert_batch(
         .bind::<Array<Bool>, _>(rows.iter().map(|r| r.keep_informed).collect::<Vec<_>>())
         .bind::<Timestamp, _>(now)
         .bind::<Array<Nullable<Text>>, _>(rows.iter().map(|r| r.held_reason).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(rows.iter().map(|r| r.lang).collect::<Vec<_>>())
         .load(c)
 }
 
@@ -374,17 +383,19 @@ pub struct TokenTarget {
     pub country: String,
     pub confirmed_at: Option<NaiveDateTime>,
     pub expires_at: NaiveDateTime,
+    /// The language the signature was given in.
+    pub lang: Language,
 }
 
 pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<Option<TokenTarget>> {
     t::table
         .inner_join(s::table)
         .filter(t::token_hash.eq(&hash.0[..]))
-        .select((s::id, s::petition_id, s::status, s::name, s::country, s::confirmed_at, t::expires_at))
-        .first::<(i64, i64, String, Option<String>, String, Option<NaiveDateTime>, NaiveDateTime)>(conn)
+        .select((s::id, s::petition_id, s::status, s::name, s::country, s::confirmed_at, t::expires_at, s::lang))
+        .first::<(i64, i64, String, Option<String>, String, Option<NaiveDateTime>, NaiveDateTime, String)>(conn)
         .optional()
         .map(|row| {
-            row.map(|(signature_id, petition_id, status, name, country, confirmed_at, expires_at)| TokenTarget {
+            row.map(|(signature_id, petition_id, status, name, country, confirmed_at, expires_at, lang)| TokenTarget {
                 signature_id,
                 petition_id,
                 status: SignatureStatus::from_db(&status),
@@ -392,6 +403,7 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
                 country,
                 confirmed_at,
                 expires_at,
+                lang: Language::from_db(&lang),
             })
         })
 }

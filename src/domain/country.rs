@@ -18,6 +18,15 @@ pub enum CountryError {
     Unknown,
 }
 
+impl super::errors::Localised for CountryError {
+    fn message_id(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Empty => "error-country-empty",
+            Self::Unknown => "error-country-unknown",
+        })
+    }
+}
+
 const KOSOVO: &str = "XK";
 
 /// Every selectable country with its English name (CLDR short names, the

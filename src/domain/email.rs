@@ -17,6 +17,16 @@ pub enum EmailError {
     Invalid,
 }
 
+impl super::errors::Localised for EmailError {
+    fn message_id(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Empty => "error-email-empty",
+            Self::TooLong => "error-email-too-long",
+            Self::Invalid => "error-email-invalid",
+        })
+    }
+}
+
 /// Domains whose mailboxes ignore dots and `+tag` in the local part.
 const GMAIL_DOMAINS: [&str; 2] = ["gmail.com", "googlemail.com"];
 

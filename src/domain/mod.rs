@@ -7,6 +7,7 @@
 mod country;
 mod email;
 mod errors;
+mod language;
 mod name;
 mod password;
 mod petition;
@@ -16,7 +17,8 @@ mod token;
 
 pub use country::{Country, CountryError};
 pub use email::{EmailAddress, EmailError};
-pub use errors::FieldErrors;
+pub use errors::{FieldErrors, Localised, Problem};
+pub use language::Language;
 pub use name::{NameError, SignerName};
 pub use password::{Password, PasswordError};
 pub use petition::{Addressee, Goal, NewPetition, PetitionBody, PetitionError, PetitionState, PetitionTitle, Slug};

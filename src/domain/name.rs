@@ -24,6 +24,18 @@ pub enum NameError {
     FormulaPrefix,
 }
 
+impl super::errors::Localised for NameError {
+    fn message_id(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Empty => "error-name-empty",
+            Self::TooLong => "error-name-too-long",
+            Self::ControlCharacter => "error-name-control",
+            Self::ContainsLink => "error-name-link",
+            Self::FormulaPrefix => "error-name-formula",
+        })
+    }
+}
+
 static LINKS: LazyLock<LinkFinder> = LazyLock::new(|| {
     let mut finder = LinkFinder::new();
     finder.url_must_have_scheme(false);

@@ -37,6 +37,13 @@ pub enum PetitionError {
     ClosesInPast,
 }
 
+/// Organisers' forms are in English only.
+impl super::errors::Localised for PetitionError {
+    fn message_id(&self) -> Option<&'static str> {
+        None
+    }
+}
+
 fn one_line(input: &str, max: usize) -> Option<String> {
     let s = input.split_whitespace().collect::<Vec<_>>().join(" ");
     let n = s.graphemes(true).count();
@@ -107,6 +114,8 @@ pub struct NewPetition {
     pub goal: Option<Goal>,
     /// Signing stops at the start of this instant (UTC).
     pub closes_at: Option<NaiveDateTime>,
+    /// The language the title and text are written in.
+    pub lang: super::Language,
 }
 
 impl NewPetition {

@@ -10,6 +10,15 @@ pub enum PostcodeError {
     InvalidCharacter,
 }
 
+impl super::errors::Localised for PostcodeError {
+    fn message_id(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::TooLong => "error-postcode-too-long",
+            Self::InvalidCharacter => "error-postcode-invalid",
+        })
+    }
+}
+
 impl Postcode {
     pub const MAX_CHARS: usize = 16;
 

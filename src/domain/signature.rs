@@ -8,6 +8,9 @@ pub struct SignatureInput {
     pub country: String,
     pub postcode: String,
     pub keep_informed: bool,
+    /// The language the form was shown in (or the API request asked for):
+    /// the signer's mails are written in it.
+    pub language: super::Language,
 }
 
 /// A signature that passed every rule, ready to be stored as pending.
@@ -18,6 +21,7 @@ pub struct NewSignature {
     pub country: Country,
     pub postcode: Option<Postcode>,
     pub keep_informed: bool,
+    pub language: super::Language,
 }
 
 impl NewSignature {
@@ -29,9 +33,14 @@ impl NewSignature {
         let country = errors.check("country", Country::parse(&input.country));
         let postcode = errors.check("postcode", Postcode::parse(&input.postcode));
         match (name, email, country, postcode) {
-            (Some(name), Some(email), Some(country), Some(postcode)) if errors.is_empty() => {
-                Ok(Self { name, email, country, postcode, keep_informed: input.keep_informed })
-            }
+            (Some(name), Some(email), Some(country), Some(postcode)) if errors.is_empty() => Ok(Self {
+                name,
+                email,
+                country,
+                postcode,
+                keep_informed: input.keep_informed,
+                language: input.language,
+            }),
             _ => Err(errors),
         }
     }
@@ -139,6 +148,7 @@ mod tests {
             country: "ZZ".into(),
             postcode: "x".repeat(17),
             keep_informed: false,
+            language: super::super::Language::En,
         })
         .unwrap_err();
         assert_eq!(errors.get("name"), ["Enter your name"]);
@@ -155,10 +165,12 @@ mod tests {
             country: "gb".into(),
             postcode: "".into(),
             keep_informed: true,
+            language: super::super::Language::Ar,
         })
         .unwrap();
         assert_eq!(s.name.as_str(), "Ada");
         assert_eq!(s.country.code(), "GB");
+        assert_eq!(s.language, super::super::Language::Ar, "the language it was given in");
         assert!(s.postcode.is_none());
         assert!(s.keep_informed);
     }

@@ -4,6 +4,7 @@
 use askama::Template;
 
 use crate::domain::MailKind;
+use crate::i18n::Tr;
 
 pub struct MailContent {
     pub subject: String,
@@ -21,6 +22,7 @@ pub struct MailLinks {
 #[derive(Template)]
 #[template(path = "email/confirm.txt")]
 struct ConfirmText<'a> {
+    tr: Tr,
     name: &'a str,
     title: &'a str,
     links: &'a MailLinks,
@@ -30,6 +32,7 @@ struct ConfirmText<'a> {
 #[derive(Template)]
 #[template(path = "email/confirm.html")]
 struct ConfirmHtml<'a> {
+    tr: Tr,
     name: &'a str,
     title: &'a str,
     links: &'a MailLinks,
@@ -39,6 +42,7 @@ struct ConfirmHtml<'a> {
 #[derive(Template)]
 #[template(path = "email/already_signed.txt")]
 struct AlreadyText<'a> {
+    tr: Tr,
     name: &'a str,
     title: &'a str,
     links: &'a MailLinks,
@@ -47,29 +51,33 @@ struct AlreadyText<'a> {
 #[derive(Template)]
 #[template(path = "email/already_signed.html")]
 struct AlreadyHtml<'a> {
+    tr: Tr,
     name: &'a str,
     title: &'a str,
     links: &'a MailLinks,
 }
 
-/// Renders the mail of `kind` to `name` about the petition `title`.
+/// Renders the mail of `kind` to `name` about the petition `title`, in the
+/// language of `tr`.
 pub fn render(
     kind: MailKind,
     name: &str,
     title: &str,
     links: &MailLinks,
-    valid_for: &str,
+    tr: Tr,
+    confirmation_ttl: std::time::Duration,
 ) -> askama::Result<MailContent> {
+    let valid_for = &tr.duration(confirmation_ttl);
     Ok(match kind {
         MailKind::Confirm => MailContent {
-            subject: format!("Please confirm your signature: {title}"),
-            text: ConfirmText { name, title, links, valid_for }.render()?,
-            html: ConfirmHtml { name, title, links, valid_for }.render()?,
+            subject: tr.t1("mail-confirm-subject", "title", title),
+            text: ConfirmText { tr, name, title, links, valid_for }.render()?,
+            html: ConfirmHtml { tr, name, title, links, valid_for }.render()?,
         },
         MailKind::AlreadySigned => MailContent {
-            subject: format!("You have already signed: {title}"),
-            text: AlreadyText { name, title, links }.render()?,
-            html: AlreadyHtml { name, title, links }.render()?,
+            subject: tr.t1("mail-already-subject", "title", title),
+            text: AlreadyText { tr, name, title, links }.render()?,
+            html: AlreadyHtml { tr, name, title, links }.render()?,
         },
     })
 }
@@ -88,7 +96,8 @@ mod tests {
 
     #[test]
     fn confirmation_names_the_petition_and_carries_both_links() {
-        let m = render(MailKind::Confirm, "Ada <b>", "Free & fair", &links(), "7 days").unwrap();
+        let week = std::time::Duration::from_secs(7 * 86_400);
+        let m = render(MailKind::Confirm, "Ada <b>", "Free & fair", &links(), Tr::ENGLISH, week).unwrap();
         assert!(m.subject.contains("Free & fair"));
         for part in [&m.text, &m.html] {
             assert!(part.contains("https://x.test/s/TOKEN"));
@@ -101,8 +110,24 @@ mod tests {
     }
 
     #[test]
+    fn mails_are_written_in_the_signers_language() {
+        let week = std::time::Duration::from_secs(7 * 86_400);
+        for lang in crate::domain::Language::ALL {
+            let tr = Tr::new(lang);
+            let m = render(MailKind::Confirm, "Ада", "Titre", &links(), tr, week).unwrap();
+            assert!(m.subject.contains("Titre"));
+            assert!(m.text.contains(&tr.t("mail-confirm-open-link")), "{lang:?}");
+            assert!(m.html.contains(&format!("lang=\"{}\"", lang.code())));
+            assert!(m.text.contains(&tr.duration(week)));
+        }
+        let ar = render(MailKind::Confirm, "Ada", "T", &links(), Tr::new(crate::domain::Language::Ar), week).unwrap();
+        assert!(ar.html.contains("dir=\"rtl\""));
+    }
+
+    #[test]
     fn already_signed_has_no_confirm_link() {
-        let m = render(MailKind::AlreadySigned, "Ada", "T", &links(), "7 days").unwrap();
+        let week = std::time::Duration::from_secs(7 * 86_400);
+        let m = render(MailKind::AlreadySigned, "Ada", "T", &links(), Tr::ENGLISH, week).unwrap();
         assert!(m.text.contains("/withdraw"));
         assert!(!m.text.contains("https://x.test/s/TOKEN\n"));
     }

@@ -151,10 +151,11 @@ impl MailWorker {
             confirm: self.public_url.join(&format!("/s/{}", token.as_str())),
             withdraw: self.public_url.join(&format!("/s/{}/withdraw", token.as_str())),
         };
-        let valid_for = crate::text::duration_words(self.confirmation_ttl);
-        let message = email::render_mail(mail.kind, &mail.name, &mail.petition_title, &links, &valid_for)
-            .map_err(anyhow::Error::from)
-            .and_then(|content| email::build_message(&self.from, &mail.name, &mail.email, content));
+        let tr = crate::i18n::Tr::new(mail.lang);
+        let message =
+            email::render_mail(mail.kind, &mail.name, &mail.petition_title, &links, tr, self.confirmation_ttl)
+                .map_err(anyhow::Error::from)
+                .and_then(|content| email::build_message(&self.from, &mail.name, &mail.email, content));
         let message = match message {
             Ok(m) => m,
             Err(e) => {

@@ -64,6 +64,10 @@ pub struct SignRequest {
     postcode: Option<String>,
     /// Whether the signer wants news of the campaign by email.
     keep_informed: Option<bool>,
+    /// The language the signer's mails are written in: ar, zh, en, fr, ru
+    /// or es. Default: from `Accept-Language`, else English.
+    #[schema(example = "fr")]
+    lang: Option<String>,
 }
 
 /// The signature is stored; it counts once its signer follows the emailed link.

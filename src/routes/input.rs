@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::domain::{FieldErrors, SignatureInput};
+use crate::domain::{FieldErrors, Language, SignatureInput};
 use crate::error::AppError;
 use crate::signing::Honeypot;
 
@@ -44,6 +44,8 @@ struct SignForm {
     website: String,
     /// When the form was shown, signed (see `Keys::form_stamp`).
     started: String,
+    /// The language the form was shown in.
+    lang: String,
 }
 
 /// Reads an `application/x-www-form-urlencoded` form of at most `limit`
@@ -73,11 +75,12 @@ pub async fn sign_form(
     if !content_type_is(req, "application/x-www-form-urlencoded") {
         return Err(AppError::UnsupportedMediaType("Send the form as application/x-www-form-urlencoded."));
     }
-    parse_sign_form(&read_body(payload, MAX_BODY).await?)
+    parse_sign_form(&read_body(payload, MAX_BODY).await?, super::language::negotiate(req))
 }
 
 /// The sign form's body (urlencoded) as fields, honeypot and form stamp.
-pub fn parse_sign_form(body: &[u8]) -> Result<(SignatureInput, Honeypot, String), AppError> {
+/// The language is the form's own (hidden field `lang`), else `fallback`.
+pub fn parse_sign_form(body: &[u8], fallback: Language) -> Result<(SignatureInput, Honeypot, String), AppError> {
     let form: SignForm = parse_form(body)?;
     let honeypot = if form.website.trim().is_empty() { Honeypot::Empty } else { Honeypot::Filled };
     Ok((
@@ -87,6 +90,7 @@ pub fn parse_sign_form(body: &[u8]) -> Result<(SignatureInput, Honeypot, String)
             country: form.country,
             postcode: form.postcode,
             keep_informed: form.keep_informed.is_some(),
+            language: Language::parse(&form.lang).unwrap_or(fallback),
         },
         honeypot,
         form.started,
@@ -103,11 +107,12 @@ pub async fn sign_json(req: &HttpRequest, payload: web::Payload) -> Result<(Sign
     if !content_type_is(req, "application/json") {
         return Err(AppError::UnsupportedMediaType("Send the request as application/json."));
     }
-    parse_sign_json(&read_body(payload, MAX_BODY).await?)
+    parse_sign_json(&read_body(payload, MAX_BODY).await?, super::language::negotiate(req))
 }
 
-/// A JSON sign request's body as fields and honeypot.
-pub fn parse_sign_json(body: &[u8]) -> Result<(SignatureInput, Honeypot), AppError> {
+/// A JSON sign request's body as fields and honeypot. Its language is
+/// `lang` if given (one of the six, else 422), else `fallback`.
+pub fn parse_sign_json(body: &[u8], fallback: Language) -> Result<(SignatureInput, Honeypot), AppError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| AppError::BadRequest(format!("The body is not valid JSON: {e}.")))?;
     let Value::Object(map) = value else {
@@ -128,14 +133,23 @@ pub fn parse_sign_json(body: &[u8]) -> Result<(SignatureInput, Honeypot), AppErr
         country: text("country"),
         postcode: text("postcode"),
         keep_informed: false,
+        language: fallback,
     };
     let website = text("website");
+    let lang = text("lang");
     let keep_informed = json_bool(&map, "keep_informed", &mut errors);
+    let language = match lang.trim() {
+        "" => fallback,
+        tag => Language::parse(tag).unwrap_or_else(|| {
+            errors.add("lang", "Must be one of ar, zh, en, fr, ru, es");
+            fallback
+        }),
+    };
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
     let honeypot = if website.trim().is_empty() { Honeypot::Empty } else { Honeypot::Filled };
-    Ok((SignatureInput { keep_informed, ..input }, honeypot))
+    Ok((SignatureInput { keep_informed, language, ..input }, honeypot))
 }
 
 fn json_bool(map: &Map<String, Value>, field: &'static str, errors: &mut FieldErrors) -> bool {
@@ -159,10 +173,10 @@ mod tests {
     proptest! {
         #[test]
         fn any_body_parses_or_is_the_clients_fault(body in proptest::collection::vec(any::<u8>(), 0..512)) {
-            if let Err(e) = parse_sign_form(&body) {
+            if let Err(e) = parse_sign_form(&body, Language::En) {
                 prop_assert!(e.status_code().is_client_error(), "{e}");
             }
-            if let Err(e) = parse_sign_json(&body) {
+            if let Err(e) = parse_sign_json(&body, Language::En) {
                 prop_assert!(e.status_code().is_client_error(), "{e}");
             }
         }
@@ -172,18 +186,18 @@ mod tests {
             name in ".{0,50}", email in ".{0,50}", country in ".{0,5}", started in "[0-9a-f.]{0,40}",
         ) {
             let body = serde_json::json!({"name": name, "email": email, "country": country, "extra": 1});
-            let (input, honeypot) = parse_sign_json(body.to_string().as_bytes()).unwrap();
+            let (input, honeypot) = parse_sign_json(body.to_string().as_bytes(), Language::En).unwrap();
             prop_assert_eq!((input.name, input.email, input.country), (name.clone(), email.clone(), country.clone()));
             prop_assert_eq!(honeypot, Honeypot::Empty);
             let form = serde_urlencoded::to_string([("name", &name), ("email", &email), ("started", &started)]).unwrap();
-            let (input, _, stamp) = parse_sign_form(form.as_bytes()).unwrap();
+            let (input, _, stamp) = parse_sign_form(form.as_bytes(), Language::En).unwrap();
             prop_assert_eq!((input.name, input.email, stamp), (name, email, started));
         }
 
         #[test]
         fn a_field_of_the_wrong_type_is_named(field in prop::sample::select(vec!["name", "email", "country", "postcode", "keep_informed"])) {
             let body = serde_json::json!({ field: [1, 2] });
-            match parse_sign_json(body.to_string().as_bytes()) {
+            match parse_sign_json(body.to_string().as_bytes(), Language::En) {
                 Err(AppError::Invalid(errors)) => prop_assert!(!errors.get(field).is_empty()),
                 other => prop_assert!(false, "{other:?}"),
             }

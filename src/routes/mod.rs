@@ -5,10 +5,13 @@ mod admin;
 pub mod api;
 mod assets;
 mod client;
+mod embed;
 mod health;
 pub mod input;
+pub mod language;
 mod links;
 mod pages;
+pub mod security;
 mod views;
 
 use actix_web::{guard, web};
@@ -44,6 +47,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &crate::state::AppState) {
         .service(resource("/p/{slug}/sign").route(web::post().to(pages::sign)))
         .service(resource("/p/{slug}/check-email").route(get_or_head().to(pages::check_email)))
         .service(resource("/p/{slug}/held").route(get_or_head().to(pages::held)))
+        .service(resource("/p/{slug}/embed").route(get_or_head().to(embed::show)).route(web::post().to(embed::sign)))
+        .service(resource("/p/{slug}/badge.svg").route(get_or_head().to(embed::badge)))
         .service(
             resource("/s/{token}").route(get_or_head().to(links::confirm_page)).route(web::post().to(links::confirm)),
         )

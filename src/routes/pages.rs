@@ -9,25 +9,28 @@ use super::input;
 use super::views::{SignForm, Summary, html};
 use crate::catalog::PetitionView;
 use crate::error::AppError;
+use crate::i18n::Tr;
 use crate::signing::{self, SignError, Signed, Submission};
 use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "index.html")]
 struct IndexPage {
+    tr: Tr,
     open: Vec<Summary>,
     closed: Vec<Summary>,
 }
 
-pub async fn home(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn home(state: web::Data<AppState>, tr: Tr) -> Result<HttpResponse, AppError> {
     let now = crate::now();
-    let (open, closed) = state.catalog.all().iter().map(|p| Summary::new(p, now)).partition(|s| s.open);
-    html(StatusCode::OK, IndexPage { open, closed })
+    let (open, closed) = state.catalog.all().iter().map(|p| Summary::new(p, now, &tr)).partition(|s| s.open);
+    html(StatusCode::OK, IndexPage { tr, open, closed })
 }
 
 #[derive(Template)]
 #[template(path = "petition.html")]
 struct PetitionPage<'a> {
+    tr: Tr,
     petition: Summary,
     paragraphs: Vec<&'a str>,
     form: SignForm,
@@ -35,6 +38,8 @@ struct PetitionPage<'a> {
     text_changed: Option<String>,
     /// The form's signed timestamp (hidden field `started`).
     started: String,
+    /// Where the form is sent.
+    action: String,
 }
 
 /// The petition with its sign form, stamped with the time it is shown.
@@ -44,15 +49,19 @@ fn petition_page(
     p: &PetitionView,
     form: SignForm,
 ) -> Result<HttpResponse, AppError> {
-    let text_changed = p.text_changed_at.map(|t| t.format("%-d %B %Y").to_string());
+    let tr = form.tr;
+    let text_changed = p.text_changed_at.map(|t| tr.date(t.date()));
+    let (_, body, _, _) = p.text_in(tr.lang);
     let res = html(
         status,
         PetitionPage {
-            petition: Summary::new(p, crate::now()),
-            paragraphs: p.paragraphs().collect(),
+            tr,
+            petition: Summary::new(p, crate::now(), &tr),
+            paragraphs: PetitionView::paragraphs(body).collect(),
             form,
             text_changed,
             started: state.keys.form_stamp(p.id, chrono::Utc::now()),
+            action: format!("/p/{}/sign", p.slug),
         },
     )?;
     Ok(no_store(res))
@@ -64,9 +73,9 @@ fn no_store(mut res: HttpResponse) -> HttpResponse {
     res
 }
 
-pub async fn petition(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn petition(state: web::Data<AppState>, slug: web::Path<String>, tr: Tr) -> Result<HttpResponse, AppError> {
     let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-    petition_page(&state, StatusCode::OK, &p, SignForm::default())
+    petition_page(&state, StatusCode::OK, &p, SignForm::empty(tr))
 }
 
 /// POST of the sign form: 303 to "check your email" (or, if the signature is
@@ -79,17 +88,18 @@ pub async fn sign(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let (input, honeypot, stamp) = input::sign_form(&req, payload).await?;
+    let tr = Tr::new(input.language);
     let client = client_ip(&req, &state.trusted_proxies);
     let submission = Submission { input: input.clone(), honeypot, client, form_stamp: Some(stamp) };
     let see_other = |path: String| HttpResponse::SeeOther().insert_header((header::LOCATION, path)).finish();
     match signing::sign(&state, &slug, submission).await {
-        Ok((p, Signed::Pending)) => Ok(see_other(format!("/p/{}/check-email", p.slug))),
-        Ok((p, Signed::Held { .. })) => Ok(see_other(format!("/p/{}/held", p.slug))),
+        Ok((p, Signed::Pending)) => Ok(see_other(format!("/p/{}/check-email?lang={}", p.slug, tr.code()))),
+        Ok((p, Signed::Held { .. })) => Ok(see_other(format!("/p/{}/held?lang={}", p.slug, tr.code()))),
         Err(SignError::Invalid(p, errors)) => {
-            let form = SignForm::with_errors(&input, &errors);
+            let form = SignForm::with_errors(&input, &errors, tr);
             petition_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &p, form)
         }
-        Err(SignError::Closed(p)) => petition_page(&state, StatusCode::CONFLICT, &p.as_closed(), SignForm::default()),
+        Err(SignError::Closed(p)) => petition_page(&state, StatusCode::CONFLICT, &p.as_closed(), SignForm::empty(tr)),
         Err(SignError::NotFound) => Err(AppError::NotFound),
         Err(SignError::Db(e)) => Err(e.into()),
     }
@@ -98,17 +108,23 @@ pub async fn sign(
 #[derive(Template)]
 #[template(path = "check_email.html")]
 struct CheckEmailPage {
+    tr: Tr,
     petition: Summary,
     valid_for: String,
 }
 
-pub async fn check_email(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn check_email(
+    state: web::Data<AppState>,
+    slug: web::Path<String>,
+    tr: Tr,
+) -> Result<HttpResponse, AppError> {
     let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
     html(
         StatusCode::OK,
         CheckEmailPage {
-            petition: Summary::new(&p, crate::now()),
-            valid_for: crate::text::duration_words(state.confirmation_ttl),
+            tr,
+            petition: Summary::new(&p, crate::now(), &tr),
+            valid_for: tr.duration(state.confirmation_ttl),
         },
     )
 }
@@ -116,11 +132,12 @@ pub async fn check_email(state: web::Data<AppState>, slug: web::Path<String>) ->
 #[derive(Template)]
 #[template(path = "held.html")]
 struct HeldPage {
+    tr: Tr,
     petition: Summary,
 }
 
 /// After a signature was held for review.
-pub async fn held(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn held(state: web::Data<AppState>, slug: web::Path<String>, tr: Tr) -> Result<HttpResponse, AppError> {
     let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-    html(StatusCode::OK, HeldPage { petition: Summary::new(&p, crate::now()) })
+    html(StatusCode::OK, HeldPage { tr, petition: Summary::new(&p, crate::now(), &tr) })
 }

@@ -1,4 +1,4 @@
-//! What templates are given: plain, pre-formatted values.
+//! What templates are given: plain values, already in the reader's language.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
@@ -6,48 +6,69 @@ use askama::Template;
 use chrono::NaiveDateTime;
 
 use crate::catalog::PetitionView;
-use crate::domain::{Country, FieldErrors, PetitionState, SignatureInput};
+use crate::domain::{Country, FieldErrors, Language, PetitionState, SignatureInput};
 use crate::error::AppError;
-use crate::text::thousands;
+use crate::i18n::Tr;
 
 /// Renders a template as an HTML response with the given status.
 pub fn html(status: StatusCode, page: impl Template) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(page.render()?))
 }
 
-/// A petition's headline facts, as lists and pages show them.
+/// A petition's headline facts, as lists and pages show them, in the
+/// reader's language (its title and addressee in the petition's own
+/// language if there is no translation).
 pub struct Summary {
     pub slug: String,
     pub title: String,
     pub addressee: Option<String>,
+    /// The language of `title` and `addressee`.
+    pub text_lang: Language,
+    /// The petition's own language.
+    pub lang: Language,
+    /// "1,234 signatures" (or "… of a goal of …"), in the reader's language.
+    pub count_text: String,
+    /// The count and the goal as numbers in the reader's language.
     pub count: String,
-    /// "signature" or "signatures".
-    pub noun: &'static str,
     pub goal: Option<String>,
     /// Progress towards the goal, 0 to 100.
     pub percent: i64,
+    pub goal_text: Option<String>,
     pub open: bool,
     pub closes_on: Option<String>,
 }
 
 impl Summary {
-    pub fn new(p: &PetitionView, now: NaiveDateTime) -> Self {
+    pub fn new(p: &PetitionView, now: NaiveDateTime, tr: &Tr) -> Self {
         let percent = match p.goal {
             Some(goal) if goal > 0 => (p.total.saturating_mul(100) / goal).clamp(0, 100),
             _ => 0,
         };
+        let (title, _, addressee, text_lang) = p.text_in(tr.lang);
         Self {
             slug: p.slug.clone(),
-            title: p.title.clone(),
-            addressee: p.addressee.clone(),
-            count: thousands(p.total),
-            noun: if p.total == 1 { "signature" } else { "signatures" },
-            goal: p.goal.map(thousands),
+            title: title.to_owned(),
+            addressee: addressee.map(|a| tr.t1("addressed-to", "addressee", a)),
+            text_lang,
+            lang: p.lang,
+            count_text: match p.goal {
+                Some(goal) => tr.count_of_goal(p.total, goal),
+                None => tr.count("signature-count", p.total),
+            },
+            count: tr.number(p.total),
+            goal: p.goal.map(|g| tr.number(g)),
             percent,
+            goal_text: p.goal.map(|_| tr.t1("goal-progress", "percent", &percent.to_string())),
             open: p.state_at(now) == PetitionState::Open,
             // closes_at is the start of the day after the last signing day.
-            closes_on: p.closes_at.map(|t| (t - chrono::TimeDelta::seconds(1)).format("%-d %B %Y").to_string()),
+            closes_on: p.closes_at.map(|t| tr.date((t - chrono::TimeDelta::seconds(1)).date())),
         }
+    }
+
+    /// The first language other than its own, for the organisers' link to
+    /// the translations.
+    pub fn first_translation(&self) -> &'static str {
+        Language::ALL.into_iter().find(|l| *l != self.lang).unwrap_or_default().code()
     }
 }
 
@@ -63,9 +84,10 @@ impl Field {
     }
 }
 
-/// The sign form with what was typed and what was wrong.
-#[derive(Default)]
+/// The sign form with what was typed and what was wrong, in the reader's
+/// language.
 pub struct SignForm {
+    pub tr: Tr,
     pub name: Field,
     pub email: Field,
     pub country: Field,
@@ -76,19 +98,38 @@ pub struct SignForm {
 }
 
 impl SignForm {
-    pub fn with_errors(input: &SignatureInput, errors: &FieldErrors) -> Self {
-        let field = |value: &str, name: &str| Field { value: value.to_owned(), errors: errors.get(name).to_vec() };
+    pub fn empty(tr: Tr) -> Self {
         Self {
+            tr,
+            name: Field::default(),
+            email: Field::default(),
+            country: Field::default(),
+            postcode: Field::default(),
+            keep_informed: false,
+            summary: Vec::new(),
+        }
+    }
+
+    pub fn with_errors(input: &SignatureInput, errors: &FieldErrors, tr: Tr) -> Self {
+        let field = |value: &str, name: &str| Field {
+            value: value.to_owned(),
+            errors: errors.problems(name).iter().map(|p| tr.problem(p)).collect(),
+        };
+        Self {
+            tr,
             name: field(&input.name, "name"),
             email: field(&input.email, "email"),
             country: field(input.country.trim(), "country"),
             postcode: field(&input.postcode, "postcode"),
             keep_informed: input.keep_informed,
-            summary: errors.fields().flat_map(|(f, msgs)| msgs.iter().map(move |m| (f, m.clone()))).collect(),
+            summary: errors
+                .fields()
+                .flat_map(|(f, problems)| problems.iter().map(move |p| (f, tr.problem(p))))
+                .collect(),
         }
     }
 
     pub fn countries(&self) -> &'static [(Country, String)] {
-        Country::all()
+        self.tr.countries()
     }
 }

@@ -69,8 +69,8 @@ async fn a_flood_from_one_network_is_held_not_dropped_and_organisers_release_it(
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/p/p/held");
-    let page = app.get("/p/p/held").await.text().await.unwrap();
+    assert_eq!(res.headers()["location"], "/p/p/held?lang=en");
+    let page = app.get("/p/p/held?lang=en").await.text().await.unwrap();
     assert!(page.contains("held for review"));
 
     let rows = held_reasons(&app).await;
@@ -158,20 +158,20 @@ async fn forms_sent_back_too_fast_or_without_a_genuine_stamp_are_held(backend: B
     let mut fast = fields("fast@example.com");
     fast.push(("started", stamp.clone()));
     let res = app.post_sign_form("p", &fast).await;
-    assert_eq!(res.headers()["location"], "/p/p/held");
+    assert_eq!(res.headers()["location"], "/p/p/held?lang=en");
     let res = app.post_sign_form("p", &fields("nostamp@example.com")).await;
-    assert_eq!(res.headers()["location"], "/p/p/held");
+    assert_eq!(res.headers()["location"], "/p/p/held?lang=en");
     let mut forged = fields("forged@example.com");
     let tampered = format!("{}{}", &stamp[..stamp.len() - 1], if stamp.ends_with('0') { '1' } else { '0' });
     forged.push(("started", tampered));
     let res = app.post_sign_form("p", &forged).await;
-    assert_eq!(res.headers()["location"], "/p/p/held");
+    assert_eq!(res.headers()["location"], "/p/p/held?lang=en");
 
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let mut person = fields("person@example.com");
     person.push(("started", stamp));
     let res = app.post_sign_form("p", &person).await;
-    assert_eq!(res.headers()["location"], "/p/p/check-email", "a person takes longer");
+    assert_eq!(res.headers()["location"], "/p/p/check-email?lang=en", "a person takes longer");
 
     let rows = held_reasons(&app).await;
     let reasons: Vec<(&str, Option<&str>)> = rows.iter().map(|(e, r)| (e.as_str(), r.as_deref())).collect();

@@ -247,6 +247,7 @@ impl TestApp {
             addressee: None,
             goal: Some(Goal::new(100).unwrap()),
             closes_at: None,
+            lang: undersigned::domain::Language::En,
         };
         self.state.db.write(move |c| db::petitions::insert(c, &new, undersigned::now(), "test")).await.unwrap()
     }

@@ -60,7 +60,7 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.headers()["location"], "/p/p/held");
+    assert_eq!(res.headers()["location"], "/p/p/held?lang=en");
     let res = web
         .post(format!("{base}/api/v1/petitions/p/signatures"))
         .json(&json!({"name": NAME, "email": "zebulon@mailinator.com", "country": "GB"}))

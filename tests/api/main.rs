@@ -15,6 +15,7 @@ mod dashboard;
 mod deploy;
 mod exports;
 mod faults;
+mod languages;
 mod logs;
 mod mail_delivery;
 mod migrations;

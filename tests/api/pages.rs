@@ -23,8 +23,8 @@ async fn home_lists_open_petitions_with_counts(backend: Backend) {
     assert!(!csp.contains("unsafe-inline"));
     let html = res.text().await.unwrap();
     let (open, closed) = html.split_once("Closed petitions").expect("a closed section");
-    assert!(open.contains(r#"<a href="/p/open-one">Petition open-one</a>"#));
-    assert!(open.contains("<strong>0</strong> signatures of a goal of 100"));
+    assert!(open.contains(r#"<a href="/p/open-one" lang="en" dir="ltr">Petition open-one</a>"#));
+    assert!(open.contains("<p class=\"count\">0 signatures of a goal of 100</p>"));
     assert!(!open.contains("closed-one"));
     assert!(closed.contains("closed-one"));
 }
@@ -62,12 +62,12 @@ async fn petition_page_has_everything_needed_to_sign(backend: Backend) {
 
 async fn unknown_pages_are_friendly(backend: Backend) {
     let app = spawn_app(backend).await;
-    for path in ["/p/nope", "/nothing/here", "/p/nope/check-email"] {
+    for path in ["/p/nope", "/nothing/here", "/p/nope/check-email?lang=en"] {
         let res = app.get(path).await;
         assert_eq!(res.status(), 404);
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
         let html = res.text().await.unwrap();
         assert!(html.contains("Page not found"));
-        assert!(html.contains(r#"<html lang="en">"#));
+        assert!(html.contains(r#"<html lang="en" dir="ltr">"#));
     }
 }

@@ -35,7 +35,10 @@ pub async fn index(state: web::Data<AppState>, organiser: CurrentOrganiser) -> R
         .catalog
         .all()
         .iter()
-        .map(|p| Row { summary: Summary::new(p, now), pending: thousands(pending.get(&p.id).copied().unwrap_or(0)) })
+        .map(|p| Row {
+            summary: Summary::new(p, now, &crate::i18n::Tr::ENGLISH),
+            pending: thousands(pending.get(&p.id).copied().unwrap_or(0)),
+        })
         .collect();
     html(StatusCode::OK, IndexPage { organiser: organiser.email, csrf: organiser.csrf, petitions })
 }
@@ -115,7 +118,7 @@ pub async fn petition(
     let end = row.closed_at.or(row.closes_at.filter(|t| *t <= now)).unwrap_or(now);
     let chart = Chart::new(&daily, row.created_at.date(), end.date());
     let status = |s: &str| thousands(statuses.get(s).copied().unwrap_or(0));
-    let mut summary = Summary::new(&view, now);
+    let mut summary = Summary::new(&view, now, &crate::i18n::Tr::ENGLISH);
     // The dashboard shows the exact count, not the public snapshot's.
     summary.count = thousands(counts.values().sum());
     let page = PetitionPage {

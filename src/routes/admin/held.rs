@@ -56,7 +56,7 @@ pub async fn list(
     let page = HeldPage {
         organiser: organiser.email,
         csrf: organiser.csrf,
-        petition: Summary::new(&view, crate::now()),
+        petition: Summary::new(&view, crate::now(), &crate::i18n::Tr::ENGLISH),
         reasons: counts.iter().map(|(r, n)| (r.as_str(), r.describe(), thousands(*n))).collect(),
         total: thousands(counts.values().sum()),
         shown: rows.len(),

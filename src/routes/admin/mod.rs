@@ -8,6 +8,7 @@ mod exports;
 mod held;
 mod login;
 mod petitions;
+mod translations;
 
 use actix_web::web;
 
@@ -46,6 +47,11 @@ pub fn scope(
                 .route(web::post().to(petitions::update)),
         )
         .service(resource("/petitions/{slug}/state").route(web::post().to(petitions::set_state)))
+        .service(
+            resource("/petitions/{slug}/translations/{lang}")
+                .route(get_or_head().to(translations::form))
+                .route(web::post().to(translations::save)),
+        )
         .service(
             resource("/petitions/{slug}/held").route(get_or_head().to(held::list)).route(web::post().to(held::review)),
         )

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::FORM_LIMIT;
 use crate::auth::CurrentOrganiser;
 use crate::db::{self, DbError, petitions::PetitionEdit};
-use crate::domain::{Addressee, FieldErrors, Goal, NewPetition, PetitionBody, PetitionTitle, Slug};
+use crate::domain::{Addressee, FieldErrors, Goal, Language, NewPetition, PetitionBody, PetitionTitle, Slug};
 use crate::error::AppError;
 use crate::routes::input;
 use crate::routes::views::html;
@@ -25,6 +25,7 @@ pub struct PetitionForm {
     goal: String,
     closes_at: String,
     body: String,
+    lang: String,
 }
 
 #[derive(Template)]
@@ -40,7 +41,12 @@ struct FormPage<'a> {
 
 impl FormPage<'_> {
     fn error(&self, field: &str) -> Option<&str> {
-        self.errors.get(field).first().map(String::as_str)
+        self.errors.get(field).first().copied()
+    }
+
+    fn languages(&self) -> [(Language, bool); 6] {
+        let chosen = Language::parse(&self.form.lang).unwrap_or_default();
+        Language::ALL.map(|l| (l, l == chosen))
     }
 }
 
@@ -75,7 +81,23 @@ fn parse_common(form: &PetitionForm, errors: &mut FieldErrors) -> Option<Petitio
             }
         }
     };
-    Some(PetitionEdit { title: title?, body: body?, addressee: addressee?, goal: goal?, closes_at: closes_at? })
+    let lang = if form.lang.trim().is_empty() {
+        Some(Language::En)
+    } else {
+        let lang = Language::parse(&form.lang);
+        if lang.is_none() {
+            errors.add("lang", "choose a language from the list");
+        }
+        lang
+    };
+    Some(PetitionEdit {
+        title: title?,
+        body: body?,
+        addressee: addressee?,
+        goal: goal?,
+        closes_at: closes_at?,
+        lang: lang?,
+    })
 }
 
 pub(super) fn see_other(location: String) -> HttpResponse {
@@ -122,6 +144,7 @@ pub async fn create(
         addressee: common.addressee,
         goal: common.goal,
         closes_at: common.closes_at,
+        lang: common.lang,
     };
     let slug = new.slug.as_str().to_owned();
     let actor = organiser.actor().description;
@@ -165,6 +188,7 @@ pub async fn edit_form(
             .map(|t| (t - chrono::TimeDelta::seconds(1)).format("%Y-%m-%d").to_string())
             .unwrap_or_default(),
         body: row.body,
+        lang: row.lang,
     };
     let page = FormPage {
         organiser: &organiser.email,

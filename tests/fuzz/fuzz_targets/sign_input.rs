@@ -7,7 +7,7 @@ use undersigned::domain::{NewSignature, SignerName};
 use undersigned::routes::input::{parse_sign_form, parse_sign_json};
 
 fuzz_target!(|body: &[u8]| {
-    for parsed in [parse_sign_form(body).map(|(input, _, _)| input), parse_sign_json(body).map(|(input, _)| input)] {
+    for parsed in [parse_sign_form(body, Default::default()).map(|(input, _, _)| input), parse_sign_json(body, Default::default()).map(|(input, _)| input)] {
         match parsed {
             Ok(input) => {
                 if let Ok(signature) = NewSignature::parse(&input) {

@@ -1,0 +1,3 @@
+DROP TABLE petition_translations;
+ALTER TABLE signatures DROP COLUMN lang;
+ALTER TABLE petitions DROP COLUMN lang;
