@@ -84,6 +84,10 @@ impl Field {
     }
 }
 
+/// The sign form's fields in the order they are shown: the error summary
+/// lists problems in this order.
+const FIELD_ORDER: [&str; 4] = ["name", "email", "country", "postcode"];
+
 /// The sign form with what was typed and what was wrong, in the reader's
 /// language.
 pub struct SignForm {
@@ -122,9 +126,9 @@ impl SignForm {
             country: field(input.country.trim(), "country"),
             postcode: field(&input.postcode, "postcode"),
             keep_informed: input.keep_informed,
-            summary: errors
-                .fields()
-                .flat_map(|(f, problems)| problems.iter().map(move |p| (f, tr.problem(p))))
+            summary: FIELD_ORDER
+                .iter()
+                .flat_map(|f| errors.problems(f).iter().map(move |p| (*f, tr.problem(p))))
                 .collect(),
         }
     }

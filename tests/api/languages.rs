@@ -161,6 +161,9 @@ async fn field_errors_are_announced_in_the_readers_language(backend: Backend) {
     assert!(summary.contains(&format!(r##"<a href="#name">{}</a>"##, es.t("error-name-empty"))));
     assert!(summary.contains(&format!(r##"<a href="#email">{}</a>"##, es.t("error-email-invalid"))));
     assert!(summary.contains(&format!(r##"<a href="#country">{}</a>"##, es.t("error-country-empty"))));
+    let (name, email, country) =
+        (summary.find("#name").unwrap(), summary.find("#email").unwrap(), summary.find("#country").unwrap());
+    assert!(name < email && email < country, "in the order of the form");
     // Each field says what is wrong, and is marked invalid and described by it.
     assert!(html.contains(&format!(r#"<p class="error" id="email-error">{}</p>"#, es.t("error-email-invalid"))));
     assert!(html.contains(r#"aria-describedby="email-hint email-error" aria-invalid="true""#));

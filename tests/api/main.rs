@@ -8,6 +8,7 @@ mod smtp;
 mod abuse;
 mod api;
 mod backup;
+mod browser;
 mod cli;
 mod confirmation;
 mod contract;
