@@ -90,7 +90,9 @@ impl PetitionView {
     /// own language; and the language they are in.
     pub fn text_in(&self, lang: Language) -> (&str, &str, Option<&str>, Language) {
         match self.translations.get(&lang) {
-            Some(t) if lang != self.lang => (&t.title, &t.body, t.addressee.as_deref(), lang),
+            Some(t) if lang != self.lang => {
+                (&t.title, &t.body, t.addressee.as_deref().or(self.addressee.as_deref()), lang)
+            }
             _ => (&self.title, &self.body, self.addressee.as_deref(), self.lang),
         }
     }

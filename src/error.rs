@@ -119,7 +119,7 @@ impl ErrorPage {
             "forbidden" => ("error-refused-title", None),
             "conflict" => ("error-conflict-title", None),
             "bad_request" | "invalid" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" => {
-                ("error-bad-request-title", None)
+                ("error-bad-request-title", Some("error-bad-request-text"))
             }
             _ => return (self.title.to_owned(), self.message.clone()),
         };

@@ -111,8 +111,9 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
-                .wrap(from_fn(routes::language::remember_language))
                 .wrap(from_fn(error::render_error_pages))
+                // Outside the error pages, so that they too vary by language.
+                .wrap(from_fn(routes::language::remember_language))
                 .wrap(from_fn(routes::security::headers))
                 .wrap(http_metrics.clone())
                 .wrap(from_fn(routes::refuse_unknown_methods))

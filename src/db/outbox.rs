@@ -113,7 +113,9 @@ pub fn claim_due(
         .execute(conn)?;
     let rows: Vec<ClaimRow> = o::table
         .inner_join(s::table.inner_join(p::table))
-        .left_join(pt::table.on(pt::petition_id.eq(s::petition_id).and(pt::lang.eq(s::lang))))
+        // A translation in the petition's own language (left over after its
+        // language was changed) is not used, as on the page.
+        .left_join(pt::table.on(pt::petition_id.eq(s::petition_id).and(pt::lang.eq(s::lang)).and(pt::lang.ne(p::lang))))
         .filter(o::id.eq_any(&ids))
         .select((
             o::id,

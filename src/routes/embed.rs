@@ -5,7 +5,6 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde::Deserialize;
 
 use super::client::client_ip;
 use super::input;
@@ -36,12 +35,6 @@ struct EmbedPage {
     valid_for: String,
 }
 
-#[derive(Deserialize)]
-pub struct EmbedQuery {
-    #[serde(default)]
-    after: String,
-}
-
 fn embed_page(
     state: &AppState,
     status: StatusCode,
@@ -70,11 +63,15 @@ fn embed_page(
 pub async fn show(
     state: web::Data<AppState>,
     slug: web::Path<String>,
-    query: web::Query<EmbedQuery>,
+    req: HttpRequest,
     tr: Tr,
 ) -> Result<HttpResponse, AppError> {
     let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-    let after = match query.after.as_str() {
+    let after = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "after")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let after = match after.as_str() {
         "sent" => After::Sent,
         "held" => After::Held,
         _ => After::Form,
@@ -90,7 +87,16 @@ pub async fn sign(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (input, honeypot, stamp) = input::sign_form(&req, payload).await?;
+    let (input, honeypot, stamp) = match input::sign_form(&req, payload).await {
+        Ok(read) => read,
+        // Unreadable forms get the error page, still allowed in the frame.
+        Err(e) => {
+            let mut res = actix_web::ResponseError::error_response(&e);
+            let (name, value) = super::security::framable(&state.frame_ancestors);
+            res.headers_mut().insert(name, value);
+            return Ok(res);
+        }
+    };
     let tr = Tr::new(input.language);
     let client = client_ip(&req, &state.trusted_proxies);
     let submission = Submission { input: input.clone(), honeypot, client, form_stamp: Some(stamp) };
@@ -117,7 +123,7 @@ pub async fn sign(
 /// `?lang=`). Cached for a minute by browsers and proxies.
 pub async fn badge(state: web::Data<AppState>, slug: web::Path<String>, tr: Tr) -> Result<HttpResponse, AppError> {
     let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-    let svg = badge_svg(&tr.number(p.total), &tr.t("badge-label"), tr);
+    let svg = badge_svg(&tr.number(p.total), &tr.count("badge-label", p.total), tr);
     Ok(HttpResponse::Ok()
         .content_type("image/svg+xml; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))

@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpRequest};
 
 use crate::domain::Language;
-use crate::i18n::{Tr, from_accept_language};
+use crate::i18n::Tr;
 
 const COOKIE: &str = "lang";
 
@@ -35,6 +35,20 @@ fn negotiate_parts(query: &str, cookie: Option<&str>, headers: &header::HeaderMa
         .unwrap_or_default()
 }
 
+/// The most preferred of our languages in an `Accept-Language` header, by
+/// q-value (ties in the order given); `q=0` means "not this one".
+pub fn from_accept_language(value: &str) -> Option<Language> {
+    use header::{LanguageTag, Preference, Quality, QualityItem};
+    let mut ranked: Vec<QualityItem<Preference<LanguageTag>>> =
+        value.split(',').filter_map(|item| item.trim().parse().ok()).collect();
+    ranked.retain(|item| item.quality > Quality::ZERO);
+    ranked.sort_by_key(|item| std::cmp::Reverse(item.quality));
+    ranked.iter().find_map(|item| match &item.item {
+        Preference::Specific(tag) => Language::parse(tag.primary_language()),
+        Preference::Any => None,
+    })
+}
+
 impl FromRequest for Tr {
     type Error = actix_web::Error;
     type Future = Ready<Result<Self, Self::Error>>;
@@ -51,19 +65,19 @@ pub async fn remember_language(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let chosen = from_query(req.query_string());
+    let https = req.app_data::<actix_web::web::Data<crate::state::AppState>>().is_some_and(|s| s.public_url.is_https());
     let mut res = next.call(req).await?;
-    let is_html = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html") || v.starts_with("image/svg"));
-    if is_html {
+    let content_type = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let (is_html, is_svg) = (content_type.starts_with("text/html"), content_type.starts_with("image/svg"));
+    if is_html || is_svg {
         res.headers_mut().append(header::VARY, HeaderValue::from_static("Accept-Language, Cookie"));
-        if let Some(lang) = chosen {
-            let cookie = format!("{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.code());
-            if let Ok(value) = HeaderValue::from_str(&cookie) {
-                res.headers_mut().append(header::SET_COOKIE, value);
-            }
+    }
+    // Not on the badge: a shared cache must not hand one reader's cookie to another.
+    if let (true, Some(lang)) = (is_html, chosen) {
+        let secure = if https { "; Secure" } else { "" };
+        let cookie = format!("{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", lang.code());
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, value);
         }
     }
     Ok(res)
@@ -82,5 +96,19 @@ mod tests {
         assert_eq!(negotiate_parts("", Some("ar"), &headers), Language::Ar);
         assert_eq!(negotiate_parts("x=1&lang=zh", Some("ar"), &headers), Language::Zh);
         assert_eq!(negotiate_parts("lang=de", Some("nonsense"), &headers), Language::Ru);
+    }
+
+    #[test]
+    fn accept_language_by_preference() {
+        assert_eq!(from_accept_language("de-DE,de;q=0.9,fr;q=0.8,en;q=0.5"), Some(Language::Fr));
+        assert_eq!(from_accept_language("en;q=0.1, fr;q=0.9"), Some(Language::Fr), "by q-value, not order");
+        assert_eq!(from_accept_language("fr;q=0, en"), Some(Language::En), "q=0 is a refusal");
+        assert_eq!(from_accept_language("zh-CN,zh;q=0.9"), Some(Language::Zh));
+        assert_eq!(from_accept_language("zh-Hant-TW"), Some(Language::Zh));
+        assert_eq!(from_accept_language("ar-EG"), Some(Language::Ar));
+        assert_eq!(from_accept_language("de"), None);
+        assert_eq!(from_accept_language(""), None);
+        assert_eq!(from_accept_language("*"), None);
+        assert_eq!(from_accept_language("!!, ;;;"), None);
     }
 }

@@ -44,7 +44,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &crate::state::AppState) {
         .service(admin::scope(state.db.clone(), state.keys.cookie_key(), state.public_url.is_https()))
         .service(resource("/").route(get_or_head().to(pages::home)))
         .service(resource("/p/{slug}").route(get_or_head().to(pages::petition)))
-        .service(resource("/p/{slug}/sign").route(web::post().to(pages::sign)))
+        .service(
+            resource("/p/{slug}/sign").route(web::post().to(pages::sign)).route(get_or_head().to(pages::sign_page)),
+        )
         .service(resource("/p/{slug}/check-email").route(get_or_head().to(pages::check_email)))
         .service(resource("/p/{slug}/held").route(get_or_head().to(pages::held)))
         .service(resource("/p/{slug}/embed").route(get_or_head().to(embed::show)).route(web::post().to(embed::sign)))

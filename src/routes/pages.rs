@@ -105,6 +105,14 @@ pub async fn sign(
     }
 }
 
+/// GET of the form's address (the language menu on a page that shows the
+/// form again after a POST): back to the petition, keeping the query.
+pub async fn sign_page(slug: web::Path<String>, req: HttpRequest) -> HttpResponse {
+    let query = req.query_string();
+    let to = if query.is_empty() { format!("/p/{slug}") } else { format!("/p/{slug}?{query}") };
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
+}
+
 #[derive(Template)]
 #[template(path = "check_email.html")]
 struct CheckEmailPage {

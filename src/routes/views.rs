@@ -126,9 +126,12 @@ impl SignForm {
             country: field(input.country.trim(), "country"),
             postcode: field(&input.postcode, "postcode"),
             keep_informed: input.keep_informed,
+            // The form's fields in order, then any other (none today).
             summary: FIELD_ORDER
                 .iter()
-                .flat_map(|f| errors.problems(f).iter().map(move |p| (*f, tr.problem(p))))
+                .copied()
+                .chain(errors.fields().map(|(f, _)| f).filter(|f| !FIELD_ORDER.contains(f)))
+                .flat_map(|f| errors.problems(f).iter().map(move |p| (f, tr.problem(p))))
                 .collect(),
         }
     }

@@ -148,14 +148,15 @@ impl Session {
         self.client.find(Locator::Css(css)).await.unwrap().click().await.unwrap();
     }
 
-    /// Runs axe-core on the page; returns the serious and critical violations.
+    /// Runs axe-core on the page; returns the serious and critical violations
+    /// (and headings out of order, which axe rates moderate).
     async fn axe(&self, source: &str) -> Vec<String> {
         self.client.execute(source, vec![]).await.expect("axe-core loads");
         let script = r#"
             const done = arguments[arguments.length - 1];
             axe.run(document, { resultTypes: ['violations'] })
               .then(r => done(r.violations
-                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .filter(v => v.impact === 'serious' || v.impact === 'critical' || v.id === 'heading-order')
                  .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' (' + v.nodes.map(n => n.target.join(' ')).join(', ') + ')')))
               .catch(e => done(['axe failed: ' + e]));
         "#;
@@ -187,6 +188,8 @@ async fn supporters_and_organisers_in_a_real_browser() {
         return;
     }
     let axe = axe.unwrap();
+    // This run's screenshots only.
+    let _ = std::fs::remove_dir_all(Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-artifacts"));
     // The checker itself: an unlabelled field on a page must be reported.
     let checker = Driver::start();
     let probe = Session { client: browser(&checker, Path::new("/tmp")).await, shots: artifacts(), step: 0 };
@@ -196,8 +199,7 @@ async fn supporters_and_organisers_in_a_real_browser() {
     probe.client.close().await.unwrap();
     drop(checker);
     let app = spawn_app(Backend::Sqlite).await;
-    let id = app.create_petition("p").await;
-    let _ = id;
+    app.create_petition("p").await;
     let driver = Driver::start();
     let downloads = tempfile::tempdir().unwrap();
     let shots = artifacts();
@@ -274,7 +276,9 @@ async fn supporters_and_organisers_in_a_real_browser() {
 
     // Phone width: nothing scrolls sideways, in any script.
     s.client.set_window_size(320, 800).await.unwrap();
-    for path in ["/p/p?lang=en", "/p/p?lang=ar", "/p/p?lang=zh", "/p/p/embed?lang=ru"] {
+    for path in
+        ["/p/p?lang=en", "/p/p?lang=ar", "/p/p?lang=zh", "/p/p/embed?lang=ru", "/p/nope?lang=fr", "/admin/login"]
+    {
         s.client.goto(&app.url(path)).await.unwrap();
         assert!(s.fits_320().await, "{path} fits 320 px");
     }
@@ -288,6 +292,23 @@ async fn supporters_and_organisers_in_a_real_browser() {
     s.client.goto(&app.url("/p/p/embed?lang=ar")).await.unwrap();
     s.shot("ar-embed").await;
     accessibility.extend(s.axe(&axe).await.into_iter().map(|v| format!("embed: {v}")));
+    // The embed in a real frame on another site (another origin: another
+    // port); any site may frame it by default.
+    let campaign = campaign_site(&app.url("/p/p/embed?lang=es"), &app.url("/p/p"));
+    s.client.goto(&format!("{campaign}/embed")).await.unwrap();
+    s.client.enter_frame(0).await.unwrap();
+    let framed = s.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("form button")).await;
+    assert!(framed.is_ok(), "the sign form shows inside another site's frame");
+    assert!(s.text().await.contains(&Tr::new(Language::Es).t("sign-heading")));
+    s.client.enter_parent_frame().await.unwrap();
+    s.shot("es-embed-in-a-frame").await;
+    // The petition page itself refuses to be framed.
+    s.client.goto(&format!("{campaign}/page")).await.unwrap();
+    s.client.enter_frame(0).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let blocked = s.client.find(Locator::Css("form button")).await;
+    assert!(blocked.is_err(), "the petition page does not render inside a frame");
+    s.client.enter_parent_frame().await.unwrap();
 
     // An organiser signs in, sees the chart, downloads a CSV and the packet.
     app.add_organiser("organiser@example.com").await;
@@ -324,6 +345,32 @@ async fn supporters_and_organisers_in_a_real_browser() {
     s.client.close().await.unwrap();
     assert!(accessibility.is_empty(), "serious or critical accessibility problems:\n{}", accessibility.join("\n"));
     eprintln!("browser test screenshots: {}", shots.display());
+}
+
+/// A campaign's site on another port: `/embed` frames `embed`, anything
+/// else frames `page`. Returns its address.
+fn campaign_site(embed: &str, page: &str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (embed, page) = (embed.to_owned(), page.to_owned());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 2048];
+            let n = stream.read(&mut request).unwrap_or(0);
+            let target = if request[..n].starts_with(b"GET /embed") { &embed } else { &page };
+            let body = format!(
+                "<!doctype html><html lang=en><title>A campaign</title><h1>A campaign</h1>\
+                 <iframe title=\"Sign\" width=600 height=900 src=\"{target}\"></iframe></html>"
+            );
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body.as_bytes()));
+        }
+    });
+    address
 }
 
 /// Waits for a finished download ending in `ext` (Chromium writes

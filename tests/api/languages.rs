@@ -59,6 +59,12 @@ async fn pages_follow_accept_language_and_the_menu(backend: Backend) {
     let arabic = page_in(&app, "/", "ar").await;
     assert!(arabic.contains(r#"dir="rtl""#), "Arabic is right to left");
     assert!(page_in(&app, "/", "de-DE,de;q=0.9").await.contains(r#"<html lang="en" dir="ltr">"#), "else English");
+    assert!(page_in(&app, "/", "ru;q=0, es;q=0.2, fr;q=0.9").await.contains(r#"<html lang="fr""#), "by preference");
+    // Error pages too.
+    let res = app.client.get(app.url("/p/nope")).header("accept-language", "ru").send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.headers()["vary"].to_str().unwrap().contains("Accept-Language"));
+    assert!(text_of(&res.text().await.unwrap()).contains(&Tr::new(Language::Ru).t("error-not-found-text")));
 
     // ?lang= wins over Accept-Language and is remembered in a cookie.
     let client = browser();
@@ -169,6 +175,12 @@ async fn field_errors_are_announced_in_the_readers_language(backend: Backend) {
     assert!(html.contains(r#"aria-describedby="email-hint email-error" aria-invalid="true""#));
     assert!(html.contains(r#"aria-invalid="true" aria-describedby="name-error""#));
     assert!(html.contains(r#"value="nope""#), "what was typed is kept");
+    assert!(html.contains(&format!("<title>{}: Petition p", es.t("error-summary-heading"))), "the title says so too");
+    // The language menu on this page (its address is the form's) leads back
+    // to the petition in the chosen language.
+    let res = app.get("/p/p/sign?lang=ar").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/p/p?lang=ar");
     // The JSON API keeps its English messages (for programs).
     let res = app.sign_json("p", &serde_json::json!({"name": "", "email": "x", "country": "FR", "lang": "es"})).await;
     let body: serde_json::Value = res.json().await.unwrap();
@@ -394,6 +406,10 @@ async fn the_badge_shows_the_live_count(backend: Backend) {
     assert!(svg.starts_with("<svg") && svg.contains("<title>1,234 signatures</title>"), "{svg}");
     let zh = Tr::new(Language::Zh);
     let svg = app.get("/p/p/badge.svg?lang=zh").await.text().await.unwrap();
-    assert!(svg.contains(&format!("{} {}", zh.number(1234), zh.t("badge-label"))));
+    assert!(svg.contains(&format!("{} {}", zh.number(1234), zh.count("badge-label", 1234))));
+    let one = app.create_petition("one").await;
+    app.insert_confirmed(one, vec![("Ada".into(), "GB".into(), None, "ada@example.com".into(), false)]).await;
+    app.refresh_counts().await;
+    assert!(app.get("/p/one/badge.svg").await.text().await.unwrap().contains("<title>1 signature</title>"));
     assert_eq!(app.get("/p/nope/badge.svg").await.status(), 404);
 }

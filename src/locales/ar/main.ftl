@@ -121,6 +121,7 @@ error-unavailable-text = الخدمة مشغولة أو قيد الصيانة. �
 error-internal-title = حدث خطأ ما
 error-internal-text = حدث خطأ من جهتنا، وقد سُجِّل؛ يُرجى المحاولة مرة أخرى لاحقًا.
 error-bad-request-title = تعذّر فهم طلبك
+error-bad-request-text = تعذّرت قراءة ما أُرسل. يُرجى الرجوع والتحقق من الاستمارة ثم المحاولة مرة أخرى.
 error-gone-title = لم يعد متاحًا
 error-refused-title = رُفض هذا الطلب
 error-conflict-title = لا يمكن تنفيذ ذلك الآن
@@ -128,7 +129,14 @@ error-home-link = الانتقال إلى قائمة العرائض
 
 ## The embeddable form and the badge
 embed-sign-on-site = فتح العريضة في صفحتها الخاصة
-badge-label = توقيع
+badge-label = { $count ->
+    [zero] توقيع
+    [one] توقيع
+    [two] توقيعان
+    [few] توقيعات
+    [many] توقيعًا
+   *[other] توقيع
+}
 
 ## Durations
 duration-days = { $n ->

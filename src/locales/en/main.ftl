@@ -111,6 +111,7 @@ error-unavailable-text = The service is busy or under maintenance. Please try ag
 error-internal-title = Something went wrong
 error-internal-text = Something went wrong on our side. It has been logged; please try again later.
 error-bad-request-title = Your request could not be understood
+error-bad-request-text = The page could not read what was sent. Please go back, check the form and try again.
 error-gone-title = No longer available
 error-refused-title = This request was refused
 error-conflict-title = This cannot be done now
@@ -118,7 +119,10 @@ error-home-link = Go to the list of petitions
 
 ## The embeddable form and the badge
 embed-sign-on-site = Open the petition on its own page
-badge-label = signatures
+badge-label = { $count ->
+    [one] signature
+   *[other] signatures
+}
 
 ## Durations
 duration-days = { $n ->

@@ -111,6 +111,7 @@ error-unavailable-text = El servicio está saturado o en mantenimiento. Vuelva a
 error-internal-title = Se ha producido un error
 error-internal-text = Se ha producido un error por nuestra parte. Ha quedado registrado; vuelva a intentarlo más tarde.
 error-bad-request-title = No se ha podido entender su solicitud
+error-bad-request-text = La página no ha podido leer lo que se envió. Vuelva atrás, revise el formulario e inténtelo de nuevo.
 error-gone-title = Ya no está disponible
 error-refused-title = Se ha rechazado esta solicitud
 error-conflict-title = No es posible hacerlo en este momento
@@ -118,7 +119,10 @@ error-home-link = Ir a la lista de peticiones
 
 ## The embeddable form and the badge
 embed-sign-on-site = Abrir la petición en su propia página
-badge-label = firmas
+badge-label = { $count ->
+    [one] firma
+   *[other] firmas
+}
 
 ## Durations
 duration-days = { $n ->

@@ -112,6 +112,7 @@ error-unavailable-text = Le service est surchargé ou en maintenance. Veuillez r
 error-internal-title = Une erreur s’est produite
 error-internal-text = Une erreur s’est produite de notre côté. Elle a été enregistrée ; veuillez réessayer plus tard.
 error-bad-request-title = Votre demande n’a pas pu être comprise
+error-bad-request-text = La page n’a pas pu lire ce qui a été envoyé. Veuillez revenir en arrière, vérifier le formulaire et réessayer.
 error-gone-title = Ce contenu n’est plus disponible
 error-refused-title = Cette demande a été refusée
 error-conflict-title = Cette action est impossible pour le moment
@@ -119,7 +120,10 @@ error-home-link = Aller à la liste des pétitions
 
 ## The embeddable form and the badge
 embed-sign-on-site = Ouvrir la pétition sur sa propre page
-badge-label = signatures
+badge-label = { $count ->
+    [one] signature
+   *[other] signatures
+}
 
 ## Durations
 duration-days = { $n ->

@@ -116,6 +116,7 @@ error-unavailable-text = Сервис перегружен или находит
 error-internal-title = Произошла ошибка
 error-internal-text = На нашей стороне произошла ошибка. Она зарегистрирована; пожалуйста, повторите попытку позже.
 error-bad-request-title = Не удалось распознать Ваш запрос
+error-bad-request-text = Не удалось прочитать отправленные данные. Вернитесь назад, проверьте форму и попробуйте ещё раз.
 error-gone-title = Больше недоступно
 error-refused-title = Этот запрос отклонён
 error-conflict-title = Сейчас это действие невозможно
@@ -123,7 +124,12 @@ error-home-link = Перейти к списку петиций
 
 ## The embeddable form and the badge
 embed-sign-on-site = Открыть петицию на отдельной странице
-badge-label = подписей
+badge-label = { $count ->
+    [one] подпись
+    [few] подписи
+    [many] подписей
+   *[other] подписи
+}
 
 ## Durations
 duration-days = { $n ->

@@ -110,6 +110,7 @@ error-unavailable-text = 服务繁忙或正在维护。请稍后重试。
 error-internal-title = 出现错误
 error-internal-text = 我们这边出现了错误，已记录在案；请稍后重试。
 error-bad-request-title = 无法理解您的请求
+error-bad-request-text = 无法读取所提交的内容。请返回，检查表格后重试。
 error-gone-title = 内容已不再提供
 error-refused-title = 此请求已被拒绝
 error-conflict-title = 目前无法执行此操作
@@ -117,7 +118,9 @@ error-home-link = 前往请愿列表
 
 ## The embeddable form and the badge
 embed-sign-on-site = 在独立页面中打开该请愿
-badge-label = 签名
+badge-label = { $count ->
+   *[other] 个签名
+}
 
 ## Durations
 duration-days = { $n ->
