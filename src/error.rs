@@ -118,8 +118,15 @@ impl ErrorPage {
             "gone" => ("error-gone-title", None),
             "forbidden" => ("error-refused-title", None),
             "conflict" => ("error-conflict-title", None),
+            // The specific reason is in English; other readers get a general
+            // sentence in their language first.
             "bad_request" | "invalid" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" => {
-                ("error-bad-request-title", Some("error-bad-request-text"))
+                let message = if tr.lang == crate::domain::Language::En {
+                    self.message.clone()
+                } else {
+                    format!("{} ({})", tr.t("error-bad-request-text"), self.message)
+                };
+                return (tr.t("error-bad-request-title"), message);
             }
             _ => return (self.title.to_owned(), self.message.clone()),
         };

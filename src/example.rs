@@ -69,7 +69,8 @@ pub async fn seed(db: &Db) -> Result<usize, DbError> {
                     ) else {
                         continue;
                     };
-                    db::petitions::save_translation(c, id, lang, (&title, &body, Some(&addressee)), now)?;
+                    let text = (&title, &body, Some(&addressee));
+                    db::petitions::save_translation(c, id, lang, text, now, "example campaign")?;
                 }
                 added += 1;
             }

@@ -171,16 +171,20 @@ pub fn translations_of(conn: &mut DbConnection, petition_id: i64) -> QueryResult
     pt::table.filter(pt::petition_id.eq(petition_id)).select(TranslationRow::as_select()).order(pt::lang).load(conn)
 }
 
-/// Adds or replaces a petition's text in `lang`.
+/// Adds or replaces a petition's text in `lang`, recorded in the text
+/// history as `actor`'s (with the language).
 pub fn save_translation(
     conn: &mut DbConnection,
     petition_id: i64,
     lang: Language,
     text: (&PetitionTitle, &PetitionBody, Option<&Addressee>),
     now: NaiveDateTime,
+    actor: &str,
 ) -> QueryResult<()> {
     let (title, body, addressee) = text;
-    delete_translation(conn, petition_id, lang)?;
+    diesel::delete(pt::table.filter(pt::petition_id.eq(petition_id)).filter(pt::lang.eq(lang.code()))).execute(conn)?;
+    let changed_by = format!("{actor} (translation: {})", lang.code());
+    record_revision(conn, petition_id, title.as_str(), body.as_str(), addressee.map(|a| a.as_str()), now, &changed_by)?;
     diesel::insert_into(pt::table)
         .values((
             pt::petition_id.eq(petition_id),
@@ -194,6 +198,20 @@ pub fn save_translation(
         .map(|_| ())
 }
 
-pub fn delete_translation(conn: &mut DbConnection, petition_id: i64, lang: Language) -> QueryResult<usize> {
-    diesel::delete(pt::table.filter(pt::petition_id.eq(petition_id)).filter(pt::lang.eq(lang.code()))).execute(conn)
+/// Removes a petition's text in `lang`; the removal is recorded in the
+/// text history.
+pub fn delete_translation(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    lang: Language,
+    now: NaiveDateTime,
+    actor: &str,
+) -> QueryResult<usize> {
+    let removed = diesel::delete(pt::table.filter(pt::petition_id.eq(petition_id)).filter(pt::lang.eq(lang.code())))
+        .execute(conn)?;
+    if removed > 0 {
+        let changed_by = format!("{actor} (translation removed: {})", lang.code());
+        record_revision(conn, petition_id, "", "", None, now, &changed_by)?;
+    }
+    Ok(removed)
 }

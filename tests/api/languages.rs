@@ -193,7 +193,14 @@ async fn translate(app: &TestApp, petition_id: i64, lang: Language, title: &str,
     let addressee = Addressee::parse("Haut-Commissaire").unwrap();
     let now = undersigned::now();
     app.query(move |c| {
-        undersigned::db::petitions::save_translation(c, petition_id, lang, (&title, &body, Some(&addressee)), now)
+        undersigned::db::petitions::save_translation(
+            c,
+            petition_id,
+            lang,
+            (&title, &body, Some(&addressee)),
+            now,
+            "test",
+        )
     })
     .await;
     app.refresh_counts().await;
@@ -252,6 +259,8 @@ async fn organisers_add_translations(backend: Backend) {
     let ar = page_in(&app, "/p/p", "ar").await;
     assert!(ar.contains(r#"<div lang="ar" dir="rtl">"#) && ar.contains("<h1>أصدروا التقرير</h1>"));
     assert!(admin.get(path).await.text().await.unwrap().contains("translated, saved"));
+    let history = admin.get("/admin/petitions/p").await.text().await.unwrap();
+    assert!(history.contains("organiser@example.com (translation: ar)"), "recorded in the text history");
     // The petition's own language cannot be "translated", unknown ones do not exist.
     assert_eq!(admin.get("/admin/petitions/p/translations/en").await.status(), 404);
     assert_eq!(admin.get("/admin/petitions/p/translations/de").await.status(), 404);

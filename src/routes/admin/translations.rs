@@ -149,8 +149,9 @@ pub async fn save(
     let lang = language(&tag, main)?;
     let petition_id = ctx.row.id;
     let now = crate::now();
+    let actor = organiser.actor().description;
     if form.action == "remove" {
-        state.db.write(move |c| db::petitions::delete_translation(c, petition_id, lang)).await?;
+        state.db.write(move |c| db::petitions::delete_translation(c, petition_id, lang, now, &actor)).await?;
         tracing::info!(petition = %slug, lang = lang.code(), organiser_id = organiser.id, "translation removed");
     } else {
         let mut errors = FieldErrors::default();
@@ -167,7 +168,8 @@ pub async fn save(
         state
             .db
             .write(move |c| {
-                db::petitions::save_translation(c, petition_id, lang, (&title, &body, addressee.as_ref()), now)
+                let text = (&title, &body, addressee.as_ref());
+                db::petitions::save_translation(c, petition_id, lang, text, now, &actor)
             })
             .await?;
         tracing::info!(petition = %slug, lang = lang.code(), organiser_id = organiser.id, "translation saved");
