@@ -281,8 +281,9 @@ async fn supporters_and_organisers_in_a_real_browser() {
     {
         s.client.goto(&app.url(path)).await.unwrap();
         assert!(s.fits_320().await, "{path} fits 320 px");
+        let name: String = path.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        s.shot(&format!("phone{name}")).await;
     }
-    s.shot("phone-petition-zh-embed-ru").await;
     s.client.set_window_size(1024, 900).await.unwrap();
 
     // A page that does not exist, and the embeddable form.
