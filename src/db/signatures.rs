@@ -350,23 +350,30 @@ fn pg_insert_batch(
         .load(c)
 }
 
-/// Stores the hash of a token sent for a signature.
-pub fn insert_token(
+/// Stores the hashes of the tokens of a batch of mails, (hash, signature),
+/// in one statement per 500 (not one per mail: the mail worker stores a
+/// batch at a time while signatures pour in).
+pub fn insert_tokens(
     conn: &mut DbConnection,
-    hash: &TokenHash,
-    signature_id: i64,
+    tokens: &[(TokenHash, i64)],
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
-    diesel::insert_into(t::table)
-        .values((
-            t::token_hash.eq(&hash.0[..]),
-            t::signature_id.eq(signature_id),
-            t::created_at.eq(now),
-            t::expires_at.eq(expires_at),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    for chunk in tokens.chunks(500) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(hash, signature_id)| {
+                (
+                    t::token_hash.eq(hash.0.to_vec()),
+                    t::signature_id.eq(*signature_id),
+                    t::created_at.eq(now),
+                    t::expires_at.eq(expires_at),
+                )
+            })
+            .collect();
+        crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(t::table).values(rows).execute(c))?;
+    }
+    Ok(())
 }
 
 pub fn delete_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<usize> {

@@ -106,14 +106,7 @@ impl MailWorker {
         let ttl = chrono::TimeDelta::from_std(self.confirmation_ttl).unwrap_or(chrono::TimeDelta::days(7));
         let batch: Vec<(ClaimedMail, Token)> = claimed.into_iter().map(|m| (m, Token::generate())).collect();
         let hashes: Vec<_> = batch.iter().map(|(m, t)| (t.hash(), m.signature_id)).collect();
-        self.db
-            .write(move |c| {
-                for (hash, signature_id) in &hashes {
-                    db::signatures::insert_token(c, hash, *signature_id, now, now + ttl)?;
-                }
-                Ok(())
-            })
-            .await?;
+        self.db.write(move |c| db::signatures::insert_tokens(c, &hashes, now, now + ttl)).await?;
         let count = batch.len();
         let results: Vec<(i64, TokenHash, Outcome)> = stream::iter(batch)
             .map(|(mail, token)| async move {
