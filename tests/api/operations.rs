@@ -20,6 +20,21 @@ async fn retention_runs_in_one_instance_at_a_time_once_a_day(backend: Backend) {
     let app = spawn_app(backend).await;
     let (db, settings) = (app.state.db.clone(), undersigned::configuration::RetentionSettings::default());
     let week = std::time::Duration::from_secs(7 * 86_400);
+    // The application's own housekeeping applies the rules once at start and
+    // then not for ten minutes: wait for that first run, so that it cannot
+    // take the lease in the middle of this test, then expire its lease.
+    use undersigned::db::schema::job_leases as l;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let holders: Vec<String> = app.query(|c| l::table.select(l::holder).load(c)).await;
+        if holders.iter().any(|h| h.ends_with(" (done)")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the application's first retention run: {holders:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let past = undersigned::now() - chrono::TimeDelta::seconds(1);
+    app.query(move |c| diesel::update(l::table).set(l::until.eq(past)).execute(c)).await;
     let (a, b) = tokio::join!(
         purge_once_across_instances(&db, "instance-a", settings, week),
         purge_once_across_instances(&db, "instance-b", settings, week),
@@ -32,11 +47,7 @@ async fn retention_runs_in_one_instance_at_a_time_once_a_day(backend: Backend) {
     }
     // A day later (the lease expired), one runs again.
     let past = undersigned::now() - chrono::TimeDelta::seconds(1);
-    app.query(move |c| {
-        use undersigned::db::schema::job_leases as l;
-        diesel::update(l::table).set(l::until.eq(past)).execute(c)
-    })
-    .await;
+    app.query(move |c| diesel::update(l::table).set(l::until.eq(past)).execute(c)).await;
     assert!(purge_once_across_instances(&db, "instance-c", settings, week).await.unwrap().is_some());
 }
 
