@@ -6,13 +6,13 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::client::client_ip;
 use super::input;
+use super::pages::{FormResult, sign_from_form};
 use super::views::{SignForm, Summary, html};
 use crate::catalog::PetitionView;
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::signing::{self, SignError, Signed, Submission};
+use crate::signing::Signed;
 use crate::state::AppState;
 
 /// What the embed shows instead of the form after a signature.
@@ -87,7 +87,7 @@ pub async fn sign(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (input, honeypot, stamp) = match input::sign_form(&req, payload).await {
+    let read = match input::sign_form(&req, payload).await {
         Ok(read) => read,
         // Unreadable forms get the error page, still allowed in the frame.
         Err(e) => {
@@ -97,25 +97,14 @@ pub async fn sign(
             return Ok(res);
         }
     };
-    let tr = Tr::new(input.language);
-    let client = client_ip(&req, &state.trusted_proxies);
-    let submission = Submission { input: input.clone(), honeypot, client, form_stamp: Some(stamp) };
-    let see_other = |p: &PetitionView, after: &str| {
+    let see_other = |p: &PetitionView, after: &str, tr: Tr| {
         let to = format!("/p/{}/embed?after={after}&lang={}", p.slug, tr.code());
         HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
     };
-    match signing::sign(&state, &slug, submission).await {
-        Ok((p, Signed::Pending)) => Ok(see_other(&p, "sent")),
-        Ok((p, Signed::Held { .. })) => Ok(see_other(&p, "held")),
-        Err(SignError::Invalid(p, errors)) => {
-            let form = SignForm::with_errors(&input, &errors, tr);
-            embed_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &p, form, After::Form)
-        }
-        Err(SignError::Closed(p)) => {
-            embed_page(&state, StatusCode::CONFLICT, &p.as_closed(), SignForm::empty(tr), After::Form)
-        }
-        Err(SignError::NotFound) => Err(AppError::NotFound),
-        Err(SignError::Db(e)) => Err(e.into()),
+    match sign_from_form(&state, &slug, &req, read).await? {
+        (tr, FormResult::Signed(p, Signed::Pending)) => Ok(see_other(&p, "sent", tr)),
+        (tr, FormResult::Signed(p, Signed::Held { .. })) => Ok(see_other(&p, "held", tr)),
+        (_, FormResult::Again(status, again)) => embed_page(&state, status, &again.0, again.1, After::Form),
     }
 }
 

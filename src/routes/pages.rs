@@ -1,5 +1,7 @@
 //! Public pages: the list, a petition with its sign form, "check your email".
 
+use std::sync::Arc;
+
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -8,9 +10,10 @@ use super::client::client_ip;
 use super::input;
 use super::views::{SignForm, Summary, html};
 use crate::catalog::PetitionView;
+use crate::domain::SignatureInput;
 use crate::error::AppError;
 use crate::i18n::Tr;
-use crate::signing::{self, SignError, Signed, Submission};
+use crate::signing::{self, Honeypot, SignError, Signed, Submission};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -87,22 +90,51 @@ pub async fn sign(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let (input, honeypot, stamp) = input::sign_form(&req, payload).await?;
-    let tr = Tr::new(input.language);
-    let client = client_ip(&req, &state.trusted_proxies);
-    let submission = Submission { input: input.clone(), honeypot, client, form_stamp: Some(stamp) };
+    let read = input::sign_form(&req, payload).await?;
     let see_other = |path: String| HttpResponse::SeeOther().insert_header((header::LOCATION, path)).finish();
-    match signing::sign(&state, &slug, submission).await {
-        Ok((p, Signed::Pending)) => Ok(see_other(format!("/p/{}/check-email?lang={}", p.slug, tr.code()))),
-        Ok((p, Signed::Held { .. })) => Ok(see_other(format!("/p/{}/held?lang={}", p.slug, tr.code()))),
+    match sign_from_form(&state, &slug, &req, read).await? {
+        (tr, FormResult::Signed(p, Signed::Pending)) => {
+            Ok(see_other(format!("/p/{}/check-email?lang={}", p.slug, tr.code())))
+        }
+        (tr, FormResult::Signed(p, Signed::Held { .. })) => {
+            Ok(see_other(format!("/p/{}/held?lang={}", p.slug, tr.code())))
+        }
+        (_, FormResult::Again(status, again)) => petition_page(&state, status, &again.0, again.1),
+    }
+}
+
+/// What a sign form came to: signed, or the form to show again.
+pub(super) enum FormResult {
+    Signed(Arc<PetitionView>, Signed),
+    /// 422 with the problems, or 409 if the petition has closed.
+    Again(StatusCode, Box<(PetitionView, SignForm)>),
+}
+
+/// Signs from a form (the petition page's or the embed's) that was read as
+/// `read`; the answer is in the form's language.
+pub(super) async fn sign_from_form(
+    state: &AppState,
+    slug: &str,
+    req: &HttpRequest,
+    read: (SignatureInput, Honeypot, String),
+) -> Result<(Tr, FormResult), AppError> {
+    let (input, honeypot, stamp) = read;
+    let tr = Tr::new(input.language);
+    let client = client_ip(req, &state.trusted_proxies);
+    let submission = Submission { input: input.clone(), honeypot, client, form_stamp: Some(stamp) };
+    let result = match signing::sign(state, slug, submission).await {
+        Ok((p, signed)) => FormResult::Signed(p, signed),
         Err(SignError::Invalid(p, errors)) => {
             let form = SignForm::with_errors(&input, &errors, tr);
-            petition_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &p, form)
+            FormResult::Again(StatusCode::UNPROCESSABLE_ENTITY, Box::new(((*p).clone(), form)))
         }
-        Err(SignError::Closed(p)) => petition_page(&state, StatusCode::CONFLICT, &p.as_closed(), SignForm::empty(tr)),
-        Err(SignError::NotFound) => Err(AppError::NotFound),
-        Err(SignError::Db(e)) => Err(e.into()),
-    }
+        Err(SignError::Closed(p)) => {
+            FormResult::Again(StatusCode::CONFLICT, Box::new((p.as_closed(), SignForm::empty(tr))))
+        }
+        Err(SignError::NotFound) => return Err(AppError::NotFound),
+        Err(SignError::Db(e)) => return Err(e.into()),
+    };
+    Ok((tr, result))
 }
 
 /// GET of the form's address (the language menu on a page that shows the

@@ -50,15 +50,16 @@ impl FormPage<'_> {
     }
 }
 
+/// An optional addressee: empty is none; else it must parse.
+pub(super) fn optional_addressee(value: &str, errors: &mut FieldErrors) -> Option<Option<Addressee>> {
+    if value.trim().is_empty() { Some(None) } else { errors.check("addressee", Addressee::parse(value)).map(Some) }
+}
+
 /// The fields every petition has, checked; errors are collected by field.
 fn parse_common(form: &PetitionForm, errors: &mut FieldErrors) -> Option<PetitionEdit> {
     let title = errors.check("title", PetitionTitle::parse(&form.title));
     let body = errors.check("body", PetitionBody::parse(&form.body));
-    let addressee = if form.addressee.trim().is_empty() {
-        Some(None)
-    } else {
-        errors.check("addressee", Addressee::parse(&form.addressee)).map(Some)
-    };
+    let addressee = optional_addressee(&form.addressee, errors);
     let goal = if form.goal.trim().is_empty() {
         Some(None)
     } else {

@@ -10,7 +10,7 @@ use super::FORM_LIMIT;
 use super::petitions::see_other;
 use crate::auth::CurrentOrganiser;
 use crate::db::{self, TranslationRow};
-use crate::domain::{Addressee, FieldErrors, Language, PetitionBody, PetitionTitle};
+use crate::domain::{FieldErrors, Language, PetitionBody, PetitionTitle};
 use crate::error::AppError;
 use crate::routes::input;
 use crate::routes::views::html;
@@ -157,11 +157,7 @@ pub async fn save(
         let mut errors = FieldErrors::default();
         let title = errors.check("title", PetitionTitle::parse(&form.title));
         let body = errors.check("body", PetitionBody::parse(&form.body));
-        let addressee = if form.addressee.trim().is_empty() {
-            Some(None)
-        } else {
-            errors.check("addressee", Addressee::parse(&form.addressee)).map(Some)
-        };
+        let addressee = super::petitions::optional_addressee(&form.addressee, &mut errors);
         let (Some(title), Some(body), Some(addressee)) = (title, body, addressee) else {
             return page(&organiser, &ctx, main, lang, &form, &errors, StatusCode::UNPROCESSABLE_ENTITY);
         };
