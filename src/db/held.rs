@@ -105,7 +105,11 @@ pub fn discard(conn: &mut DbConnection, petition_id: i64, which: Selection) -> Q
     let candidates: Vec<i64> = selected(petition_id, which).select(s::id).load(conn)?;
     let mut n = 0;
     for chunk in candidates.chunks(1000) {
-        n += diesel::delete(still_held(chunk)).execute(conn)?;
+        let deleted: Vec<i64> = diesel::delete(still_held(chunk)).returning(s::id).get_results(conn)?;
+        // Held signatures are not mailed, but their queue must never keep a
+        // mail for a signature that is gone (see outbox::claim_due).
+        super::outbox::delete_for_signatures(conn, &deleted)?;
+        n += deleted.len();
     }
     if n > 0 {
         counts::add_tally(conn, petition_id, counts::Tally::Discarded, "", i32::try_from(n).unwrap_or(i32::MAX))?;

@@ -143,7 +143,9 @@ fn repeat(
         }
         SignatureStatus::Pending if last_mail_at.is_none_or(|t| t < stale_before) => {
             // Every link sent for it has expired: start again from scratch.
-            diesel::delete(pending).execute(conn)?;
+            if diesel::delete(pending).execute(conn)? == 1 {
+                outbox::delete_for_signature(conn, id)?;
+            }
             return Ok(None);
         }
         SignatureStatus::Pending => {
