@@ -32,6 +32,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("OUTBOX_DIR", "where .eml files go when SMTP_URL is unset (default ./outbox)"),
     ("MAIL_FROM", "sender of every mail (default Undersigned <noreply@localhost>)"),
     ("MAIL_CONCURRENCY", "mails sent at once (default 8)"),
+    (
+        "MAIL_WORKER",
+        "on (default): this instance sends the outbox's mail; off: it only serves HTTP and queues mail for instances that send",
+    ),
     ("MAIL_RETRY_BASE", "first retry delay after a failed send, doubling each time (default 5s)"),
     ("MAIL_RETRY_MAX", "longest delay between retries (default 15m)"),
     ("SECRET_KEY", "at least 32 characters; unset: generated once and kept in the database"),
@@ -206,6 +210,8 @@ pub struct MailSettings {
     pub transport: MailTransport,
     pub from: Mailbox,
     pub concurrency: usize,
+    /// Whether this instance sends the outbox's mail (MAIL_WORKER).
+    pub worker: bool,
     pub retry_base: Duration,
     pub retry_max: Duration,
 }
@@ -311,6 +317,14 @@ fn duration_within(min: Duration, max: Duration) -> impl FnOnce(&str) -> Result<
     }
 }
 
+fn on_off(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(format!("expected on or off, got {s:?}")),
+    }
+}
+
 fn number<T>(min: T, max: T) -> impl FnOnce(&str) -> Result<T, String>
 where
     T: FromStr + PartialOrd + std::fmt::Display + Copy,
@@ -366,6 +380,7 @@ impl Settings {
             transport,
             from,
             concurrency: parse_with(lookup, "MAIL_CONCURRENCY", 8, number(1, 256))?,
+            worker: parse_with(lookup, "MAIL_WORKER", true, on_off)?,
             retry_base: parse_with(
                 lookup,
                 "MAIL_RETRY_BASE",
@@ -500,6 +515,9 @@ mod tests {
         assert!(matches!(s.mail.transport, MailTransport::Files(_)));
         assert_eq!(s.database.url, DatabaseUrl::Sqlite("undersigned.db".into()));
         assert_eq!(s.confirmation_ttl, Duration::from_secs(604_800));
+        assert!(s.mail.worker, "an instance sends mail unless told not to");
+        assert!(!settings(&[("MAIL_WORKER", "off")]).unwrap().mail.worker);
+        assert!(settings(&[("MAIL_WORKER", "ON")]).unwrap().mail.worker);
     }
 
     #[test]
@@ -528,6 +546,7 @@ mod tests {
             ("DISPOSABLE_EMAIL_DOMAINS", "/nonexistent/list.txt"),
             ("PENDING_GRACE", "soon"),
             ("ERASE_AFTER_CLOSE", "later"),
+            ("MAIL_WORKER", "sometimes"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);

@@ -43,7 +43,8 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
-    worker: MailWorker,
+    /// None with MAIL_WORKER=off: other instances send the mail.
+    worker: Option<MailWorker>,
     sign_writer: crate::signing::SignWriter,
     count_refresh: Duration,
     retention: crate::configuration::RetentionSettings,
@@ -73,15 +74,20 @@ impl Application {
         catalog.refresh(&db).await.context("loading petitions")?;
         let wakeup = Arc::new(Notify::new());
         let metrics = Metrics::new().context("setting up metrics")?;
-        let worker = MailWorker::new(
-            db.clone(),
-            mailer,
-            &settings.mail,
-            public_url.clone(),
-            settings.confirmation_ttl,
-            Arc::clone(&wakeup),
-            metrics.clone(),
-        );
+        let worker = settings.mail.worker.then(|| {
+            MailWorker::new(
+                db.clone(),
+                mailer,
+                &settings.mail,
+                public_url.clone(),
+                settings.confirmation_ttl,
+                Arc::clone(&wakeup),
+                metrics.clone(),
+            )
+        });
+        if worker.is_none() {
+            tracing::info!("MAIL_WORKER=off: this instance queues mail but does not send it");
+        }
         // Batches in flight at once: SQLite has one writer; on PostgreSQL a
         // second lets one batch gather while another commits (more hurt: the
         // batches get smaller and the server busier, measured with benches/load).
@@ -155,7 +161,12 @@ impl Application {
     /// and housekeeping run alongside.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(self.worker.run(stopped));
+        let mail_worker = self.worker;
+        let worker = tokio::spawn(async move {
+            if let Some(worker) = mail_worker {
+                worker.run(stopped).await;
+            }
+        });
         let sign_writer = tokio::spawn(self.sign_writer.run());
         let state = self.state.clone();
         let refresher = tokio::spawn(counter::run(state.db.clone(), Arc::clone(&state.catalog), self.count_refresh));

@@ -14,6 +14,7 @@ on_both_databases!(
     failed_mail_can_be_queued_again,
     mail_is_multipart_and_carries_no_tracking,
     without_smtp_url_mail_is_written_to_files,
+    an_instance_with_mail_worker_off_queues_mail_for_one_that_sends,
 );
 
 async fn smtp_down_at_signing_then_up_delivers_everything(backend: Backend) {
@@ -133,4 +134,39 @@ async fn failed_mail_can_be_queued_again(backend: Backend) {
     assert_eq!(app.query(move |c| outbox::requeue_failed(c, now)).await, 1);
     app.wait_outbox_empty(Duration::from_secs(15)).await;
     assert_eq!(app.sink().received_by("late@example.com").len(), 1);
+}
+
+async fn an_instance_with_mail_worker_off_queues_mail_for_one_that_sends(backend: Backend) {
+    let app = spawn_app_with(backend, Smtp::Running, &[("MAIL_WORKER", "off")]).await;
+    app.create_petition("p").await;
+    let res = app.sign_json("p", &json!({"name": "Ada", "email": "ada@example.com", "country": "KE"})).await;
+    assert_eq!(res.status(), 202, "signing does not need a mail worker");
+    // A worker would have sent it within milliseconds (it is woken at once).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(app.outbox_pending().await, 1, "the mail is queued");
+    assert!(app.sink().received().is_empty(), "and not sent by this instance");
+
+    // A second instance on the same database, with the worker on, sends it.
+    let vars: std::collections::HashMap<&str, String> = [
+        ("DATABASE_URL", app.database_url().to_owned()),
+        ("BIND", "127.0.0.1:0".to_owned()),
+        ("SMTP_URL", format!("smtp://127.0.0.1:{}", app.sink().port)),
+        ("MAIL_FROM", "Campaign <campaign@example.org>".to_owned()),
+        ("PUBLIC_URL", app.address.clone()),
+    ]
+    .into_iter()
+    .collect();
+    let settings = undersigned::configuration::Settings::from_lookup(&|k| vars.get(k).cloned()).unwrap();
+    let sender = undersigned::startup::Application::build(settings).await.unwrap();
+    let handle = sender.handle();
+    actix_web::rt::spawn(sender.run_until_stopped());
+    let mail = app.mail_to("ada@example.com", 1).await;
+    let links = app.links(&mail);
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    // Its link works on the instance that took the signature.
+    let confirm = links.confirm.expect("a confirmation link");
+    assert_eq!(app.post(&confirm).await.status(), 200);
+    assert_eq!(app.confirmed("p").await, 1);
+    assert_eq!(app.sink().received().len(), 1, "sent once");
+    handle.stop(false).await;
 }
