@@ -142,21 +142,24 @@ impl<'a> Record<'a> {
         }
     }
 
-    fn csv_cells(&self) -> Vec<String> {
-        let mut cells = vec![neutralise(self.name).into_owned(), self.country.to_owned()];
+    /// Writes the record as one CSV row, without a string per cell: an
+    /// export of a million rows would otherwise allocate millions.
+    fn write_csv<W: Write>(&self, csv: &mut csv::Writer<W>) -> csv::Result<()> {
+        csv.write_field(neutralise(self.name).as_bytes())?;
+        csv.write_field(self.country)?;
         if let Some(postcode) = self.postcode {
-            cells.push(neutralise(postcode.unwrap_or_default()).into_owned());
+            csv.write_field(neutralise(postcode.unwrap_or_default()).as_bytes())?;
         }
         if let Some(t) = &self.confirmed_at {
-            cells.push(t.clone());
+            csv.write_field(t)?;
         }
         if let Some(email) = self.email {
-            cells.push(neutralise(email.unwrap_or_default()).into_owned());
+            csv.write_field(neutralise(email.unwrap_or_default()).as_bytes())?;
         }
         if let Some(k) = self.keep_informed {
-            cells.push(if k { "yes".into() } else { "no".into() });
+            csv.write_field(if k { "yes" } else { "no" })?;
         }
-        cells
+        csv.write_record(None::<&[u8]>)
     }
 }
 
@@ -176,7 +179,7 @@ pub fn write_signatures<W: Write>(
             let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
             csv.write_record(Record::csv_header(columns)).map_err(csv_error)?;
             each_row(conn, petition_id, written, |row| {
-                csv.write_record(Record::new(row, columns).csv_cells()).map_err(csv_error)
+                Record::new(row, columns).write_csv(&mut csv).map_err(csv_error)
             })?;
             csv.flush()?;
         }
@@ -234,7 +237,12 @@ fn each_row(
         for row in &batch {
             f(row)?;
             written.rows += 1;
-            *written.by_country.entry(row.country.clone()).or_default() += 1;
+            match written.by_country.get_mut(&row.country) {
+                Some(n) => *n += 1,
+                None => {
+                    written.by_country.insert(row.country.clone(), 1);
+                }
+            }
         }
     }
 }
