@@ -2,6 +2,12 @@
 //! PostgreSQL, driven by wrk over loopback, each figure printed beside the
 //! ceiling it is compared with.
 //!
+//! The server under load runs with MAIL_WORKER=off: it queues each
+//! signature's mail in the signature's transaction, as always, and a second
+//! instance on the same database sends it where a phase measures mail (the
+//! outbox mail figure, and JSON signing while mail goes out, which shows what
+//! sending costs signing when both share the two cores).
+//!
 //!     cargo bench --bench load
 //!
 //! Needs wrk (and, for the PostgreSQL ceilings, pgbench and psql; for the
