@@ -50,7 +50,7 @@ pub fn enqueue_many(
 /// application does this itself wherever a signature goes: on PostgreSQL no
 /// foreign key cascades it (migration 000007 explains why).
 pub fn delete_for_signature(conn: &mut DbConnection, signature_id: i64) -> QueryResult<usize> {
-    diesel::delete(o::table.filter(o::signature_id.eq(signature_id))).execute(conn)
+    delete_for_signatures(conn, &[signature_id])
 }
 
 /// [`delete_for_signature`] for many.

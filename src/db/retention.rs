@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::{outbox as o, petitions as p, signature_tokens as t, signatures as s};
+use super::schema::{petitions as p, signature_tokens as t, signatures as s};
 use crate::domain::{PetitionState, SignatureStatus};
 
 /// Rows handled per transaction.
@@ -35,7 +35,7 @@ pub fn delete_expired_pending(conn: &mut DbConnection, before: NaiveDateTime) ->
 
 fn forget_links(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
     diesel::delete(t::table.filter(t::signature_id.eq_any(ids))).execute(conn)?;
-    diesel::delete(o::table.filter(o::signature_id.eq_any(ids))).execute(conn)?;
+    super::outbox::delete_for_signatures(conn, ids)?;
     Ok(())
 }
 

@@ -170,3 +170,34 @@ async fn an_instance_with_mail_worker_off_queues_mail_for_one_that_sends(backend
     assert_eq!(app.sink().received().len(), 1, "sent once");
     handle.stop(false).await;
 }
+
+/// On PostgreSQL no foreign key ties a queued mail to its signature
+/// (migration 000007): a mail whose signature is gone must be dropped by the
+/// worker, not claimed again every lease, and not sent.
+#[actix_web::test]
+async fn a_queued_mail_whose_signature_is_gone_is_dropped_on_postgres() {
+    use diesel::prelude::*;
+    use undersigned::db::schema::outbox as o;
+    let Some(backend) = Backend::postgres() else { return };
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.query(|c| {
+        let now = undersigned::now();
+        diesel::insert_into(o::table)
+            .values((
+                o::kind.eq("confirm"),
+                o::signature_id.eq(987_654_321_i64),
+                o::attempts.eq(0),
+                o::next_attempt_at.eq(now),
+                o::created_at.eq(now),
+            ))
+            .execute(c)
+    })
+    .await;
+    // A real signature queued after it still goes out.
+    let res = app.sign_json("p", &json!({"name": "Ada", "email": "ada@example.com", "country": "KE"})).await;
+    assert_eq!(res.status(), 202);
+    app.mail_to("ada@example.com", 1).await;
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    assert_eq!(app.sink().received().len(), 1, "nothing was sent for the orphan");
+}
