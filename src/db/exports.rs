@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 
 use super::DbConnection;
 use super::schema::{export_log as l, signatures as s};
@@ -21,20 +22,27 @@ pub struct ExportRow {
 
 /// Up to `limit` confirmed signatures of a petition with id above `after`,
 /// in id order (keyset pagination: every batch is an index range scan).
+/// Emails are read only `with_emails` (otherwise `None`, and never sent
+/// over the database connection).
 pub fn confirmed_after(
     conn: &mut DbConnection,
     petition_id: i64,
     after: i64,
     limit: i64,
+    with_emails: bool,
 ) -> QueryResult<Vec<ExportRow>> {
-    s::table
+    let batch = s::table
         .filter(s::petition_id.eq(petition_id))
         .filter(s::status.eq(SignatureStatus::Confirmed.as_str()))
         .filter(s::id.gt(after))
         .order(s::id)
-        .limit(limit)
-        .select((s::id, s::name, s::country, s::postcode, s::confirmed_at, s::email, s::keep_informed))
-        .load(conn)
+        .limit(limit);
+    if with_emails {
+        batch.select((s::id, s::name, s::country, s::postcode, s::confirmed_at, s::email, s::keep_informed)).load(conn)
+    } else {
+        let no_email = None::<String>.into_sql::<Nullable<Text>>();
+        batch.select((s::id, s::name, s::country, s::postcode, s::confirmed_at, no_email, s::keep_informed)).load(conn)
+    }
 }
 
 /// Confirmed signatures per country, counted from the signatures themselves.

@@ -18,7 +18,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::Country;
 
 /// Rows read from the database per batch.
-const BATCH: i64 = 5_000;
+const BATCH: i64 = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -106,6 +106,72 @@ fn timestamp(t: Option<NaiveDateTime>) -> String {
     t.map(|t| t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
 }
 
+/// A moment as RFC 3339 in UTC to the second (`2026-11-30T08:23:51Z`), as
+/// [`timestamp`] writes it, kept on the stack: an export writes one per row.
+#[derive(Clone, Copy)]
+struct Stamp {
+    text: [u8; 32],
+    len: usize,
+}
+
+impl Stamp {
+    fn new(t: NaiveDateTime) -> Self {
+        use chrono::{Datelike, Timelike};
+        let mut text = [0; 32];
+        let year = t.year();
+        if !(0..=9999).contains(&year) {
+            // Outside four-digit years chrono's own form (a sign, more digits).
+            let long = timestamp(Some(t));
+            let len = long.len().min(text.len());
+            text[..len].copy_from_slice(&long.as_bytes()[..len]);
+            return Self { text, len };
+        }
+        let mut at = 0;
+        let mut put = |n: u32, digits: u32, after: u8| {
+            for d in (0..digits).rev() {
+                text[at] = b'0' + (n / 10u32.pow(d) % 10) as u8;
+                at += 1;
+            }
+            text[at] = after;
+            at += 1;
+        };
+        put(year.unsigned_abs(), 4, b'-');
+        put(t.month(), 2, b'-');
+        put(t.day(), 2, b'T');
+        put(t.hour(), 2, b':');
+        put(t.minute(), 2, b':');
+        // A leap second (nanosecond ≥ 1e9) is written as :60, like chrono.
+        put(t.second() + t.nanosecond() / 1_000_000_000, 2, b'Z');
+        Self { text, len: 20 }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.text[..self.len]).unwrap_or_default()
+    }
+}
+
+impl Serialize for Stamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A row's confirmation time: a [`Stamp`], or empty if it has none.
+#[derive(Clone, Copy)]
+struct Confirmed(Option<Stamp>);
+
+impl Confirmed {
+    fn as_str(&self) -> &str {
+        self.0.as_ref().map(Stamp::as_str).unwrap_or_default()
+    }
+}
+
+impl Serialize for Confirmed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 #[derive(Serialize)]
 struct Record<'a> {
     name: &'a str,
@@ -113,7 +179,7 @@ struct Record<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     postcode: Option<Option<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    confirmed_at: Option<String>,
+    confirmed_at: Option<Confirmed>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<Option<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,7 +194,7 @@ impl<'a> Record<'a> {
             name: row.name.as_deref().unwrap_or_default(),
             country: &row.country,
             postcode: standard.then_some(row.postcode.as_deref()),
-            confirmed_at: standard.then(|| timestamp(row.confirmed_at)),
+            confirmed_at: standard.then(|| Confirmed(row.confirmed_at.map(Stamp::new))),
             email: contacts.then(|| row.email.as_deref().filter(|_| row.keep_informed)),
             keep_informed: contacts.then_some(row.keep_informed),
         }
@@ -151,7 +217,7 @@ impl<'a> Record<'a> {
             csv.write_field(neutralise(postcode.unwrap_or_default()).as_bytes())?;
         }
         if let Some(t) = &self.confirmed_at {
-            csv.write_field(t)?;
+            csv.write_field(t.as_str())?;
         }
         if let Some(email) = self.email {
             csv.write_field(neutralise(email.unwrap_or_default()).as_bytes())?;
@@ -178,7 +244,7 @@ pub fn write_signatures<W: Write>(
         Format::Csv => {
             let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
             csv.write_record(Record::csv_header(columns)).map_err(csv_error)?;
-            each_row(conn, petition_id, written, |row| {
+            each_row(conn, petition_id, columns, written, |row| {
                 Record::new(row, columns).write_csv(&mut csv).map_err(csv_error)
             })?;
             csv.flush()?;
@@ -190,7 +256,7 @@ pub fn write_signatures<W: Write>(
                 out.write_all(b"[")?;
             }
             let mut first = true;
-            each_row(conn, petition_id, written, |row| {
+            each_row(conn, petition_id, columns, written, |row| {
                 if json && !first {
                     out.write_all(b",")?;
                 }
@@ -221,30 +287,54 @@ fn csv_error(e: csv::Error) -> ExportError {
     }
 }
 
+/// Hands every confirmed signature of the petition to `f`, in id order.
+/// The next batch is read on a second thread while `f` writes this one, so
+/// the database and the writing work at the same time instead of in turn.
 fn each_row(
     conn: &mut DbConnection,
     petition_id: i64,
+    columns: Columns,
     written: &mut Written,
     mut f: impl FnMut(&db::exports::ExportRow) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
-    let mut after = 0;
-    loop {
-        let batch = db::exports::confirmed_after(conn, petition_id, after, BATCH)?;
-        let Some(last) = batch.last() else {
-            return Ok(());
-        };
-        after = last.id;
-        for row in &batch {
-            f(row)?;
-            written.rows += 1;
-            match written.by_country.get_mut(&row.country) {
-                Some(n) => *n += 1,
-                None => {
-                    written.by_country.insert(row.country.clone(), 1);
+    let with_emails = columns == Columns::WithContacts;
+    std::thread::scope(|scope| {
+        // One batch waiting beside the one being written: memory stays two batches.
+        let (batches, received) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            let mut after = 0;
+            loop {
+                let batch = db::exports::confirmed_after(conn, petition_id, after, BATCH, with_emails);
+                let done = match &batch {
+                    Ok(rows) => match rows.last() {
+                        Some(last) => {
+                            after = last.id;
+                            false
+                        }
+                        None => true,
+                    },
+                    Err(_) => true,
+                };
+                // A send fails when the writer has stopped (its output failed).
+                if batches.send(batch).is_err() || done {
+                    return;
+                }
+            }
+        });
+        for batch in received {
+            for row in &batch? {
+                f(row)?;
+                written.rows += 1;
+                match written.by_country.get_mut(&row.country) {
+                    Some(n) => *n += 1,
+                    None => {
+                        written.by_country.insert(row.country.clone(), 1);
+                    }
                 }
             }
         }
-    }
+        Ok(())
+    })
 }
 
 /// Writes confirmed signatures per country with the total, as CSV.
@@ -283,7 +373,33 @@ mod tests {
         assert_eq!(neutralise(""), "");
     }
 
+    #[test]
+    fn stamps_are_rfc3339_to_the_second() {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap().and_hms_opt(7, 5, 1).unwrap();
+        assert_eq!(Stamp::new(t).as_str(), "2026-03-09T07:05:01Z");
+        assert_eq!(serde_json::to_string(&Confirmed(Some(Stamp::new(t)))).unwrap(), "\"2026-03-09T07:05:01Z\"");
+        assert_eq!(Confirmed(None).as_str(), "");
+    }
+
     proptest! {
+        /// The stack-kept stamp writes exactly what chrono writes, leap
+        /// seconds and years beyond four digits included.
+        #[test]
+        fn stamps_match_chrono(
+            days in -4_000_000i32..4_000_000,
+            secs in 0u32..86_400,
+            nanos in 0u32..2_000_000_000,
+        ) {
+            let date = chrono::NaiveDate::from_num_days_from_ce_opt(days);
+            let time = chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos)
+                .or_else(|| chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos % 1_000_000_000));
+            if let (Some(date), Some(time)) = (date, time) {
+                let t = date.and_time(time);
+                let stamp = Stamp::new(t);
+                prop_assert_eq!(stamp.as_str(), timestamp(Some(t)));
+            }
+        }
+
         #[test]
         fn no_neutralised_cell_starts_a_formula(s in "\\PC{0,20}") {
             prop_assert!(!neutralise(&s).starts_with(FORMULA_STARTS));
