@@ -25,7 +25,7 @@ pub struct ConfigError {
 /// deploy/.env.example list the same.
 pub const VARIABLES: &[(&str, &str)] = &[
     ("DATABASE_URL", "postgres:// URL, or SQLite file path (default undersigned.db)"),
-    ("DATABASE_POOL_SIZE", "connections in the pool (default 16)"),
+    ("DATABASE_POOL_SIZE", "connections in the pool (default 16; on SQLite one more, that writes)"),
     ("BIND", "address and port to listen on (default 127.0.0.1:8080)"),
     ("PUBLIC_URL", "base of every link in mail (default http:// + BIND)"),
     ("SMTP_URL", "lettre SMTP URL; unset: mail is written as .eml files to OUTBOX_DIR"),

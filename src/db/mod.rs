@@ -98,6 +98,9 @@ impl From<DieselError> for DbError {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<pool::ConnectionManager>,
+    /// SQLite only: the one connection that writes (see `pool`), so that
+    /// its page cache stays warm; PostgreSQL writes on the pool.
+    writer: Option<r2d2::Pool<pool::ConnectionManager>>,
     backend: Backend,
     write_lock: Arc<Mutex<()>>,
     /// How long a call waits for a connection before answering Unavailable.
@@ -123,8 +126,25 @@ impl Db {
     pub fn connect(url: &DatabaseUrl, pool_size: u32, timeout: Duration) -> Result<Self, DbError> {
         let manager = pool::ConnectionManager::new(url.clone());
         let outages = Arc::clone(&manager.outages);
-        let pool = r2d2::Pool::builder()
-            .max_size(pool_size)
+        let pool = Self::build_pool(manager, pool_size, timeout)?;
+        let writer = match url.backend() {
+            Backend::Sqlite => Some(Self::build_pool(
+                pool::ConnectionManager::sqlite_writer(url.clone(), Arc::clone(&outages)),
+                1,
+                timeout,
+            )?),
+            Backend::Postgres => None,
+        };
+        Ok(Self { pool, writer, backend: url.backend(), write_lock: Arc::default(), checkout: timeout, outages })
+    }
+
+    fn build_pool(
+        manager: pool::ConnectionManager,
+        size: u32,
+        timeout: Duration,
+    ) -> Result<r2d2::Pool<pool::ConnectionManager>, DbError> {
+        r2d2::Pool::builder()
+            .max_size(size)
             .min_idle(Some(1))
             .connection_timeout(timeout)
             // No `SELECT 1` before every use (a round trip per query): a
@@ -132,8 +152,7 @@ impl Db {
             .test_on_check_out(false)
             .idle_timeout(Some(Duration::from_secs(300)))
             .build(manager)
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
-        Ok(Self { pool, backend: url.backend(), write_lock: Arc::default(), checkout: timeout, outages })
+            .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
     /// The same pool, with calls waiting at most `timeout` for a connection.
@@ -149,9 +168,12 @@ impl Db {
     /// A pooled connection. One opened before the last outage was noticed is
     /// checked first (it may have been cut meanwhile), so that the first
     /// requests after the database returns do not fail on dead connections.
-    fn conn(&self) -> Result<r2d2::PooledConnection<pool::ConnectionManager>, DbError> {
-        for _ in 0..=self.pool.max_size() {
-            let mut pooled = self.pool.get_timeout(self.checkout).map_err(|e| DbError::Unavailable(e.to_string()))?;
+    fn conn(
+        &self,
+        pool: &r2d2::Pool<pool::ConnectionManager>,
+    ) -> Result<r2d2::PooledConnection<pool::ConnectionManager>, DbError> {
+        for _ in 0..=pool.max_size() {
+            let mut pooled = pool.get_timeout(self.checkout).map_err(|e| DbError::Unavailable(e.to_string()))?;
             let generation = self.outages.load(Ordering::Acquire);
             if pooled.generation >= generation && pooled.last_used.elapsed() < IDLE_CHECK {
                 return Ok(pooled);
@@ -169,8 +191,12 @@ impl Db {
     /// unreachable (the error says so, or the connection no longer answers),
     /// the connection is dropped rather than handed out again, the outage is
     /// noted, and the caller gets `Unavailable`.
-    fn run<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
-        let mut pooled = self.conn()?;
+    fn run<T>(
+        &self,
+        pool: &r2d2::Pool<pool::ConnectionManager>,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+    ) -> Result<T, DbError> {
+        let mut pooled = self.conn(pool)?;
         let result = match f(&mut pooled.conn).map_err(DbError::from) {
             Err(DbError::Query(e)) if self.backend == Backend::Postgres && !pool::ping(&mut pooled.conn) => {
                 Err(DbError::Unavailable(e.to_string()))
@@ -187,7 +213,7 @@ impl Db {
 
     /// Runs read-only work on a pooled connection, outside any transaction.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
-        self.run(f)
+        self.run(&self.pool, f)
     }
 
     /// Runs `f` in one transaction: all of it is committed, or none.
@@ -200,14 +226,14 @@ impl Db {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
-        self.run(|conn| in_transaction(conn, Begin::ForWriting, f))
+        self.run(self.writer.as_ref().unwrap_or(&self.pool), |conn| in_transaction(conn, Begin::ForWriting, f))
     }
 
     /// Runs read-only `f` on one consistent snapshot of the database
     /// (REPEATABLE READ on PostgreSQL; a read transaction on SQLite), so that
     /// several queries agree with each other.
     pub fn snapshot_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
-        self.run(|conn| in_transaction(conn, Begin::Snapshot, f))
+        self.run(&self.pool, |conn| in_transaction(conn, Begin::Snapshot, f))
     }
 
     pub async fn snapshot<T: Send + 'static>(
@@ -238,7 +264,7 @@ impl Db {
     pub async fn migrate(&self) -> Result<Vec<String>, anyhow::Error> {
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
-            let mut pooled = db.conn()?;
+            let mut pooled = db.conn(&db.pool)?;
             migrate(&mut pooled.conn)
         })
         .await?

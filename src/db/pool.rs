@@ -76,13 +76,22 @@ impl std::fmt::Debug for DatabaseUrl {
 /// and prepares SQLite connections for concurrent, durable use.
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    /// Opens SQLite's writing connection (a PostgreSQL-only build has none).
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    writer: bool,
     /// Outages noticed so far (see `Db::run`).
     pub outages: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url, outages: Arc::default() }
+        Self { url, writer: false, outages: Arc::default() }
+    }
+
+    /// For SQLite's one writing connection (see [`SQLITE_WRITER_SETUP`]),
+    /// sharing the outage count of the pool beside it.
+    pub fn sqlite_writer(url: DatabaseUrl, outages: Arc<AtomicU64>) -> Self {
+        Self { url, writer: true, outages }
     }
 }
 
@@ -97,6 +106,19 @@ pub fn ping(conn: &mut DbConnection) -> bool {
 #[cfg(feature = "sqlite")]
 const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;";
+
+/// SQLite's writing connection keeps a 32 MiB page cache instead of the
+/// default 2 MiB: enough for the upper levels of the signatures' index on
+/// (petition, email key), whose keys are random, so that an insert into a
+/// petition of 10 million signatures reads one index page from the OS rather
+/// than several. Measured (README, Performance): signing with 10 million
+/// existing signatures went from 0.76–0.81 of the rate with none to 1.04.
+/// Only the writer has it: it is the only connection of this process that
+/// writes, so its cache stays valid from one transaction to the next, while
+/// readers streaming an export through a large cache would only grow the
+/// server's memory.
+#[cfg(feature = "sqlite")]
+const SQLITE_WRITER_SETUP: &str = "PRAGMA cache_size = -32768;";
 
 /// A connection in the pool, with a mark set when it failed in a way that
 /// means the database went away, and the outage count when it was opened.
@@ -139,6 +161,10 @@ impl ConnectionManager {
                     diesel::SqliteConnection::establish(path).map_err(diesel::r2d2::Error::ConnectionError)?;
                 diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_SETUP)
                     .map_err(diesel::r2d2::Error::QueryError)?;
+                if self.writer {
+                    diesel::connection::SimpleConnection::batch_execute(&mut conn, SQLITE_WRITER_SETUP)
+                        .map_err(diesel::r2d2::Error::QueryError)?;
+                }
                 Ok(DbConnection::Sqlite(conn))
             }
             #[cfg(feature = "postgres")]
