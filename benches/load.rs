@@ -334,12 +334,14 @@ impl Bench<'_> {
     fn settle(&self, db: &undersigned::db::Db) {
         purge_outbox(db);
         if self.admin_url.is_some() {
-            let out = Command::new("psql")
-                .arg(&self.url)
-                .args(["-qAt", "-c", "VACUUM (ANALYZE) outbox", "-c", "CHECKPOINT"])
-                .output()
-                .unwrap();
+            let psql = |sql: &str| Command::new("psql").arg(&self.url).args(["-qAtc", sql]).output().unwrap();
+            let out = psql("VACUUM (ANALYZE) outbox");
             assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+            // CHECKPOINT needs a superuser or pg_checkpoint: without, go on.
+            let out = psql("CHECKPOINT");
+            if !out.status.success() {
+                eprintln!("  (no CHECKPOINT between phases: {})", String::from_utf8_lossy(&out.stderr).trim());
+            }
         }
     }
 

@@ -126,23 +126,24 @@ impl Db {
     pub fn connect(url: &DatabaseUrl, pool_size: u32, timeout: Duration) -> Result<Self, DbError> {
         let manager = pool::ConnectionManager::new(url.clone());
         let outages = Arc::clone(&manager.outages);
-        let pool = Self::build_pool(manager, pool_size, timeout)?;
+        let pool =
+            Self::pool_builder(pool_size, timeout).build(manager).map_err(|e| DbError::Unavailable(e.to_string()))?;
         let writer = match url.backend() {
-            Backend::Sqlite => Some(Self::build_pool(
-                pool::ConnectionManager::sqlite_writer(url.clone(), Arc::clone(&outages)),
-                1,
-                timeout,
-            )?),
+            // Kept open for good: closing it (idle or old) would drop its cache.
+            Backend::Sqlite => Some(
+                Self::pool_builder(1, timeout)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .build(pool::ConnectionManager::sqlite_writer(url.clone(), Arc::clone(&outages)))
+                    .map_err(|e| DbError::Unavailable(e.to_string()))?,
+            ),
             Backend::Postgres => None,
         };
         Ok(Self { pool, writer, backend: url.backend(), write_lock: Arc::default(), checkout: timeout, outages })
     }
 
-    fn build_pool(
-        manager: pool::ConnectionManager,
-        size: u32,
-        timeout: Duration,
-    ) -> Result<r2d2::Pool<pool::ConnectionManager>, DbError> {
+    /// The pool's settings; the writer's lifetime is set apart (see `connect`).
+    fn pool_builder(size: u32, timeout: Duration) -> r2d2::Builder<pool::ConnectionManager> {
         r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
@@ -151,8 +152,6 @@ impl Db {
             // connection that fails is marked and dropped instead (see `run`).
             .test_on_check_out(false)
             .idle_timeout(Some(Duration::from_secs(300)))
-            .build(manager)
-            .map_err(|e| DbError::Unavailable(e.to_string()))
     }
 
     /// The same pool, with calls waiting at most `timeout` for a connection.
@@ -220,7 +219,7 @@ impl Db {
     /// On SQLite the transaction is `BEGIN IMMEDIATE` (it holds the write lock
     /// from its first statement, so a read-then-write cannot fail with
     /// SQLITE_BUSY when another process writes), and writers of this process
-    /// take turns before they take a connection from the pool.
+    /// take turns on the one writing connection (see `pool`).
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
         let _turn = match self.backend {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
@@ -258,6 +257,24 @@ impl Db {
     ) -> Result<T, DbError> {
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.write_blocking(f)).await.map_err(|_| DbError::Task)?
+    }
+
+    /// Whether the database answers a query, and on SQLite whether the
+    /// writing connection is open or can be opened (without waiting for it
+    /// while it writes).
+    pub async fn ready(&self) -> Result<(), DbError> {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || {
+            db.read_blocking(|c| diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), c))?;
+            if let Some(writer) = &db.writer
+                && writer.state().connections == 0
+            {
+                db.conn(writer)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|_| DbError::Task)?
     }
 
     /// Applies pending migrations; returns the names of those applied.

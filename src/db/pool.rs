@@ -112,11 +112,13 @@ const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL
 /// (petition, email key), whose keys are random, so that an insert into a
 /// petition of 10 million signatures reads one index page from the OS rather
 /// than several. Measured (README, Performance): signing with 10 million
-/// existing signatures went from 0.76–0.81 of the rate with none to 1.04.
-/// Only the writer has it: it is the only connection of this process that
-/// writes, so its cache stays valid from one transaction to the next, while
-/// readers streaming an export through a large cache would only grow the
-/// server's memory.
+/// existing signatures went from 0.76–0.81 of the rate with none to 0.89
+/// and 1.06 in two runs. Only the writer has it: it is the only connection
+/// of this process that writes, so its cache stays valid from one
+/// transaction to the next (SQLite drops a connection's cache when another
+/// has written since, which another process, such as a second instance or
+/// the CLI, still may), while readers streaming an export through a large
+/// cache would only grow the server's memory.
 #[cfg(feature = "sqlite")]
 const SQLITE_WRITER_SETUP: &str = "PRAGMA cache_size = -32768;";
 

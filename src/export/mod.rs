@@ -299,9 +299,10 @@ fn each_row(
 ) -> Result<(), ExportError> {
     let with_emails = columns == Columns::WithContacts;
     std::thread::scope(|scope| {
-        // One batch waiting beside the one being written: memory stays two batches.
-        let (batches, received) = std::sync::mpsc::sync_channel(1);
-        scope.spawn(move || {
+        // A rendezvous: the reader holds the next batch until the writer
+        // takes it, so memory stays two batches (this one and the next).
+        let (batches, received) = std::sync::mpsc::sync_channel(0);
+        let reader = move || {
             let mut after = 0;
             loop {
                 let batch = db::exports::confirmed_after(conn, petition_id, after, BATCH, with_emails);
@@ -320,7 +321,8 @@ fn each_row(
                     return;
                 }
             }
-        });
+        };
+        std::thread::Builder::new().name("export-reader".into()).spawn_scoped(scope, reader)?;
         for batch in received {
             for row in &batch? {
                 f(row)?;
