@@ -376,18 +376,23 @@ fn campaign_site(embed: &str, page: &str) -> String {
 
 /// Waits for a finished download ending in `ext` (Chromium writes
 /// `.crdownload` until done).
+/// The finished download ending in `ext`. Chromium may reserve the final
+/// name with an empty file while it writes to a `.crdownload` file that it
+/// renames over it at the end (a run once found a `.zip` that was no ZIP
+/// yet), so a file of that name alone is not the download.
 async fn wait_for_download(dir: &Path, ext: &str) -> PathBuf {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let found = std::fs::read_dir(dir)
-            .unwrap()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| p.to_string_lossy().ends_with(ext));
-        if let Some(path) = found {
+        let paths: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().filter_map(Result::ok).map(|e| e.path()).collect();
+        let writing = paths.iter().any(|p| p.to_string_lossy().ends_with(".crdownload"));
+        let found = paths.into_iter().find(|p| p.to_string_lossy().ends_with(ext));
+        if let Some(path) = found
+            && !writing
+            && std::fs::metadata(&path).is_ok_and(|m| m.len() > 0)
+        {
             return path;
         }
-        assert!(Instant::now() < deadline, "no {ext} download within 20 s");
+        assert!(Instant::now() < deadline, "no finished {ext} download within 20 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
