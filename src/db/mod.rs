@@ -259,24 +259,6 @@ impl Db {
         tokio::task::spawn_blocking(move || db.write_blocking(f)).await.map_err(|_| DbError::Task)?
     }
 
-    /// Whether the database answers a query, and on SQLite whether the
-    /// writing connection is open or can be opened (without waiting for it
-    /// while it writes).
-    pub async fn ready(&self) -> Result<(), DbError> {
-        let db = self.clone();
-        tokio::task::spawn_blocking(move || {
-            db.read_blocking(|c| diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), c))?;
-            if let Some(writer) = &db.writer
-                && writer.state().connections == 0
-            {
-                db.conn(writer)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|_| DbError::Task)?
-    }
-
     /// Applies pending migrations; returns the names of those applied.
     pub async fn migrate(&self) -> Result<Vec<String>, anyhow::Error> {
         let db = self.clone();

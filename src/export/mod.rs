@@ -107,7 +107,8 @@ fn timestamp(t: Option<NaiveDateTime>) -> String {
 }
 
 /// A moment as RFC 3339 in UTC to the second (`2026-11-30T08:23:51Z`), as
-/// [`timestamp`] writes it, kept on the stack: an export writes one per row.
+/// [`timestamp`] writes it (empty for none), kept on the stack: an export
+/// writes one per row.
 #[derive(Clone, Copy)]
 struct Stamp {
     text: [u8; 32],
@@ -115,9 +116,12 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn new(t: NaiveDateTime) -> Self {
+    fn new(t: Option<NaiveDateTime>) -> Self {
         use chrono::{Datelike, Timelike};
         let mut text = [0; 32];
+        let Some(t) = t else {
+            return Self { text, len: 0 };
+        };
         let year = t.year();
         if !(0..=9999).contains(&year) {
             // Outside four-digit years chrono's own form (a sign, more digits).
@@ -156,22 +160,6 @@ impl Serialize for Stamp {
     }
 }
 
-/// A row's confirmation time: a [`Stamp`], or empty if it has none.
-#[derive(Clone, Copy)]
-struct Confirmed(Option<Stamp>);
-
-impl Confirmed {
-    fn as_str(&self) -> &str {
-        self.0.as_ref().map(Stamp::as_str).unwrap_or_default()
-    }
-}
-
-impl Serialize for Confirmed {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 #[derive(Serialize)]
 struct Record<'a> {
     name: &'a str,
@@ -179,7 +167,7 @@ struct Record<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     postcode: Option<Option<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    confirmed_at: Option<Confirmed>,
+    confirmed_at: Option<Stamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<Option<&'a str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -194,7 +182,7 @@ impl<'a> Record<'a> {
             name: row.name.as_deref().unwrap_or_default(),
             country: &row.country,
             postcode: standard.then_some(row.postcode.as_deref()),
-            confirmed_at: standard.then(|| Confirmed(row.confirmed_at.map(Stamp::new))),
+            confirmed_at: standard.then(|| Stamp::new(row.confirmed_at)),
             email: contacts.then(|| row.email.as_deref().filter(|_| row.keep_informed)),
             keep_informed: contacts.then_some(row.keep_informed),
         }
@@ -378,9 +366,9 @@ mod tests {
     #[test]
     fn stamps_are_rfc3339_to_the_second() {
         let t = chrono::NaiveDate::from_ymd_opt(2026, 3, 9).unwrap().and_hms_opt(7, 5, 1).unwrap();
-        assert_eq!(Stamp::new(t).as_str(), "2026-03-09T07:05:01Z");
-        assert_eq!(serde_json::to_string(&Confirmed(Some(Stamp::new(t)))).unwrap(), "\"2026-03-09T07:05:01Z\"");
-        assert_eq!(Confirmed(None).as_str(), "");
+        assert_eq!(Stamp::new(Some(t)).as_str(), "2026-03-09T07:05:01Z");
+        assert_eq!(serde_json::to_string(&Stamp::new(Some(t))).unwrap(), "\"2026-03-09T07:05:01Z\"");
+        assert_eq!(Stamp::new(None).as_str(), timestamp(None));
     }
 
     proptest! {
@@ -397,7 +385,7 @@ mod tests {
                 .or_else(|| chrono::NaiveTime::from_num_seconds_from_midnight_opt(secs, nanos % 1_000_000_000));
             if let (Some(date), Some(time)) = (date, time) {
                 let t = date.and_time(time);
-                let stamp = Stamp::new(t);
+                let stamp = Stamp::new(Some(t));
                 prop_assert_eq!(stamp.as_str(), timestamp(Some(t)));
             }
         }
