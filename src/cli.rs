@@ -280,8 +280,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Purge => {
             let settings = Settings::from_env()?;
             let (db, _) = open_database(&settings.database).await?;
-            let report = crate::jobs::housekeeping::purge(&db, settings.retention, settings.confirmation_ttl).await?;
+            let files = settings.mail.files().map_err(|e| anyhow::anyhow!("OUTBOX_DIR: {e}"))?;
+            let report =
+                crate::jobs::housekeeping::purge(&db, files.as_ref(), settings.retention, settings.confirmation_ttl)
+                    .await?;
             println!("{} unconfirmed signature(s) with expired links deleted", report.expired_pending);
+            if files.is_some() {
+                println!("{} mail file(s) deleted", report.mail_files_deleted);
+            }
             match settings.retention.erase_after_close {
                 None => println!("personal data of closed petitions is kept (ERASE_AFTER_CLOSE=never)"),
                 Some(after) if report.erased.is_empty() => println!(

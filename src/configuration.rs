@@ -69,6 +69,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
         "EMBED_ORIGINS",
         "sites allowed to show the sign form (/p/SLUG/embed) in a frame: * (default, any) or origins, comma-separated",
     ),
+    (
+        "METRICS_TOKEN",
+        "bearer token (at least 32 characters) that /metrics asks for on BIND; unset: /metrics answers only on METRICS_BIND",
+    ),
+    ("METRICS_BIND", "a second address and port serving only /metrics, without a token (for the monitoring network)"),
     ("RUST_LOG", "log filter (default info)"),
 ];
 
@@ -89,6 +94,48 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// Who may frame the embeddable sign form.
     pub embed_origins: EmbedOrigins,
+    pub metrics: MetricsSettings,
+}
+
+/// Who may read `/metrics`: nobody without one of these.
+#[derive(Debug, Clone, Default)]
+pub struct MetricsSettings {
+    /// Asked for as `Authorization: Bearer …` on the main address.
+    pub token: Option<MetricsToken>,
+    /// A second listener that serves only /metrics, without a token.
+    pub bind: Option<SocketAddr>,
+}
+
+/// The shortest METRICS_TOKEN accepted.
+pub const MIN_METRICS_TOKEN: usize = 32;
+
+/// METRICS_TOKEN: compared in constant time, never printed.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(<redacted>)")
+    }
+}
+
+impl MetricsToken {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.chars().count() < MIN_METRICS_TOKEN {
+            return Err(format!("must be at least {MIN_METRICS_TOKEN} characters"));
+        }
+        if !s.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be printable ASCII without spaces".into());
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// Whether an `Authorization` header value carries this token.
+    pub fn admits(&self, authorization: &[u8]) -> bool {
+        use subtle::ConstantTimeEq as _;
+        let Some(given) = authorization.strip_prefix(b"Bearer ") else { return false };
+        given.ct_eq(self.0.as_bytes()).into()
+    }
 }
 
 /// The sites allowed to frame `/p/{slug}/embed` (no other page may be framed).
@@ -214,6 +261,17 @@ pub struct MailSettings {
     pub worker: bool,
     pub retry_base: Duration,
     pub retry_max: Duration,
+}
+
+impl MailSettings {
+    /// The file outbox, when SMTP_URL is unset (its directory created
+    /// private if missing).
+    pub fn files(&self) -> std::io::Result<Option<crate::email::MailFiles>> {
+        match &self.transport {
+            MailTransport::Files(dir) => crate::email::MailFiles::open(dir).map(Some),
+            MailTransport::Smtp(_) => Ok(None),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -477,8 +535,15 @@ impl Settings {
             )?,
         };
         let embed_origins = parse_with(lookup, "EMBED_ORIGINS", EmbedOrigins::Any, EmbedOrigins::parse)?;
+        let metrics = MetricsSettings {
+            token: parse_with(lookup, "METRICS_TOKEN", None, |s| MetricsToken::parse(s).map(Some))?,
+            bind: parse_with(lookup, "METRICS_BIND", None, |s| {
+                s.parse().map(Some).map_err(|_| format!("{s:?} is not an address and port like 127.0.0.1:9090"))
+            })?,
+        };
         Ok(Self {
             embed_origins,
+            metrics,
             database,
             bind,
             public_url,

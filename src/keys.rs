@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::configuration::SecretKey;
 use crate::db::{Db, DbError, secrets};
-use crate::domain::EmailAddress;
+use crate::domain::{DetailsDigest, EmailAddress, SignatureDetails};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -35,6 +35,7 @@ pub struct Keys {
     cookies: [u8; 32],
     login: [u8; 32],
     form: [u8; 32],
+    details: [u8; 32],
     delivery: SigningKey,
 }
 
@@ -46,6 +47,7 @@ impl Keys {
             cookies: hmac(master, b"undersigned/cookies/v1"),
             login: hmac(master, b"undersigned/login-throttle/v1"),
             form: hmac(master, b"undersigned/form-stamp/v1"),
+            details: hmac(master, b"undersigned/confirm-details/v1"),
             delivery,
         }
     }
@@ -54,6 +56,12 @@ impl Keys {
     /// Without the secret nobody can tell from it which address it was.
     pub fn email_key(&self, email: &EmailAddress) -> [u8; 32] {
         hmac(&self.email, email.canonical().as_bytes())
+    }
+
+    /// What a confirmation link is bound to: a keyed digest, so that the
+    /// stored digest cannot be tested against guessed names and postcodes.
+    pub fn details_digest(&self, details: &SignatureDetails) -> DetailsDigest {
+        DetailsDigest(hmac(&self.details, &details.canonical()))
     }
 
     /// Encrypts and authenticates the organisers' cookies.

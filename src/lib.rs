@@ -10,6 +10,7 @@ pub mod auth;
 pub mod catalog;
 pub mod cli;
 pub mod configuration;
+pub mod confirmation;
 pub mod db;
 pub mod domain;
 pub mod email;

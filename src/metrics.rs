@@ -6,11 +6,14 @@
 
 use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder};
 
+use crate::abuse::Verdict;
+
 /// Every metric undersigned keeps, in one registry.
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
-    /// Sign requests by what became of them.
+    /// Sign requests by what they were judged to be (before the address
+    /// is looked up): never split by whether the address had signed.
     pub submissions: IntCounterVec,
     pub confirmations: IntCounter,
     pub mails_sent: IntCounterVec,
@@ -24,27 +27,32 @@ pub struct Metrics {
     pub database_up: IntGauge,
 }
 
-/// The label values of `undersigned_sign_requests_total`.
+/// The label values of `undersigned_sign_requests_total` other than a
+/// judged request's (see [`Metrics::judged`]).
 #[derive(Debug, Clone, Copy)]
 pub enum Submission {
-    Pending,
-    Held,
     Invalid,
     Disposable,
-    Honeypot,
     Closed,
 }
 
 impl Submission {
     fn label(self) -> &'static str {
         match self {
-            Self::Pending => "pending",
-            Self::Held => "held",
             Self::Invalid => "invalid",
             Self::Disposable => "disposable",
-            Self::Honeypot => "honeypot",
             Self::Closed => "closed",
         }
+    }
+}
+
+/// The label of a judged sign request: `accepted`, `honeypot`, or the
+/// reason it was flagged (`rate_limit`, `too_fast`, `form_stamp`).
+fn verdict_label(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Clean => "accepted",
+        Verdict::Honeypot => "honeypot",
+        Verdict::Flagged { reason, .. } => reason.as_str(),
     }
 }
 
@@ -53,7 +61,10 @@ impl Metrics {
         let registry = Registry::new();
         let m = Self {
             submissions: IntCounterVec::new(
-                Opts::new("undersigned_sign_requests_total", "Sign requests by outcome"),
+                Opts::new(
+                    "undersigned_sign_requests_total",
+                    "Sign requests by verdict (accepted, honeypot, or why flagged) or refusal",
+                ),
                 &["outcome"],
             )?,
             confirmations: IntCounter::new("undersigned_confirmations_total", "Signatures confirmed by email")?,
@@ -91,6 +102,11 @@ impl Metrics {
 
     pub fn submitted(&self, outcome: Submission) {
         self.submissions.with_label_values(&[outcome.label()]).inc();
+    }
+
+    /// Counts a sign request by its verdict, decided from the request alone.
+    pub fn judged(&self, verdict: Verdict) {
+        self.submissions.with_label_values(&[verdict_label(verdict)]).inc();
     }
 
     /// The text exposition format.

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
-use crate::abuse::{DomainList, SignLimits};
+use crate::abuse::{DomainList, SignLimits, Verdict};
 use crate::catalog::PetitionView;
 use crate::configuration::AbuseSettings;
 use crate::db::counts::Tally;
@@ -56,14 +56,18 @@ pub struct Submission {
     pub form_stamp: Option<String>,
 }
 
-/// What became of an accepted submission.
+/// What became of an accepted submission: decided from the request alone,
+/// before the address is looked up, so that the answer (and the work done
+/// on the way to it) is the same whether or not the address has signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signed {
-    /// Stored (or merged with an earlier one); a mail is on its way unless
-    /// the mail limits say otherwise. The answer never tells which.
+    /// Not flagged: stored (or merged with an earlier one); a mail is on its
+    /// way unless the mail limits say otherwise. The answer never tells which.
     Pending,
-    /// Stored but held for review. `retry_after`: when a repeat from the same
-    /// network would be within the limits.
+    /// Flagged (rate limit, form timing): a new address is stored held for
+    /// review; an address that has signed, in any state, is left as it is.
+    /// `retry_after`: when a request from the same network would be within
+    /// the limits.
     Held { reason: HoldReason, retry_after: Option<Duration> },
 }
 
@@ -90,6 +94,26 @@ impl Guards {
         }
     }
 
+    /// Judges a submission for a petition. Every request from a network
+    /// counts against its rate limit, whatever else it is.
+    pub fn judge(&self, keys: &Keys, petition_id: i64, sub: &Submission) -> Verdict {
+        if sub.honeypot == Honeypot::Filled {
+            return Verdict::Honeypot;
+        }
+        if let Some(ip) = sub.client
+            && let Err(wait) = self.limits.check(petition_id, ip)
+        {
+            return Verdict::Flagged { reason: HoldReason::RateLimit, retry_after: Some(wait) };
+        }
+        match &sub.form_stamp {
+            Some(stamp) => match self.form_timing(keys, petition_id, stamp, chrono::Utc::now()) {
+                Some(reason) => Verdict::Flagged { reason, retry_after: None },
+                None => Verdict::Clean,
+            },
+            None => Verdict::Clean,
+        }
+    }
+
     /// Why a form submission should be held, judging by its stamp.
     fn form_timing(
         &self,
@@ -112,11 +136,12 @@ impl Guards {
 
 /// Validates and stores a signature, or queues the mail a repeat calls for.
 ///
-/// Every accepted submission returns the same `Ok(Pending)`, whether it was
-/// new, a repeat, or caught by the honeypot: the answer never tells who has
-/// signed. Submissions over the rate limits, or from a form sent back too
-/// fast, are stored held for review (`Held`); disposable addresses are
-/// refused like any invalid field.
+/// The answer depends on the request only: what the request is (clean,
+/// flagged and why, or a bot's) is decided before the address is looked
+/// up, and the answer follows from that decision alone. A clean request
+/// and a flagged one both wait for the batch that writes them, whether that
+/// batch inserts a row or finds the address already there. Disposable
+/// addresses are refused like any invalid field.
 pub async fn sign(state: &AppState, slug: &str, sub: Submission) -> Result<(Arc<PetitionView>, Signed), SignError> {
     let petition = state.catalog.find(&state.db, slug).await?.ok_or(SignError::NotFound)?;
     let now = crate::now();
@@ -144,25 +169,17 @@ pub async fn sign(state: &AppState, slug: &str, sub: Submission) -> Result<(Arc<
         errors.push("email", Problem::localised(text, "error-email-disposable").with_arg("domain", domain));
         return Err(SignError::Invalid(petition, errors));
     }
-    if sub.honeypot == Honeypot::Filled {
-        tracing::info!(petition = %petition.slug, "honeypot field filled; submission discarded");
-        state.metrics.submitted(metrics::Submission::Honeypot);
-        state.db.write(move |c| db::counts::record_tally(c, petition_id, Tally::Honeypot, country)).await?;
-        return Ok((petition, Signed::Pending));
-    }
-    let mut held = None;
-    let mut retry_after = None;
-    if let Some(ip) = sub.client
-        && let Err(wait) = guards.limits.check(petition_id, ip)
-    {
-        held = Some(HoldReason::RateLimit);
-        retry_after = Some(wait);
-    }
-    if held.is_none()
-        && let Some(stamp) = &sub.form_stamp
-    {
-        held = guards.form_timing(&state.keys, petition_id, stamp, chrono::Utc::now());
-    }
+    let verdict = guards.judge(&state.keys, petition_id, &sub);
+    state.metrics.judged(verdict);
+    let (held, answer) = match verdict {
+        Verdict::Honeypot => {
+            tracing::info!(petition = %petition.slug, "honeypot field filled; submission discarded");
+            state.db.write(move |c| db::counts::record_tally(c, petition_id, Tally::Honeypot, country)).await?;
+            return Ok((petition, Signed::Pending));
+        }
+        Verdict::Clean => (None, Signed::Pending),
+        Verdict::Flagged { reason, retry_after } => (Some(reason), Signed::Held { reason, retry_after }),
+    };
     let email_key = state.keys.email_key(&signature.email);
     let outcome = state.signer.submit(SignItem { petition_id, signature, email_key, held }).await?;
     tracing::debug!(petition = %petition.slug, ?outcome, ?held, "signature submitted");
@@ -171,18 +188,8 @@ pub async fn sign(state: &AppState, slug: &str, sub: Submission) -> Result<(Arc<
             state.metrics.submitted(metrics::Submission::Closed);
             Err(SignError::Closed(petition))
         }
-        // Held because of this request: say so.
-        SignOutcome::Held if held.is_some() => {
-            state.metrics.submitted(metrics::Submission::Held);
-            let reason = held.unwrap_or(HoldReason::RateLimit);
-            Ok((petition, Signed::Held { reason, retry_after }))
-        }
-        // Stored, merged, or a repeat of a signature an organiser must still
-        // review: answered alike, so the answer never tells who has signed.
-        _ => {
-            state.metrics.submitted(metrics::Submission::Pending);
-            Ok((petition, Signed::Pending))
-        }
+        // Whatever the address's state, the answer is the request's.
+        _ => Ok((petition, answer)),
     }
 }
 

@@ -15,7 +15,8 @@ use crate::catalog::Catalog;
 use crate::configuration::{DatabaseSettings, PublicUrl, Settings};
 use crate::db::Db;
 use crate::email::Mailer;
-use crate::jobs::{counter, mail_worker::MailWorker};
+use crate::jobs::counter;
+use crate::jobs::mail_worker::{LinkMaker, MailWorker};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::state::AppState;
@@ -65,11 +66,32 @@ impl Application {
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("BIND: cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
+        let metrics_listener = match settings.metrics.bind {
+            Some(bind) => {
+                Some(TcpListener::bind(bind).with_context(|| format!("METRICS_BIND: cannot listen on {bind}"))?)
+            }
+            None => None,
+        };
+        let metrics_access = crate::state::MetricsAccess {
+            token: settings.metrics.token.clone(),
+            listener: metrics_listener.as_ref().map(TcpListener::local_addr).transpose()?,
+        };
+        if metrics_access.token.is_none() && metrics_access.listener.is_none() {
+            tracing::info!("neither METRICS_TOKEN nor METRICS_BIND is set: /metrics answers nobody");
+        }
         let public_url = match settings.public_url.clone() {
             Some(url) => url,
             None => PublicUrl::parse(&format!("http://{address}")).map_err(anyhow::Error::msg)?,
         };
         let mailer = Mailer::new(&settings.mail)?;
+        let mail_files = mailer.files().cloned();
+        if let Some(files) = &mail_files {
+            tracing::warn!(
+                dir = %files.dir().display(),
+                "SMTP_URL is unset: mail is written to files (names, addresses and live links); \
+                 for trying the service only, not for a campaign"
+            );
+        }
         let catalog = Arc::new(Catalog::default());
         catalog.refresh(&db).await.context("loading petitions")?;
         let wakeup = Arc::new(Notify::new());
@@ -79,7 +101,7 @@ impl Application {
                 db.clone(),
                 mailer,
                 &settings.mail,
-                public_url.clone(),
+                LinkMaker { public_url: public_url.clone(), keys: keys.clone() },
                 settings.confirmation_ttl,
                 Arc::clone(&wakeup),
                 metrics.clone(),
@@ -111,6 +133,8 @@ impl Application {
             guards: Arc::new(crate::signing::Guards::new(&settings.abuse)),
             metrics: metrics.clone(),
             frame_ancestors: settings.embed_origins.frame_ancestors(),
+            mail_files,
+            metrics_access,
         });
         let app_state = state.clone();
         let http_metrics = metrics.http_middleware().map_err(|e| anyhow::anyhow!("setting up HTTP metrics: {e}"))?;
@@ -123,11 +147,16 @@ impl Application {
                 .wrap(from_fn(routes::security::headers))
                 .wrap(http_metrics.clone())
                 .wrap(from_fn(routes::refuse_unknown_methods))
+                .wrap(from_fn(routes::metrics_listener_only))
                 .wrap(access_log())
                 .configure(|cfg| routes::configure(cfg, &app_state))
         })
         .listen(listener)?
         .shutdown_timeout(30);
+        if let Some(metrics_listener) = metrics_listener {
+            tracing::info!(address = %metrics_listener.local_addr()?, "serving /metrics");
+            server = server.listen(metrics_listener)?;
+        }
         if let Some(n) = settings.http_workers {
             server = server.workers(n);
         }
@@ -172,6 +201,7 @@ impl Application {
         let refresher = tokio::spawn(counter::run(state.db.clone(), Arc::clone(&state.catalog), self.count_refresh));
         let housekeeping = tokio::spawn(crate::jobs::housekeeping::run(
             state.db.clone(),
+            state.mail_files.clone(),
             Arc::clone(&state.guards),
             self.retention,
             state.confirmation_ttl,

@@ -31,4 +31,15 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// CSP `frame-ancestors` of the embeddable sign form (`EMBED_ORIGINS`).
     pub frame_ancestors: String,
+    /// The file outbox, when SMTP_URL is unset: a withdrawal deletes its files.
+    pub mail_files: Option<crate::email::MailFiles>,
+    pub metrics_access: MetricsAccess,
+}
+
+/// Who may read /metrics (see `routes::health::may_read_metrics`).
+#[derive(Debug, Clone, Default)]
+pub struct MetricsAccess {
+    pub token: Option<crate::configuration::MetricsToken>,
+    /// The address `METRICS_BIND` was bound to: it serves /metrics only.
+    pub listener: Option<std::net::SocketAddr>,
 }

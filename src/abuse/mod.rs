@@ -10,7 +10,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::DefaultClock;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
@@ -79,13 +79,26 @@ impl Network {
     }
 }
 
+/// What a sign request is, judged by the request alone (its network, its
+/// form stamp, its honeypot), never by the address it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Clean,
+    /// A bot filled the hidden field: answered as if accepted, nothing stored.
+    Honeypot,
+    Flagged {
+        reason: crate::domain::HoldReason,
+        retry_after: Option<Duration>,
+    },
+}
+
 type Keyed = RateLimiter<(i64, Network), DefaultKeyedStateStore<(i64, Network)>, DefaultClock>;
 
 /// Signatures per petition per network, over one or more windows (GCRA: a
 /// burst of N, then one more every window/N).
 pub struct SignLimits {
-    limiters: Vec<Keyed>,
-    clock: DefaultClock,
+    /// Each limiter with its period (window / N).
+    limiters: Vec<(Keyed, Duration)>,
 }
 
 impl SignLimits {
@@ -100,10 +113,10 @@ impl SignLimits {
             .filter_map(|&(n, window)| {
                 let n = NonZeroU32::new(n)?;
                 let period = (window / n.get()).max(Duration::from_nanos(1));
-                Quota::with_period(period).map(|q| RateLimiter::keyed(q.allow_burst(n)))
+                Quota::with_period(period).map(|q| (RateLimiter::keyed(q.allow_burst(n)), period))
             })
             .collect();
-        Self { limiters, clock: DefaultClock::default() }
+        Self { limiters }
     }
 
     pub fn enabled(&self) -> bool {
@@ -111,12 +124,15 @@ impl SignLimits {
     }
 
     /// Counts one signature from `ip` for a petition. `Err` says how long
-    /// until the network may sign again within every limit.
+    /// to wait before trying again: the period of the limit that refused
+    /// (GCRA lets one more through within a period of a refusal). A fixed
+    /// figure, not the exact remaining time, so that every refused request
+    /// of a network gets the same answer.
     pub fn check(&self, petition_id: i64, ip: IpAddr) -> Result<(), Duration> {
         let key = (petition_id, Network::of(ip));
-        for limiter in &self.limiters {
-            if let Err(not_until) = limiter.check_key(&key) {
-                return Err(not_until.wait_time_from(self.clock.now()));
+        for (limiter, period) in &self.limiters {
+            if limiter.check_key(&key).is_err() {
+                return Err(*period);
             }
         }
         Ok(())
@@ -125,7 +141,7 @@ impl SignLimits {
     /// Forgets networks whose limits have fully recovered (memory stays
     /// proportional to recent senders).
     pub fn forget_idle(&self) {
-        for limiter in &self.limiters {
+        for (limiter, _) in &self.limiters {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -166,8 +182,8 @@ mod tests {
         for _ in 0..3 {
             assert_eq!(limits.check(1, ip), Ok(()));
         }
-        let wait = limits.check(1, ip).unwrap_err();
-        assert!(wait > Duration::from_secs(10) && wait <= Duration::from_secs(20), "{wait:?}");
+        assert_eq!(limits.check(1, ip), Err(Duration::from_secs(20)), "one more every 60 s / 3");
+        assert_eq!(limits.check(1, ip), Err(Duration::from_secs(20)), "the same answer each time");
         assert_eq!(limits.check(2, ip), Ok(()), "another petition has its own budget");
         assert_eq!(limits.check(1, "198.51.100.5".parse().unwrap()), Ok(()), "another address too");
         assert!(!SignLimits::new(&[]).enabled());

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::{outbox as o, petition_translations as pt, petitions as p, signatures as s};
-use crate::domain::{Language, MailKind};
+use crate::domain::{Language, MailKind, SignatureDetails};
 
 pub fn enqueue(conn: &mut DbConnection, signature_id: i64, kind: MailKind, now: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(o::table)
@@ -71,11 +71,11 @@ pub struct ClaimedMail {
     pub attempt: i32,
     pub signature_id: i64,
     pub email: String,
-    pub name: String,
+    /// The details as they are now: the mail shows them, and its link is
+    /// bound to them. Their language is the mail's (and the title's).
+    pub details: SignatureDetails,
     pub petition_title: String,
     pub petition_slug: String,
-    /// The language the signature was given in, and the petition's title in it.
-    pub lang: Language,
     /// When the mail was queued.
     pub created_at: NaiveDateTime,
 }
@@ -93,6 +93,9 @@ struct ClaimRow {
     created_at: NaiveDateTime,
     lang: String,
     translated_title: Option<String>,
+    country: String,
+    postcode: Option<String>,
+    keep_informed: bool,
 }
 
 /// Claims up to `limit` mails that are due and not claimed by anyone else,
@@ -144,6 +147,9 @@ pub fn claim_due(
             o::created_at,
             s::lang,
             pt::title.nullable(),
+            s::country,
+            s::postcode,
+            s::keep_informed,
         ))
         .order(o::id)
         .load(conn)?;
@@ -160,10 +166,15 @@ pub fn claim_due(
                 attempt: row.attempt,
                 signature_id: row.signature_id,
                 email,
-                name,
+                details: SignatureDetails {
+                    name,
+                    country: row.country,
+                    postcode: row.postcode,
+                    language: Language::from_db(&row.lang),
+                    keep_informed: row.keep_informed,
+                },
                 petition_title: row.translated_title.unwrap_or(row.petition_title),
                 petition_slug: row.petition_slug,
-                lang: Language::from_db(&row.lang),
                 created_at: row.created_at,
             }),
             // The signature was withdrawn: there is nobody to write to.

@@ -48,6 +48,7 @@ diesel::table! {
         signature_id -> BigInt,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        details_digest -> Nullable<Binary>,
     }
 }
 

@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use super::models::NewSignatureRow;
 use super::schema::{signature_tokens as t, signatures as s};
 use super::{DbConnection, counts, is_unique_violation, outbox};
-use crate::domain::{HoldReason, Language, MailKind, NewSignature, SignatureStatus, TokenHash};
+use crate::domain::{
+    DetailsDigest, HoldReason, Language, MailKind, NewSignature, SignatureDetails, SignatureStatus, TokenHash,
+};
 
 /// At most this many mails are ever queued for one signature.
 pub const MAX_MAILS_PER_SIGNATURE: i32 = 5;
@@ -31,6 +33,9 @@ pub enum SignOutcome {
     PetitionClosed,
     /// Stored but held for review: no mail until an organiser releases it.
     Held,
+    /// Flagged, and the address had already signed (in any state but
+    /// withdrawn): nothing written, nothing mailed.
+    Ignored,
 }
 
 /// Stores a pending signature and queues its confirmation mail, or, if this
@@ -41,8 +46,9 @@ pub enum SignOutcome {
 /// A pending signature whose every link has expired (its last mail was queued
 /// before `stale_before`) is replaced by the new one, with a fresh mail budget.
 ///
-/// With `held`, a new signature is stored held for review, without a mail; a
-/// held one submitted again without `held` (within the limits) is released.
+/// With `held` (a flagged request), a new signature is stored held for
+/// review, without a mail, and an address that has signed is left exactly as
+/// it is. Without it, a signature held by the rate limit is released.
 pub fn sign(
     conn: &mut DbConnection,
     petition_id: i64,
@@ -82,8 +88,10 @@ pub fn sign(
                 outbox::enqueue(conn, id, MailKind::Confirm, now)?;
                 return Ok(SignOutcome::Created);
             }
+            // Flagged: what is there stays as it is.
+            Err(e) if is_unique_violation(&e) && held.is_some() => return Ok(SignOutcome::Ignored),
             Err(e) if is_unique_violation(&e) => {
-                if let Some(outcome) = repeat(conn, petition_id, new, email_key, held, now, stale_before)? {
+                if let Some(outcome) = repeat(conn, petition_id, new, email_key, now, stale_before)? {
                     return Ok(outcome);
                 }
                 last_error = Some(e);
@@ -94,27 +102,49 @@ pub fn sign(
     Err(last_error.unwrap_or(diesel::result::Error::RollbackTransaction))
 }
 
-/// Handles a submission for an address that already signed; None if its
-/// signature is gone (or was stale and has been removed) and the caller
-/// should insert afresh.
+/// Handles an unflagged submission for an address that already signed; None
+/// if its signature is gone (or was stale and has been removed) and the
+/// caller should insert afresh.
 fn repeat(
     conn: &mut DbConnection,
     petition_id: i64,
     new: &NewSignature,
     email_key: &[u8],
-    held: Option<HoldReason>,
     now: NaiveDateTime,
     stale_before: NaiveDateTime,
 ) -> QueryResult<Option<SignOutcome>> {
-    let existing: Option<(i64, String, Option<NaiveDateTime>, Option<String>)> = s::table
+    type Existing =
+        (i64, String, Option<NaiveDateTime>, Option<String>, Option<String>, String, Option<String>, bool, String);
+    let existing: Option<Existing> = s::table
         .filter(s::petition_id.eq(petition_id))
         .filter(s::email_key.eq(email_key))
-        .select((s::id, s::status, s::last_mail_at, s::held_reason))
+        .select((
+            s::id,
+            s::status,
+            s::last_mail_at,
+            s::held_reason,
+            s::name,
+            s::country,
+            s::postcode,
+            s::keep_informed,
+            s::lang,
+        ))
         .first(conn)
         .optional()?;
-    let Some((id, status, last_mail_at, held_reason)) = existing else {
+    let Some((id, status, last_mail_at, held_reason, name, country, postcode, keep_informed, lang)) = existing else {
         return Ok(None);
     };
+    // The links already mailed are bound to the details they showed: if the
+    // details change, only a new mail can confirm them, so it need not wait
+    // for RESEND_AFTER (the cap on mails per signature still holds).
+    let stored = name.map(|name| SignatureDetails {
+        name,
+        country,
+        postcode,
+        language: Language::from_db(&lang),
+        keep_informed,
+    });
+    let details_change = stored.is_none_or(|stored| stored != SignatureDetails::of(new));
     let pending = s::table.find(id).filter(s::status.eq(SignatureStatus::Pending.as_str()));
     let details = (
         s::email.eq(new.email.as_str()),
@@ -125,11 +155,10 @@ fn repeat(
         s::lang.eq(new.language.code()),
     );
     let (kind, outcome) = match SignatureStatus::from_db(&status) {
-        // Held, and held again, or held for a bot-like form (which only an
-        // organiser releases): it waits for review with the latest details.
+        // Held for a bot-like form (which only an organiser releases): it
+        // waits for review with the latest details.
         SignatureStatus::Pending
-            if held_reason.is_some()
-                && (held.is_some() || held_reason.as_deref() != Some(HoldReason::RateLimit.as_str())) =>
+            if held_reason.as_deref().is_some_and(|reason| reason != HoldReason::RateLimit.as_str()) =>
         {
             diesel::update(pending).set(details).execute(conn)?;
             counts::record_tally(conn, petition_id, counts::Tally::Duplicate, new.country.code())?;
@@ -167,11 +196,12 @@ fn repeat(
         counts::record_tally(conn, petition_id, counts::Tally::Duplicate, new.country.code())?;
     }
     // Conditional, so two concurrent repeats cannot both pass the limits.
+    let due = if details_change && kind == MailKind::Confirm { now } else { now - RESEND_AFTER };
     let claimed = diesel::update(
         s::table
             .find(id)
             .filter(s::mails_queued.lt(MAX_MAILS_PER_SIGNATURE))
-            .filter(s::last_mail_at.is_null().or(s::last_mail_at.le(now - RESEND_AFTER))),
+            .filter(s::last_mail_at.is_null().or(s::last_mail_at.le(due))),
     )
     .set((s::mails_queued.eq(s::mails_queued + 1), s::last_mail_at.eq(now)))
     .execute(conn)?;
@@ -289,6 +319,9 @@ fn sign_open(
                 created.push(id);
                 outcomes.push(SignOutcome::Created);
             }
+            // Flagged, and the address is there already (or earlier in this
+            // batch): nothing is written, as for any flagged repeat.
+            None if item.held.is_some() => outcomes.push(SignOutcome::Ignored),
             None => outcomes.push(sign(
                 conn,
                 item.petition_id,
@@ -352,24 +385,25 @@ fn pg_insert_batch(
         .load(c)
 }
 
-/// Stores the hashes of the tokens of a batch of mails, (hash, signature),
-/// in one statement per 500 (not one per mail: the mail worker stores a
-/// batch at a time while signatures pour in).
+/// Stores the hashes of the tokens of a batch of mails, (hash, signature,
+/// digest of the details the mail shows), in one statement per 500 (not one
+/// per mail: the mail worker stores a batch at a time while signatures pour in).
 pub fn insert_tokens(
     conn: &mut DbConnection,
-    tokens: &[(TokenHash, i64)],
+    tokens: &[(TokenHash, i64, DetailsDigest)],
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<()> {
     for chunk in tokens.chunks(500) {
         let rows: Vec<_> = chunk
             .iter()
-            .map(|(hash, signature_id)| {
+            .map(|(hash, signature_id, digest)| {
                 (
                     t::token_hash.eq(hash.0.to_vec()),
                     t::signature_id.eq(*signature_id),
                     t::created_at.eq(now),
                     t::expires_at.eq(expires_at),
+                    t::details_digest.eq(Some(digest.0.to_vec())),
                 )
             })
             .collect();
@@ -388,73 +422,111 @@ pub struct TokenTarget {
     pub signature_id: i64,
     pub petition_id: i64,
     pub status: SignatureStatus,
-    pub name: Option<String>,
     pub country: String,
     pub confirmed_at: Option<NaiveDateTime>,
     pub expires_at: NaiveDateTime,
-    /// The language the signature was given in.
-    pub lang: Language,
+    /// The details as they are now; None once erased (withdrawn).
+    pub details: Option<SignatureDetails>,
+    /// The digest of the details the link was mailed with (None for links
+    /// mailed before links were bound to details).
+    pub bound_to: Option<DetailsDigest>,
 }
 
+impl TokenTarget {
+    /// The language the signature was given in.
+    pub fn lang(&self) -> Language {
+        self.details.as_ref().map(|d| d.language).unwrap_or_default()
+    }
+}
+
+type TargetRow = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<NaiveDateTime>,
+    NaiveDateTime,
+    String,
+    Option<String>,
+    bool,
+    Option<Vec<u8>>,
+);
+
 pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<Option<TokenTarget>> {
-    t::table
+    let row: Option<TargetRow> = t::table
         .inner_join(s::table)
         .filter(t::token_hash.eq(&hash.0[..]))
-        .select((s::id, s::petition_id, s::status, s::name, s::country, s::confirmed_at, t::expires_at, s::lang))
-        .first::<(i64, i64, String, Option<String>, String, Option<NaiveDateTime>, NaiveDateTime, String)>(conn)
-        .optional()
-        .map(|row| {
-            row.map(|(signature_id, petition_id, status, name, country, confirmed_at, expires_at, lang)| TokenTarget {
+        .select((
+            s::id,
+            s::petition_id,
+            s::status,
+            s::name,
+            s::country,
+            s::confirmed_at,
+            t::expires_at,
+            s::lang,
+            s::postcode,
+            s::keep_informed,
+            t::details_digest,
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(
+        |(signature_id, petition_id, status, name, country, confirmed_at, expires_at, lang, postcode, keep, bound)| {
+            TokenTarget {
                 signature_id,
                 petition_id,
                 status: SignatureStatus::from_db(&status),
-                name,
+                details: name.map(|name| SignatureDetails {
+                    name,
+                    country: country.clone(),
+                    postcode,
+                    language: Language::from_db(&lang),
+                    keep_informed: keep,
+                }),
                 country,
                 confirmed_at,
                 expires_at,
-                lang: Language::from_db(&lang),
-            })
-        })
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfirmOutcome {
-    Confirmed { petition_id: i64 },
-    AlreadyConfirmed { petition_id: i64 },
-    Expired { petition_id: i64 },
-    Unknown,
-}
-
-/// Confirms the pending signature a token belongs to. Repeating it is harmless.
-pub fn confirm(conn: &mut DbConnection, hash: &TokenHash, now: NaiveDateTime) -> QueryResult<ConfirmOutcome> {
-    let Some(target) = find_by_token(conn, hash)? else {
-        return Ok(ConfirmOutcome::Unknown);
-    };
-    let petition_id = target.petition_id;
-    match target.status {
-        SignatureStatus::Withdrawn => Ok(ConfirmOutcome::Unknown),
-        SignatureStatus::Confirmed => Ok(ConfirmOutcome::AlreadyConfirmed { petition_id }),
-        SignatureStatus::Pending if target.expires_at <= now => Ok(ConfirmOutcome::Expired { petition_id }),
-        SignatureStatus::Pending => {
-            let changed = diesel::update(
-                s::table.find(target.signature_id).filter(s::status.eq(SignatureStatus::Pending.as_str())),
-            )
-            .set((s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now)))
-            .execute(conn)?;
-            if changed == 1 {
-                counts::record_confirmed(conn, petition_id, &target.country, now.date(), 1)?;
-                Ok(ConfirmOutcome::Confirmed { petition_id })
-            } else {
-                // Someone else confirmed (or withdrew) it in the meantime.
-                Ok(ConfirmOutcome::AlreadyConfirmed { petition_id })
+                bound_to: bound.as_deref().and_then(DetailsDigest::from_db),
             }
-        }
+        },
+    ))
+}
+
+/// Confirms a pending signature if its details are still exactly
+/// `details` (compared in the same statement, so that a change committed
+/// meanwhile wins); returns whether it did. The count follows.
+pub fn confirm_as(
+    conn: &mut DbConnection,
+    target: &TokenTarget,
+    details: &SignatureDetails,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let row = s::table
+        .find(target.signature_id)
+        .filter(s::status.eq(SignatureStatus::Pending.as_str()))
+        .filter(s::name.eq(&details.name))
+        .filter(s::country.eq(&details.country))
+        .filter(s::lang.eq(details.language.code()))
+        .filter(s::keep_informed.eq(details.keep_informed));
+    let changed = match &details.postcode {
+        Some(postcode) => diesel::update(row.filter(s::postcode.eq(postcode)))
+            .set((s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now)))
+            .execute(conn)?,
+        None => diesel::update(row.filter(s::postcode.is_null()))
+            .set((s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now)))
+            .execute(conn)?,
+    };
+    if changed == 1 {
+        counts::record_confirmed(conn, target.petition_id, &details.country, now.date(), 1)?;
     }
+    Ok(changed == 1)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WithdrawOutcome {
-    Withdrawn { petition_id: i64 },
+    Withdrawn { petition_id: i64, signature_id: i64 },
     Unknown,
 }
 
@@ -489,9 +561,21 @@ pub fn withdraw(conn: &mut DbConnection, hash: &TokenHash, now: NaiveDateTime) -
         }
         diesel::delete(t::table.filter(t::signature_id.eq(target.signature_id))).execute(conn)?;
         outbox::delete_for_signature(conn, target.signature_id)?;
-        return Ok(WithdrawOutcome::Withdrawn { petition_id: target.petition_id });
+        return Ok(WithdrawOutcome::Withdrawn { petition_id: target.petition_id, signature_id: target.signature_id });
     }
     Ok(WithdrawOutcome::Unknown)
+}
+
+/// Which of these signatures still hold personal data (not withdrawn,
+/// erased, purged or discarded).
+pub fn holding_personal_data(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    let mut alive = Vec::new();
+    for chunk in ids.chunks(500) {
+        alive.extend(
+            s::table.filter(s::id.eq_any(chunk)).filter(s::email.is_not_null()).select(s::id).load::<i64>(conn)?,
+        );
+    }
+    Ok(alive)
 }
 
 /// Signatures of a petition by state, for the command line and tests.

@@ -23,5 +23,7 @@ pub use name::{NameError, SignerName};
 pub use password::{Password, PasswordError};
 pub use petition::{Addressee, Goal, NewPetition, PetitionBody, PetitionError, PetitionState, PetitionTitle, Slug};
 pub use postcode::{Postcode, PostcodeError};
-pub use signature::{HoldReason, MailKind, NewSignature, SignatureInput, SignatureStatus};
+pub use signature::{
+    DetailsDigest, HoldReason, MailKind, NewSignature, SignatureDetails, SignatureInput, SignatureStatus,
+};
 pub use token::{ApiToken, Token, TokenHash};

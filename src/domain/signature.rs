@@ -175,3 +175,147 @@ mod tests {
         assert!(s.keep_informed);
     }
 }
+
+/// A signature's details as stored, which its signer confirms: what each
+/// confirmation link is bound to (see `Keys::details_digest`). The email
+/// address is not among them: a link only reaches that mailbox.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SignatureDetails {
+    pub name: String,
+    /// ISO 3166-1 alpha-2 code.
+    pub country: String,
+    pub postcode: Option<String>,
+    pub language: super::Language,
+    pub keep_informed: bool,
+}
+
+impl std::fmt::Debug for SignatureDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignatureDetails")
+            .field("name", &"<redacted>")
+            .field("country", &self.country)
+            .field("postcode", &self.postcode.as_ref().map(|_| "<redacted>"))
+            .field("language", &self.language)
+            .field("keep_informed", &self.keep_informed)
+            .finish()
+    }
+}
+
+impl SignatureDetails {
+    /// The details a new signature is stored with.
+    pub fn of(signature: &NewSignature) -> Self {
+        Self {
+            name: signature.name.as_str().to_owned(),
+            country: signature.country.code().to_owned(),
+            postcode: signature.postcode.as_ref().map(|p| p.as_str().to_owned()),
+            language: signature.language,
+            keep_informed: signature.keep_informed,
+        }
+    }
+
+    /// One unambiguous byte string for the digest: a version, then each field
+    /// length-prefixed (so that no two different details encode alike, even
+    /// when a name contains what looks like a separator).
+    pub fn canonical(&self) -> Vec<u8> {
+        fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+            out.extend_from_slice(&u32::try_from(bytes.len()).unwrap_or(u32::MAX).to_be_bytes());
+            out.extend_from_slice(bytes);
+        }
+        let mut out = vec![1u8];
+        field(&mut out, self.name.as_bytes());
+        field(&mut out, self.country.as_bytes());
+        match &self.postcode {
+            Some(p) => {
+                out.push(1);
+                field(&mut out, p.as_bytes());
+            }
+            None => out.push(0),
+        }
+        field(&mut out, self.language.code().as_bytes());
+        out.push(u8::from(self.keep_informed));
+        out
+    }
+}
+
+/// A keyed digest of [`SignatureDetails`], stored with each confirmation
+/// token and carried by the confirmation page's form.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct DetailsDigest(pub [u8; 32]);
+
+impl std::fmt::Debug for DetailsDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DetailsDigest(<redacted>)")
+    }
+}
+
+impl DetailsDigest {
+    /// For a hidden form field (URL-safe base64, no padding).
+    pub fn encode(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.0)
+    }
+
+    /// The form field back; None unless it is exactly 32 bytes.
+    pub fn decode(field: &str) -> Option<Self> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(field.trim()).ok()?;
+        Some(Self(bytes.try_into().ok()?))
+    }
+
+    pub fn from_db(bytes: &[u8]) -> Option<Self> {
+        Some(Self(bytes.try_into().ok()?))
+    }
+}
+
+#[cfg(test)]
+mod details_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn details(name: &str, country: &str, postcode: Option<&str>, keep: bool) -> SignatureDetails {
+        SignatureDetails {
+            name: name.into(),
+            country: country.into(),
+            postcode: postcode.map(Into::into),
+            language: super::super::Language::En,
+            keep_informed: keep,
+        }
+    }
+
+    #[test]
+    fn every_field_changes_the_encoding() {
+        let base = details("Ada", "GB", Some("N1"), false);
+        let others = [
+            details("Ada ", "GB", Some("N1"), false),
+            details("Ada", "FR", Some("N1"), false),
+            details("Ada", "GB", Some("N2"), false),
+            details("Ada", "GB", None, false),
+            details("Ada", "GB", Some(""), false),
+            details("Ada", "GB", Some("N1"), true),
+            SignatureDetails { language: super::super::Language::Fr, ..base.clone() },
+        ];
+        for other in &others {
+            assert_ne!(base.canonical(), other.canonical(), "{other:?}");
+        }
+        assert!(!format!("{base:?}").contains("Ada") && !format!("{base:?}").contains("N1"));
+    }
+
+    #[test]
+    fn digests_round_trip_through_the_form_field() {
+        let d = DetailsDigest([7; 32]);
+        assert_eq!(DetailsDigest::decode(&d.encode()), Some(d));
+        assert_eq!(DetailsDigest::decode("short"), None);
+        assert_eq!(DetailsDigest::decode(""), None);
+    }
+
+    proptest! {
+        /// Moving bytes between fields never gives the same encoding.
+        #[test]
+        fn the_encoding_is_injective(a in ".{0,12}", b in ".{0,12}", p in proptest::option::of(".{0,6}"),
+                                     c in ".{0,12}", d in ".{0,12}", q in proptest::option::of(".{0,6}")) {
+            let x = details(&a, &b, p.as_deref(), false);
+            let y = details(&c, &d, q.as_deref(), false);
+            prop_assert_eq!(x.canonical() == y.canonical(), x == y);
+        }
+    }
+}

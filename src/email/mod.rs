@@ -1,14 +1,14 @@
 //! Writing and sending mail. What to send lives in the outbox table
 //! (`db::outbox`); the worker in `jobs::mail_worker` calls [`Mailer::send`].
 
+pub mod files;
 mod messages;
 pub mod smtp;
 
-use std::path::PathBuf;
-
+use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
+pub use files::MailFiles;
 pub use messages::{MailContent, MailLinks, render as render_mail};
 
 use crate::configuration::{MailSettings, MailTransport};
@@ -17,7 +17,7 @@ use crate::configuration::{MailSettings, MailTransport};
 #[derive(Clone)]
 pub enum Mailer {
     Smtp(smtp::Pool),
-    Files { dir: PathBuf, transport: AsyncFileTransport<Tokio1Executor> },
+    Files(MailFiles),
 }
 
 /// Why a send failed, without the server's words (they may quote an address).
@@ -53,17 +53,25 @@ impl Mailer {
                 let target = smtp::SmtpTarget::parse(url).map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?;
                 Self::Smtp(smtp::pool(target, settings.concurrency)?)
             }
-            MailTransport::Files(dir) => {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| anyhow::anyhow!("OUTBOX_DIR: cannot create {}: {e}", dir.display()))?;
-                Self::Files { dir: dir.clone(), transport: AsyncFileTransport::<Tokio1Executor>::new(dir) }
-            }
+            MailTransport::Files(dir) => Self::Files(
+                MailFiles::open(dir)
+                    .map_err(|e| anyhow::anyhow!("OUTBOX_DIR: cannot create {}: {e}", dir.display()))?,
+            ),
         })
     }
 
-    /// Hands one message to the transport. Ok once the SMTP server accepted
-    /// it (or the file is written); the result names where it went.
-    pub async fn send(&self, message: Message) -> Result<String, SendFailure> {
+    /// The file outbox, when mail goes to files.
+    pub fn files(&self) -> Option<&MailFiles> {
+        match self {
+            Self::Files(files) => Some(files),
+            Self::Smtp(_) => None,
+        }
+    }
+
+    /// Hands one message, written for a signature, to the transport. Ok once
+    /// the SMTP server accepted it (or the file is written); the result names
+    /// where it went.
+    pub async fn send(&self, message: Message, signature_id: i64) -> Result<String, SendFailure> {
         match self {
             Self::Smtp(pool) => {
                 let mut conn = pool.get().await.map_err(|e| match e {
@@ -87,9 +95,11 @@ impl Mailer {
                     }
                 }
             }
-            Self::Files { dir, transport } => match transport.send(message).await {
-                Ok(id) => Ok(dir.join(format!("{id}.eml")).display().to_string()),
-                Err(_) => Err(SendFailure { permanent: false, reason: format!("cannot write to {}", dir.display()) }),
+            Self::Files(files) => match files.write(signature_id, message.formatted()).await {
+                Ok(path) => Ok(path.display().to_string()),
+                Err(_) => {
+                    Err(SendFailure { permanent: false, reason: format!("cannot write to {}", files.dir().display()) })
+                }
             },
         }
     }

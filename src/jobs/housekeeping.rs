@@ -6,6 +6,8 @@ use std::time::Duration;
 use crate::auth::session::ABSOLUTE_TIMEOUT;
 use crate::configuration::RetentionSettings;
 use crate::db::{self, Db, DbError, retention};
+use crate::email::MailFiles;
+use crate::email::files::due_for_deletion;
 use crate::signing::Guards;
 
 /// How often the clean-up runs.
@@ -26,10 +28,42 @@ pub struct PurgeReport {
     pub expired_pending: usize,
     /// Petitions whose personal data was erased: (slug, signatures handled).
     pub erased: Vec<(String, usize)>,
+    /// Mail files deleted (file outbox only; see [`sweep_mail_files`]).
+    pub mail_files_deleted: usize,
 }
 
-/// Applies the retention rules now.
-pub async fn purge(db: &Db, retention: RetentionSettings, confirmation_ttl: Duration) -> Result<PurgeReport, DbError> {
+/// Deletes the mail files (file outbox) that must not stay: those of
+/// signatures that no longer hold personal data (withdrawn, erased, purged,
+/// discarded) and every file older than the links in it.
+pub async fn sweep_mail_files(db: &Db, files: &MailFiles, confirmation_ttl: Duration) -> Result<usize, DbError> {
+    let listed = match files.list().await {
+        Ok(listed) => listed,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list the mail files");
+            return Ok(0);
+        }
+    };
+    if listed.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<i64> = listed.iter().map(|f| f.signature_id).collect();
+    let alive = db.read(move |c| db::signatures::holding_personal_data(c, &ids)).await?;
+    let due = due_for_deletion(listed, std::time::SystemTime::now(), confirmation_ttl, &alive.into_iter().collect());
+    let removed = files.remove(due).await;
+    if removed > 0 {
+        tracing::info!(files = removed, "mail files deleted");
+    }
+    Ok(removed)
+}
+
+/// Applies the retention rules now, and then deletes the mail files that
+/// must not outlive them.
+pub async fn purge(
+    db: &Db,
+    files: Option<&MailFiles>,
+    retention: RetentionSettings,
+    confirmation_ttl: Duration,
+) -> Result<PurgeReport, DbError> {
     let now = crate::now();
     let keep =
         chrono::TimeDelta::from_std(confirmation_ttl + retention.pending_grace).unwrap_or(chrono::TimeDelta::MAX);
@@ -59,6 +93,9 @@ pub async fn purge(db: &Db, retention: RetentionSettings, confirmation_ttl: Dura
     if report.expired_pending > 0 {
         tracing::info!(signatures = report.expired_pending, "unconfirmed signatures with expired links deleted");
     }
+    if let Some(files) = files {
+        report.mail_files_deleted = sweep_mail_files(db, files, confirmation_ttl).await?;
+    }
     Ok(report)
 }
 
@@ -67,6 +104,7 @@ pub async fn purge(db: &Db, retention: RetentionSettings, confirmation_ttl: Dura
 /// successful run (for an hour while running). Returns None if skipped.
 pub async fn purge_once_across_instances(
     db: &Db,
+    files: Option<&MailFiles>,
     holder: &str,
     retention: RetentionSettings,
     confirmation_ttl: Duration,
@@ -77,7 +115,7 @@ pub async fn purge_once_across_instances(
     if !taken {
         return Ok(None);
     }
-    let result = purge(db, retention, confirmation_ttl).await;
+    let result = purge(db, files, retention, confirmation_ttl).await;
     let (me, now) = (holder.to_owned(), crate::now());
     let next = match result {
         // Done: nobody needs to run it again for a day.
@@ -97,7 +135,13 @@ pub async fn purge_once_across_instances(
 /// The lease row (see migration 000005) that retention runs under.
 pub const RETENTION_LEASE: &str = "retention";
 
-pub async fn run(db: Db, guards: std::sync::Arc<Guards>, retention: RetentionSettings, confirmation_ttl: Duration) {
+pub async fn run(
+    db: Db,
+    files: Option<MailFiles>,
+    guards: std::sync::Arc<Guards>,
+    retention: RetentionSettings,
+    confirmation_ttl: Duration,
+) {
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Tells this process's lease from another's.
@@ -110,9 +154,16 @@ pub async fn run(db: Db, guards: std::sync::Arc<Guards>, retention: RetentionSet
             Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
         guards.limits.forget_idle();
-        match purge_once_across_instances(&db, &holder, retention, confirmation_ttl).await {
+        match purge_once_across_instances(&db, files.as_ref(), &holder, retention, confirmation_ttl).await {
             Ok(Some(_)) => tracing::info!("retention rules applied"),
-            Ok(None) => {}
+            // Another instance applied them; the files here are this one's.
+            Ok(None) => {
+                if let Some(files) = &files
+                    && let Err(e) = sweep_mail_files(&db, files, confirmation_ttl).await
+                {
+                    tracing::warn!(error = %e, "deleting mail files failed; will retry");
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "applying the retention rules failed; will retry"),
         }
     }

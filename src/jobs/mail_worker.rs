@@ -12,8 +12,9 @@ use tokio::sync::{Notify, watch};
 
 use crate::configuration::{MailSettings, PublicUrl};
 use crate::db::{self, Db, outbox::ClaimedMail};
-use crate::domain::{MailKind, Token, TokenHash};
+use crate::domain::{DetailsDigest, MailKind, Token, TokenHash};
 use crate::email::{self, MailLinks, Mailer, SendFailure};
+use crate::keys::Keys;
 use crate::metrics::Metrics;
 
 /// How long a claim lasts before another worker may take the mail. A round
@@ -30,13 +31,34 @@ pub struct MailWorker {
     db: Db,
     mailer: Mailer,
     from: Mailbox,
-    public_url: PublicUrl,
+    links: LinkMaker,
     confirmation_ttl: Duration,
     retry_base: Duration,
     retry_max: Duration,
     concurrency: usize,
     wakeup: Arc<Notify>,
     metrics: Metrics,
+}
+
+/// What the links in a mail are: addresses under `PUBLIC_URL`, each bound to
+/// the details its mail shows.
+pub struct LinkMaker {
+    pub public_url: PublicUrl,
+    pub keys: Keys,
+}
+
+impl LinkMaker {
+    fn links(&self, mail: &ClaimedMail, token: &Token) -> MailLinks {
+        MailLinks {
+            petition: self.public_url.join(&format!("/p/{}", mail.petition_slug)),
+            confirm: self.public_url.join(&format!("/s/{}", token.as_str())),
+            withdraw: self.public_url.join(&format!("/s/{}/withdraw", token.as_str())),
+        }
+    }
+
+    fn bind(&self, mail: &ClaimedMail) -> DetailsDigest {
+        self.keys.details_digest(&mail.details)
+    }
 }
 
 enum Outcome {
@@ -56,7 +78,7 @@ impl MailWorker {
         db: Db,
         mailer: Mailer,
         settings: &MailSettings,
-        public_url: PublicUrl,
+        links: LinkMaker,
         confirmation_ttl: Duration,
         wakeup: Arc<Notify>,
         metrics: Metrics,
@@ -65,7 +87,7 @@ impl MailWorker {
             db,
             mailer,
             from: settings.from.clone(),
-            public_url,
+            links,
             confirmation_ttl,
             retry_base: settings.retry_base,
             retry_max: settings.retry_max,
@@ -107,7 +129,8 @@ impl MailWorker {
         }
         let ttl = chrono::TimeDelta::from_std(self.confirmation_ttl).unwrap_or(chrono::TimeDelta::days(7));
         let batch: Vec<(ClaimedMail, Token)> = claimed.into_iter().map(|m| (m, Token::generate())).collect();
-        let hashes: Vec<_> = batch.iter().map(|(m, t)| (t.hash(), m.signature_id)).collect();
+        // Each link is bound to the details its mail shows.
+        let hashes: Vec<_> = batch.iter().map(|(m, t)| (t.hash(), m.signature_id, self.links.bind(m))).collect();
         self.db.write(move |c| db::signatures::insert_tokens(c, &hashes, now, now + ttl)).await?;
         let count = batch.len();
         let results: Vec<(i64, TokenHash, Outcome)> = stream::iter(batch)
@@ -141,16 +164,12 @@ impl MailWorker {
     }
 
     async fn deliver(&self, mail: ClaimedMail, token: Token) -> Outcome {
-        let links = MailLinks {
-            petition: self.public_url.join(&format!("/p/{}", mail.petition_slug)),
-            confirm: self.public_url.join(&format!("/s/{}", token.as_str())),
-            withdraw: self.public_url.join(&format!("/s/{}/withdraw", token.as_str())),
-        };
-        let tr = crate::i18n::Tr::new(mail.lang);
-        let message =
-            email::render_mail(mail.kind, &mail.name, &mail.petition_title, &links, tr, self.confirmation_ttl)
-                .map_err(anyhow::Error::from)
-                .and_then(|content| email::build_message(&self.from, &mail.name, &mail.email, content));
+        let links = self.links.links(&mail, &token);
+        let tr = crate::i18n::Tr::new(mail.details.language);
+        let name = &mail.details.name;
+        let message = email::render_mail(mail.kind, name, &mail.petition_title, &links, tr, self.confirmation_ttl)
+            .map_err(anyhow::Error::from)
+            .and_then(|content| email::build_message(&self.from, name, &mail.email, content));
         let message = match message {
             Ok(m) => m,
             Err(e) => {
@@ -158,14 +177,14 @@ impl MailWorker {
                 return Outcome::Failed { reason: "mail could not be built".into() };
             }
         };
-        match self.mailer.send(message).await {
+        match self.mailer.send(message, mail.signature_id).await {
             Ok(place) => {
                 let kind = match mail.kind {
                     MailKind::Confirm => "confirmation",
                     MailKind::AlreadySigned => "already-signed",
                 };
                 match &self.mailer {
-                    Mailer::Files { .. } => tracing::info!(outbox_id = mail.id, kind, path = %place, "mail written"),
+                    Mailer::Files(_) => tracing::info!(outbox_id = mail.id, kind, path = %place, "mail written"),
                     Mailer::Smtp(_) => tracing::debug!(outbox_id = mail.id, kind, "mail sent"),
                 }
                 self.metrics.mails_sent.with_label_values(&[kind]).inc();

@@ -1,6 +1,7 @@
 //! For operators and orchestrators: liveness, readiness, metrics.
 
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db;
 use crate::error::AppError;
@@ -19,10 +20,25 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready\n"))
 }
 
+/// Whether a request may read /metrics: it came in on `METRICS_BIND`, or
+/// carries `METRICS_TOKEN`. Nobody else: the figures are for operators.
+pub fn may_read_metrics(state: &AppState, req: &HttpRequest) -> bool {
+    if state.metrics_access.listener == Some(req.app_config().local_addr()) {
+        return true;
+    }
+    match (&state.metrics_access.token, req.headers().get(header::AUTHORIZATION)) {
+        (Some(token), Some(given)) => token.admits(given.as_bytes()),
+        _ => false,
+    }
+}
+
 /// Prometheus text format: counters since start, and gauges read now. With
 /// the database away, the counters are still served, the gauges keep their
 /// last values, and `undersigned_database_up` says 0.
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if !may_read_metrics(&state, &req) {
+        return Err(AppError::Unauthorized);
+    }
     let m = &state.metrics;
     let stats = tokio::time::timeout(db::REQUEST_DEADLINE, state.db.snapshot(db::stats::read)).await;
     match stats {

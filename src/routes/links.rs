@@ -6,8 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::views::{Summary, html};
-use crate::db::signatures::{self, ConfirmOutcome, WithdrawOutcome};
-use crate::domain::{Country, Language, SignatureStatus, Token, TokenHash};
+use crate::confirmation::{self, Confirmed};
+use crate::db::signatures::{self, TokenTarget, WithdrawOutcome};
+use crate::domain::{Country, DetailsDigest, Language, SignatureStatus, Token, TokenHash};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::state::AppState;
@@ -18,9 +19,20 @@ struct ConfirmPage {
     tr: Tr,
     petition: Summary,
     token: String,
-    /// What will be confirmed, so the mailbox owner can check it.
+    /// What will be confirmed, so the mailbox owner can check it: every
+    /// stored detail.
     name: String,
     country: String,
+    /// "—" if none was given.
+    postcode: String,
+    language: Language,
+    keep_informed: bool,
+    /// The digest of what this page shows, sent back with the button; None
+    /// when this link can no longer confirm (the details changed since it
+    /// was mailed): then there is no button.
+    shown: Option<String>,
+    /// Say that the details changed.
+    changed: bool,
 }
 
 #[derive(Template)]
@@ -99,7 +111,8 @@ async fn thanks(
     no_store(html(StatusCode::OK, ThanksPage { tr, petition, token: token.as_str().to_owned(), already }))
 }
 
-/// GET/HEAD of a confirmation link: shows the "Confirm my signature" button.
+/// GET/HEAD of a confirmation link: every detail that will be confirmed,
+/// and the "Confirm my signature" button.
 pub async fn confirm_page(
     state: web::Data<AppState>,
     token: web::Path<String>,
@@ -113,7 +126,7 @@ pub async fn confirm_page(
     let Some(target) = state.db.read(move |c| signatures::find_by_token(c, &hash)).await? else {
         return unknown_link(tr);
     };
-    let tr = language(&req, target.lang);
+    let tr = language(&req, target.lang());
     match target.status {
         SignatureStatus::Withdrawn => unknown_link(tr),
         SignatureStatus::Confirmed => thanks(&state, target.petition_id, token, true, tr).await,
@@ -121,49 +134,106 @@ pub async fn confirm_page(
             expired_link(&state, target.petition_id, tr).await
         }
         SignatureStatus::Pending => {
-            let Some(petition) = summary(&state, target.petition_id, &tr).await? else {
-                return unknown_link(tr);
-            };
-            let country =
-                Country::parse(&target.country).map(|c| tr.country_name(c).to_owned()).unwrap_or(target.country);
-            let name = target.name.unwrap_or_default();
-            let page = ConfirmPage { tr, petition, token: token.as_str().to_owned(), name, country };
-            no_store(html(StatusCode::OK, page))
+            let changed = confirmation::still_as_mailed(&state.keys, &target) == Some(false);
+            confirm_form(&state, StatusCode::OK, target, token, tr, changed).await
         }
     }
+}
+
+/// The confirmation page for a pending signature as it is now; `changed`
+/// says that its details changed under the link or the page.
+async fn confirm_form(
+    state: &AppState,
+    status: StatusCode,
+    target: TokenTarget,
+    token: Token,
+    tr: Tr,
+    changed: bool,
+) -> Result<HttpResponse, AppError> {
+    let Some(petition) = summary(state, target.petition_id, &tr).await? else {
+        return unknown_link(tr);
+    };
+    let can_confirm = confirmation::still_as_mailed(&state.keys, &target) == Some(true);
+    let Some(details) = target.details else {
+        return unknown_link(tr);
+    };
+    let shown = can_confirm.then(|| state.keys.details_digest(&details).encode());
+    let country = Country::parse(&details.country).map(|c| tr.country_name(c).to_owned()).unwrap_or(details.country);
+    let page = ConfirmPage {
+        tr,
+        petition,
+        token: token.as_str().to_owned(),
+        name: details.name,
+        country,
+        postcode: details.postcode.unwrap_or_else(|| "\u{2014}".to_owned()),
+        language: details.language,
+        keep_informed: details.keep_informed,
+        shown,
+        changed,
+    };
+    no_store(html(status, page))
 }
 
 /// Whether a token is known, looked up with a read so that a flood of made-up
 /// tokens never takes the write path.
 /// Returns the language the signature was given in, if the token is known.
 async fn known(state: &AppState, hash: TokenHash) -> Result<Option<Language>, AppError> {
-    Ok(state.db.read(move |c| signatures::find_by_token(c, &hash)).await?.map(|t| t.lang))
+    Ok(state.db.read(move |c| signatures::find_by_token(c, &hash)).await?.map(|t| t.lang()))
 }
 
-/// POST of the confirmation button.
+/// The confirmation form's one field: the digest of what the page showed.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct ConfirmForm {
+    details: String,
+}
+
+/// The digest the confirmation form sent, if it sent one: scripts may POST
+/// without a body (they then confirm exactly what was mailed).
+async fn shown_digest(req: &HttpRequest, payload: web::Payload) -> Result<Option<DetailsDigest>, AppError> {
+    let has_form = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    if !has_form {
+        return Ok(None);
+    }
+    let form: ConfirmForm = super::input::form(req, payload, super::input::MAX_BODY).await?;
+    if form.details.is_empty() {
+        return Ok(None);
+    }
+    // A mangled digest confirms nothing, as a changed one would not.
+    Ok(Some(DetailsDigest::decode(&form.details).unwrap_or(DetailsDigest([0; 32]))))
+}
+
+/// POST of the confirmation button: confirms what the link was mailed for
+/// and the page showed, or shows the page again with the current details.
 pub async fn confirm(
     state: web::Data<AppState>,
     token: web::Path<String>,
     req: HttpRequest,
+    payload: web::Payload,
     tr: Tr,
 ) -> Result<HttpResponse, AppError> {
     let Some(token) = Token::parse(&token) else {
         return unknown_link(tr);
     };
     let hash = token.hash();
+    let shown = shown_digest(&req, payload).await?;
     let Some(signed_in) = known(&state, hash).await? else {
         return unknown_link(tr);
     };
     let tr = language(&req, signed_in);
-    let now = crate::now();
-    match state.db.write(move |c| signatures::confirm(c, &hash, now)).await? {
-        ConfirmOutcome::Confirmed { petition_id } => {
+    match confirmation::confirm(&state.db, &state.keys, hash, shown).await? {
+        Confirmed::Now { petition_id } => {
             state.metrics.confirmations.inc();
             thanks(&state, petition_id, token, false, tr).await
         }
-        ConfirmOutcome::AlreadyConfirmed { petition_id } => thanks(&state, petition_id, token, true, tr).await,
-        ConfirmOutcome::Expired { petition_id } => expired_link(&state, petition_id, tr).await,
-        ConfirmOutcome::Unknown => unknown_link(tr),
+        Confirmed::Already { petition_id } => thanks(&state, petition_id, token, true, tr).await,
+        Confirmed::Expired { petition_id } => expired_link(&state, petition_id, tr).await,
+        Confirmed::Changed(target) => confirm_form(&state, StatusCode::CONFLICT, *target, token, tr, true).await,
+        Confirmed::Unknown => unknown_link(tr),
     }
 }
 
@@ -182,7 +252,7 @@ pub async fn withdraw_page(
     let Some(target) = target.filter(|t| t.status != SignatureStatus::Withdrawn) else {
         return unknown_link(tr);
     };
-    let tr = language(&req, target.lang);
+    let tr = language(&req, target.lang());
     let Some(petition) = summary(&state, target.petition_id, &tr).await? else {
         return unknown_link(tr);
     };
@@ -204,9 +274,8 @@ pub async fn withdraw(
         return unknown_link(tr);
     };
     let tr = language(&req, signed_in);
-    let now = crate::now();
-    match state.db.write(move |c| signatures::withdraw(c, &hash, now)).await? {
-        WithdrawOutcome::Withdrawn { petition_id } => {
+    match confirmation::withdraw(&state.db, state.mail_files.as_ref(), hash).await? {
+        WithdrawOutcome::Withdrawn { petition_id, .. } => {
             let petition = summary(&state, petition_id, &tr).await?;
             no_store(html(StatusCode::OK, WithdrawnPage { tr, petition }))
         }

@@ -70,6 +70,22 @@ async fn method_not_allowed() -> Result<actix_web::HttpResponse, AppError> {
     Err(AppError::MethodNotAllowed)
 }
 
+/// Middleware: the `METRICS_BIND` listener serves /metrics and nothing else.
+pub async fn metrics_listener_only(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    let listener = req.app_data::<web::Data<crate::state::AppState>>().and_then(|s| s.metrics_access.listener);
+    if listener.is_none_or(|addr| addr != req.app_config().local_addr()) || req.path() == "/metrics" {
+        return next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body);
+    }
+    let res = actix_web::ResponseError::error_response(&AppError::NotFound);
+    Ok(req.into_response(res).map_into_right_body())
+}
+
 /// Middleware: a request with a method no route uses (anything but GET,
 /// HEAD, POST) gets a 405 before it reaches the metrics, whose labels would
 /// otherwise grow with every made-up method.

@@ -12,7 +12,75 @@ on_both_databases!(
     withdrawing_a_confirmed_signature_erases_it_and_uncounts_it,
     withdrawing_a_pending_signature_before_confirming,
     tokens_are_stored_only_as_hashes,
+    a_link_confirms_only_the_details_it_was_mailed_for,
+    a_link_mailed_before_links_were_bound_confirms_only_through_its_page,
 );
+
+/// The digest the confirmation page carries in its form, if it has a button.
+fn shown_digest(page: &str) -> Option<String> {
+    let marker = r#"name="details" value=""#;
+    let at = page.find(marker)? + marker.len();
+    Some(page[at..].split('"').next()?.to_owned())
+}
+
+async fn a_link_confirms_only_the_details_it_was_mailed_for(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.sign_form("p", &ada()).await;
+    let first = app.links(&app.mail_to("ada@example.com", 1).await).confirm.unwrap();
+    let page = app.get(&first).await.text().await.unwrap();
+    for shown in
+        ["<bdi>Ada Lovelace</bdi>", "<dd>United Kingdom</dd>", "<bdi>SW1A 1AA</bdi>", ">English</dd>", "<dd>No</dd>"]
+    {
+        assert!(page.contains(shown), "the page shows every detail: {shown} in\n{page}");
+    }
+    let first_digest = shown_digest(&page).expect("a button with the digest of what is shown");
+
+    // The details change (someone signs again with the same address).
+    let changed = [("name", "Changed Name"), ("email", "ada@example.com"), ("country", "FR")];
+    assert_eq!(app.sign_form("p", &changed).await.status(), 303);
+    let second = app.links(&app.mail_to("ada@example.com", 2).await).confirm.unwrap();
+
+    // The first link confirms nothing now, with the page's digest or without.
+    let with_digest = app.client.post(app.url(&first)).form(&[("details", first_digest.as_str())]).send().await;
+    let with_digest = with_digest.unwrap();
+    assert_eq!(with_digest.status(), 409);
+    let again = with_digest.text().await.unwrap();
+    assert!(again.contains("These details changed") && again.contains("<bdi>Changed Name</bdi>"), "{again}");
+    assert_eq!(shown_digest(&again), None, "no button: this link cannot confirm them");
+    assert_eq!(app.post(&first).await.status(), 409, "a POST without a form (a script)");
+    let page = app.get(&first).await.text().await.unwrap();
+    assert!(page.contains("These details changed") && shown_digest(&page).is_none());
+    assert_eq!(app.statuses("p").await, [("pending".to_string(), 1)].into());
+
+    // The second link, with the first page's digest: what was shown then is
+    // not what is there now.
+    let stale = app.client.post(app.url(&second)).form(&[("details", first_digest.as_str())]).send().await.unwrap();
+    assert_eq!(stale.status(), 409);
+    assert_eq!(app.confirmed("p").await, 0);
+    // Through its own page it confirms what it was mailed for.
+    let digest = shown_digest(&app.get(&second).await.text().await.unwrap()).unwrap();
+    let res = app.client.post(app.url(&second)).form(&[("details", digest.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.confirmed("p").await, 1);
+    let stored = app.stored_signatures().await;
+    assert_eq!((stored[0].0.as_str(), stored[0].1.as_deref()), ("confirmed", Some("Changed Name")));
+}
+
+async fn a_link_mailed_before_links_were_bound_confirms_only_through_its_page(backend: Backend) {
+    use undersigned::db::schema::signature_tokens as t;
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.sign_form("p", &ada()).await;
+    let link = app.links(&app.mail_to("ada@example.com", 1).await).confirm.unwrap();
+    // As a token stored before migration 000008.
+    app.query(|c| diesel::update(t::table).set(t::details_digest.eq(None::<Vec<u8>>)).execute(c)).await;
+    assert_eq!(app.post(&link).await.status(), 409, "a script cannot tell what it confirms");
+    let digest = shown_digest(&app.get(&link).await.text().await.unwrap()).expect("the page can confirm");
+    let res = app.client.post(app.url(&link)).form(&[("details", digest.as_str())]).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.confirmed("p").await, 1);
+}
 
 async fn get_and_head_of_links_change_nothing(backend: Backend) {
     let app = spawn_app(backend).await;

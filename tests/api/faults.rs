@@ -338,7 +338,7 @@ async fn outage(kind: Outage) {
     }
     assert_eq!(app.get("/healthz").await.status(), 200, "alive all along");
     assert_eq!(app.get("/api/v1/petitions/p").await.status(), 200, "counts are still served from memory");
-    let metrics = app.get("/metrics").await;
+    let metrics = app.metrics().await;
     assert_eq!(metrics.status(), 200, "metrics are still served");
     assert!(metrics.text().await.unwrap().contains("undersigned_database_up 0"));
 

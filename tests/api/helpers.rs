@@ -115,6 +115,9 @@ pub struct TestApp {
     _db: TestDatabase,
 }
 
+/// What the test applications ask for on /metrics.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789abcdef";
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, Smtp::Running, &[]).await
 }
@@ -159,6 +162,7 @@ pub async fn spawn_app_mapped(
         ("HTTP_WORKERS", "2".into()),
         // Tests fill forms in milliseconds; the abuse tests set their own.
         ("FORM_MIN_TIME", "0s".into()),
+        ("METRICS_TOKEN", METRICS_TOKEN.into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -211,6 +215,11 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// GET /metrics with the test token, as the monitoring does.
+    pub async fn metrics(&self) -> reqwest::Response {
+        self.client.get(self.url("/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap()
     }
 
     pub async fn post(&self, path: &str) -> reqwest::Response {

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::helpers::{Backend, TestDatabase, browser, csrf_in, form_stamp_in};
+use crate::helpers::{Backend, METRICS_TOKEN, TestDatabase, browser, csrf_in, form_stamp_in};
 use crate::process::{ServerProcess, command, create_petition, read_log, read_mail};
 
 const NAME: &str = "Zebulon Canaryfeather";
@@ -27,11 +27,19 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
     command(&url, &["organiser", "add", ORGANISER, "--password-stdin"], Some(&format!("{PASSWORD}\n")));
     let api_token = command(&url, &["token", "create", "--organiser", ORGANISER, "--name", "canary"], None);
     let api_token = api_token.trim().to_owned();
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let metrics_bind = format!("127.0.0.1:{metrics_port}");
     let server = ServerProcess::start(
         &url,
         &outbox,
         &log,
-        &[("RUST_LOG", "trace"), ("SIGN_RATE_LIMIT", "off"), ("FORM_MIN_TIME", "0s")],
+        &[
+            ("RUST_LOG", "trace"),
+            ("SIGN_RATE_LIMIT", "off"),
+            ("FORM_MIN_TIME", "0s"),
+            ("METRICS_TOKEN", METRICS_TOKEN),
+            ("METRICS_BIND", &metrics_bind),
+        ],
     );
     let base = server.address.clone();
     let web = browser();
@@ -139,7 +147,15 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
         web.get(format!("{base}/admin/petitions/p/signatures.csv")).bearer_auth(&api_token).send().await.unwrap();
     assert_eq!(export.status(), 200);
     assert!(export.text().await.unwrap().contains(NAME), "the export does hold the name");
-    assert_eq!(web.get(format!("{base}/metrics")).send().await.unwrap().status(), 200);
+    // Metrics: with the token on the main address, without it only on METRICS_BIND.
+    assert_eq!(web.get(format!("{base}/metrics")).send().await.unwrap().status(), 401);
+    let with_token = web.get(format!("{base}/metrics")).bearer_auth(METRICS_TOKEN).send().await.unwrap();
+    assert_eq!(with_token.status(), 200);
+    let monitoring = format!("http://{metrics_bind}");
+    let scraped = web.get(format!("{monitoring}/metrics")).send().await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped.text().await.unwrap().contains("undersigned_sign_requests_total"));
+    assert_eq!(web.get(format!("{monitoring}/p/p")).send().await.unwrap().status(), 404, "nothing else there");
     let status = tokio::task::spawn_blocking(move || server.terminate()).await.unwrap();
     assert!(status.success());
 
@@ -161,6 +177,7 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
         ORGANISER,
         PASSWORD,
         "wrong canary guess",
+        METRICS_TOKEN,
     ]
     .iter()
     .map(|s| s.to_owned().to_owned())

@@ -14,6 +14,8 @@ on_both_databases!(
     failed_mail_can_be_queued_again,
     mail_is_multipart_and_carries_no_tracking,
     without_smtp_url_mail_is_written_to_files,
+    mail_files_are_private_and_leave_with_the_signature,
+    mail_files_leave_when_erased_or_expired,
     an_instance_with_mail_worker_off_queues_mail_for_one_that_sends,
 );
 
@@ -109,6 +111,85 @@ async fn without_smtp_url_mail_is_written_to_files(backend: Backend) {
     assert!(app.sink().received().is_empty());
 }
 
+/// The mail files of an outbox directory.
+fn mail_files(outbox: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(outbox).unwrap().map(|e| e.unwrap().path()).collect()
+}
+
+async fn file_outbox(backend: Backend, outbox: &std::path::Path) -> crate::helpers::TestApp {
+    let app =
+        spawn_app_with(backend, Smtp::Running, &[("SMTP_URL", ""), ("OUTBOX_DIR", outbox.to_str().unwrap())]).await;
+    app.create_petition("p").await;
+    app
+}
+
+/// The confirmation and withdraw paths in a mail file.
+fn links_in(file: &std::path::Path) -> (String, String) {
+    let raw = std::fs::read(file).unwrap();
+    let mail = crate::smtp::ReceivedMail { to: Vec::new(), raw };
+    let links = mail.links();
+    let path = |l: &String| format!("/s/{}", l.split("/s/").nth(1).unwrap());
+    let withdraw = links.iter().find(|l| l.ends_with("/withdraw")).map(path).unwrap();
+    let confirm = links.iter().find(|l| l.contains("/s/") && !l.ends_with("/withdraw")).map(path).unwrap();
+    (confirm, withdraw)
+}
+
+async fn mail_files_are_private_and_leave_with_the_signature(backend: Backend) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let app = file_outbox(backend, &outbox).await;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&outbox), 0o700, "only the owner may list the directory");
+    app.sign_json("p", &json!({"name": "Ada", "email": "ada@example.com", "country": "GB"})).await;
+    app.sign_json("p", &json!({"name": "Bea", "email": "bea@example.com", "country": "GB"})).await;
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    let files = mail_files(&outbox);
+    assert_eq!(files.len(), 2);
+    assert!(files.iter().all(|f| mode(f) == 0o600), "only the owner may read a mail");
+    let ada = files.iter().find(|f| std::fs::read_to_string(f).unwrap().contains("ada@example.com")).unwrap();
+    let (_, withdraw) = links_in(ada);
+    assert_eq!(app.post(&withdraw).await.status(), 200);
+    let left = mail_files(&outbox);
+    assert_eq!(left.len(), 1, "the withdrawn signature's mail is gone at once");
+    assert!(std::fs::read_to_string(&left[0]).unwrap().contains("bea@example.com"));
+}
+
+async fn mail_files_leave_when_erased_or_expired(backend: Backend) {
+    use undersigned::configuration::RetentionSettings;
+    use undersigned::jobs::housekeeping::{purge, sweep_mail_files};
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let app = file_outbox(backend, &outbox).await;
+    let (db, files, ttl) = (&app.state.db, app.state.mail_files.as_ref(), app.state.confirmation_ttl);
+    app.sign_json("p", &json!({"name": "Ada", "email": "ada@example.com", "country": "GB"})).await;
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    let (confirm, _) = links_in(&mail_files(&outbox)[0]);
+    assert_eq!(app.post(&confirm).await.status(), 200);
+    // A file younger than its links, of a signature that holds its data, stays.
+    assert_eq!(sweep_mail_files(db, files.unwrap(), ttl).await.unwrap(), 0);
+    assert_eq!(mail_files(&outbox).len(), 1);
+
+    // Older than the links in it: deleted.
+    app.create_petition("q").await;
+    app.sign_json("q", &json!({"name": "Old", "email": "old@example.com", "country": "GB"})).await;
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    let old = mail_files(&outbox).into_iter().find(|f| std::fs::read_to_string(f).unwrap().contains("old@")).unwrap();
+    let written_long_ago = std::time::SystemTime::now() - ttl - Duration::from_secs(1);
+    std::fs::File::options().write(true).open(&old).unwrap().set_modified(written_long_ago).unwrap();
+    assert_eq!(sweep_mail_files(db, files.unwrap(), ttl).await.unwrap(), 1);
+    assert!(!old.exists());
+    assert_eq!(mail_files(&outbox).len(), 1);
+
+    // Erased by retention once the petition is closed: its files go with it.
+    app.query(|c| undersigned::db::petitions::close(c, "p", undersigned::now() - chrono::TimeDelta::days(1))).await;
+    let retention = RetentionSettings { erase_after_close: Some(Duration::ZERO), ..RetentionSettings::default() };
+    let report = purge(db, files, retention, ttl).await.unwrap();
+    assert_eq!(report.erased.len(), 1);
+    assert_eq!(report.mail_files_deleted, 1);
+    assert!(mail_files(&outbox).is_empty());
+}
+
 async fn smtp_refusing_permanently_is_retried_too(backend: Backend) {
     // A 5xx from a misconfigured relay must not lose the mail queued meanwhile.
     let app = spawn_app(backend).await;
@@ -126,8 +207,21 @@ async fn failed_mail_can_be_queued_again(backend: Backend) {
     app.create_petition("p").await;
     app.sign_json("p", &json!({"name": "N", "email": "late@example.com", "country": "BR"})).await;
     // As if SMTP had been down for longer than links last: the worker gave up.
+    // Marked while no send is in flight (a claimed mail is locked), so that
+    // no attempt started earlier can still deliver it.
     let now = undersigned::now();
-    app.query(move |c| diesel::update(o::table).set(o::failed_at.eq(now)).execute(c)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app
+        .query(move |c| {
+            let idle = o::locked_until.is_null().or(o::locked_until.le(undersigned::now()));
+            diesel::update(o::table.filter(idle)).set(o::failed_at.eq(now)).execute(c)
+        })
+        .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the worker released its claim");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let status = app.query(outbox::status).await;
     assert_eq!((status.waiting, status.failed), (0, 1));
     app.start_smtp();

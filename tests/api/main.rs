@@ -24,6 +24,7 @@ mod operations;
 mod organisers;
 mod pages;
 mod pgbouncer;
+mod privacy;
 mod process;
 mod scale;
 mod signing;

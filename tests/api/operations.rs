@@ -36,19 +36,19 @@ async fn retention_runs_in_one_instance_at_a_time_once_a_day(backend: Backend) {
     let past = undersigned::now() - chrono::TimeDelta::seconds(1);
     app.query(move |c| diesel::update(l::table).set(l::until.eq(past)).execute(c)).await;
     let (a, b) = tokio::join!(
-        purge_once_across_instances(&db, "instance-a", settings, week),
-        purge_once_across_instances(&db, "instance-b", settings, week),
+        purge_once_across_instances(&db, None, "instance-a", settings, week),
+        purge_once_across_instances(&db, None, "instance-b", settings, week),
     );
     let ran = [a.unwrap().is_some(), b.unwrap().is_some()];
     assert_eq!(ran.iter().filter(|r| **r).count(), 1, "one of two instances at once: {ran:?}");
     for holder in ["instance-a", "instance-b", "instance-c"] {
-        let again = purge_once_across_instances(&db, holder, settings, week).await.unwrap();
+        let again = purge_once_across_instances(&db, None, holder, settings, week).await.unwrap();
         assert!(again.is_none(), "{holder}: not again within the day");
     }
     // A day later (the lease expired), one runs again.
     let past = undersigned::now() - chrono::TimeDelta::seconds(1);
     app.query(move |c| diesel::update(l::table).set(l::until.eq(past)).execute(c)).await;
-    assert!(purge_once_across_instances(&db, "instance-c", settings, week).await.unwrap().is_some());
+    assert!(purge_once_across_instances(&db, None, "instance-c", settings, week).await.unwrap().is_some());
 }
 
 async fn sign_and_confirm(app: &TestApp, email: &str, country: &str) {
@@ -71,7 +71,12 @@ async fn readiness_and_metrics_tell_how_things_stand(backend: Backend) {
     app.sign_json("p", &json!({"name": "", "email": "b@example.com", "country": "GB"})).await;
     app.wait_outbox_empty(std::time::Duration::from_secs(10)).await;
 
-    let res = app.get("/metrics").await;
+    let refused = app.get("/metrics").await;
+    assert_eq!(refused.status(), 401, "no figures without the token");
+    assert_eq!(refused.headers()["www-authenticate"], "Bearer");
+    let wrong = app.client.get(app.url("/metrics")).bearer_auth("not-the-metrics-token-0123456789abc").send().await;
+    assert_eq!(wrong.unwrap().status(), 401);
+    let res = app.metrics().await;
     assert_eq!(res.status(), 200);
     assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
     let text = res.text().await.unwrap();
@@ -80,7 +85,7 @@ async fn readiness_and_metrics_tell_how_things_stand(backend: Backend) {
         "undersigned_signatures{state=\"pending\"} 1",
         "undersigned_signatures{state=\"held\"} 0",
         "undersigned_confirmations_total 1",
-        "undersigned_sign_requests_total{outcome=\"pending\"} 2",
+        "undersigned_sign_requests_total{outcome=\"accepted\"} 2",
         "undersigned_sign_requests_total{outcome=\"invalid\"} 1",
         "undersigned_mails_sent_total{kind=\"confirmation\"} 2",
         "undersigned_outbox_depth 0",

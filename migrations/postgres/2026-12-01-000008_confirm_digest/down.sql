@@ -1,0 +1,1 @@
+ALTER TABLE signature_tokens DROP COLUMN details_digest;
