@@ -280,7 +280,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Purge => {
             let settings = Settings::from_env()?;
             let (db, _) = open_database(&settings.database).await?;
-            let files = settings.mail.files().map_err(|e| anyhow::anyhow!("OUTBOX_DIR: {e}"))?;
+            let files = settings.mail.files()?;
             let report =
                 crate::jobs::housekeeping::purge(&db, files.as_ref(), settings.retention, settings.confirmation_ttl)
                     .await?;

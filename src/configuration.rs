@@ -266,9 +266,11 @@ pub struct MailSettings {
 impl MailSettings {
     /// The file outbox, when SMTP_URL is unset (its directory created
     /// private if missing).
-    pub fn files(&self) -> std::io::Result<Option<crate::email::MailFiles>> {
+    pub fn files(&self) -> anyhow::Result<Option<crate::email::MailFiles>> {
         match &self.transport {
-            MailTransport::Files(dir) => crate::email::MailFiles::open(dir).map(Some),
+            MailTransport::Files(dir) => crate::email::MailFiles::open(dir)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("OUTBOX_DIR: cannot create {}: {e}", dir.display())),
             MailTransport::Smtp(_) => Ok(None),
         }
     }

@@ -48,16 +48,16 @@ impl SendFailure {
 
 impl Mailer {
     pub fn new(settings: &MailSettings) -> anyhow::Result<Self> {
-        Ok(match &settings.transport {
+        if let Some(files) = settings.files()? {
+            return Ok(Self::Files(files));
+        }
+        match &settings.transport {
             MailTransport::Smtp(url) => {
                 let target = smtp::SmtpTarget::parse(url).map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?;
-                Self::Smtp(smtp::pool(target, settings.concurrency)?)
+                Ok(Self::Smtp(smtp::pool(target, settings.concurrency)?))
             }
-            MailTransport::Files(dir) => Self::Files(
-                MailFiles::open(dir)
-                    .map_err(|e| anyhow::anyhow!("OUTBOX_DIR: cannot create {}: {e}", dir.display()))?,
-            ),
-        })
+            MailTransport::Files(dir) => anyhow::bail!("OUTBOX_DIR: {} is not open", dir.display()),
+        }
     }
 
     /// The file outbox, when mail goes to files.
