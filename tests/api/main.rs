@@ -27,4 +27,5 @@ mod pgbouncer;
 mod process;
 mod scale;
 mod signing;
+mod tokens;
 mod validation;
