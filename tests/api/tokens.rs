@@ -1,5 +1,6 @@
 //! API tokens: what an unknown token costs, expiry, revocation when the
-//! password changes or the organiser goes.
+//! password changes or the organiser goes; and the held-review page's record
+//! in the export log.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ on_both_databases!(
     made_up_revoked_and_expired_tokens_cost_a_read_not_a_write,
     a_password_change_or_removal_revokes_the_organisers_tokens,
     tokens_expire_when_created_with_expires,
+    viewing_held_signatures_is_recorded_in_the_export_log,
 );
 
 /// The command line on the app's database (it must succeed), off the async
@@ -177,4 +179,41 @@ async fn tokens_expire_when_created_with_expires(backend: Backend) {
         assert_eq!(out.status.code(), Some(2), "{bad}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("--expires"), "{bad}");
     }
+}
+
+async fn viewing_held_signatures_is_recorded_in_the_export_log(backend: Backend) {
+    use undersigned::db::schema::export_log as l;
+    let app = spawn_app(backend).await;
+    let petition = app.create_petition("p").await;
+    let admin = app.admin("ada@example.org").await;
+    let organiser: i64 =
+        app.query(|c| db::organisers::find_by_email(c, "ada@example.org")).await.expect("the organiser").id;
+    let logged = || {
+        app.query(|c| {
+            l::table
+                .order(l::id)
+                .select((l::petition_id, l::organiser_id, l::actor, l::what, l::rows_written, l::status))
+                .load::<(i64, Option<i64>, String, String, Option<i64>, String)>(c)
+        })
+    };
+    // Nothing held: no personal data shown, nothing recorded.
+    assert_eq!(admin.get("/admin/petitions/p/held").await.status(), 200);
+    assert!(logged().await.is_empty());
+
+    // A form without its stamp is held for review.
+    let fields = [("name", "Held Person"), ("email", "held@example.com"), ("country", "KE")];
+    let fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+    assert_eq!(app.post_sign_form("p", &fields).await.status(), 303);
+    let page = admin.get("/admin/petitions/p/held").await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("held@example.com"), "the page shows the email");
+    assert_eq!(
+        logged().await,
+        [(petition, Some(organiser), "ada@example.org".to_owned(), "held-view".to_owned(), Some(1), "complete".into())],
+        "who, which petition, what and how many rows"
+    );
+
+    // The dashboard's export log lists it, labelled.
+    let dashboard = admin.get("/admin/petitions/p").await.text().await.unwrap();
+    assert!(dashboard.contains("Viewed held signatures (names and emails)"), "{dashboard}");
 }
