@@ -126,7 +126,7 @@ pub fn api_token(db: &Db) -> String {
     };
     let token = ApiToken::generate();
     let (hash, prefix) = (token.hash(), token.display_prefix());
-    db.write_blocking(|c| db::organisers::insert_token(c, organiser, "bench", &hash.0, &prefix, now)).unwrap();
+    db.write_blocking(|c| db::organisers::insert_token(c, organiser, "bench", &hash.0, &prefix, now, None)).unwrap();
     token.reveal()
 }
 

@@ -96,18 +96,8 @@ impl FromRequest for Caller {
                 // A token was sent: it alone decides.
                 Some(token) => {
                     let token = ApiToken::parse(&token).ok_or(AppError::Unauthorized)?;
-                    let hash = token.hash();
-                    let now = crate::now();
-                    let found = state.db.write(move |c| db::organisers::use_token(c, &hash.0, now)).await?;
-                    let (organiser_id, email, token_id) = found.ok_or(AppError::Unauthorized)?;
-                    let name =
-                        state.db.read(move |c| db::organisers::token_name(c, token_id)).await?.unwrap_or_default();
-                    Ok(Self {
-                        actor: Actor {
-                            organiser_id: Some(organiser_id),
-                            description: format!("{email} (API token \"{name}\")"),
-                        },
-                    })
+                    let actor = super::api_token::authenticate(&state.db, &token, crate::now()).await?;
+                    Ok(Self { actor: actor.ok_or(AppError::Unauthorized)? })
                 }
                 None => match from_session(&state, &session).await? {
                     Some((id, email, _)) => Ok(Self { actor: Actor { organiser_id: Some(id), description: email } }),

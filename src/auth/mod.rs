@@ -1,5 +1,6 @@
 //! Organisers: passwords, sessions, API tokens, login throttling, CSRF.
 
+pub mod api_token;
 pub mod csrf;
 pub mod extract;
 pub mod password;

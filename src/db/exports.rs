@@ -84,6 +84,37 @@ pub struct LogEntry {
     pub finished_at: Option<NaiveDateTime>,
 }
 
+/// What the log calls a view of held signatures (names and emails shown on
+/// the review page); exports are named by their file (`signatures.csv`, …).
+pub const HELD_VIEW: &str = "held-view";
+
+/// Records, finished at once, an access to signers' personal data that is not
+/// a streamed export (a page that shows `rows` of it): the same log, so that
+/// one list says who saw whose data, when. Returns the entry's id.
+pub fn record_access(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    organiser_id: Option<i64>,
+    actor: &str,
+    what: &str,
+    rows: u64,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    diesel::insert_into(l::table)
+        .values((
+            l::petition_id.eq(petition_id),
+            l::organiser_id.eq(organiser_id),
+            l::actor.eq(actor),
+            l::what.eq(what),
+            l::rows_written.eq(i64::try_from(rows).unwrap_or(i64::MAX)),
+            l::status.eq("complete"),
+            l::started_at.eq(now),
+            l::finished_at.eq(now),
+        ))
+        .returning(l::id)
+        .get_result(conn)
+}
+
 /// Opens a log entry for an export that is starting; returns its id.
 pub fn start(
     conn: &mut DbConnection,

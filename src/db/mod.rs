@@ -106,6 +106,8 @@ pub struct Db {
     /// How long a call waits for a connection before answering Unavailable.
     checkout: Duration,
     outages: Arc<AtomicU64>,
+    /// Write transactions begun through this handle and its clones.
+    writes: Arc<AtomicU64>,
 }
 
 /// How long a request waits for a database connection once running: short,
@@ -139,7 +141,15 @@ impl Db {
             ),
             Backend::Postgres => None,
         };
-        Ok(Self { pool, writer, backend: url.backend(), write_lock: Arc::default(), checkout: timeout, outages })
+        Ok(Self {
+            pool,
+            writer,
+            backend: url.backend(),
+            write_lock: Arc::default(),
+            checkout: timeout,
+            outages,
+            writes: Arc::default(),
+        })
     }
 
     /// The pool's settings; the writer's lifetime is set apart (see `connect`).
@@ -162,6 +172,12 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many write transactions this handle (and its clones) has begun:
+    /// lets tests show that something costs no write.
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
     }
 
     /// A pooled connection. One opened before the last outage was noticed is
@@ -221,6 +237,7 @@ impl Db {
     /// SQLITE_BUSY when another process writes), and writers of this process
     /// take turns on the one writing connection (see `pool`).
     pub fn write_blocking<T>(&self, f: impl FnOnce(&mut DbConnection) -> QueryResult<T>) -> Result<T, DbError> {
+        self.writes.fetch_add(1, Ordering::Relaxed);
         let _turn = match self.backend {
             Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,

@@ -54,7 +54,9 @@ pub fn remove(conn: &mut DbConnection, email: &str) -> QueryResult<bool> {
     Ok(true)
 }
 
-/// Sets a new password hash and ends every session of the organiser.
+/// Sets a new password hash, ends every session of the organiser and
+/// revokes their API tokens (whoever knew the old password may have made
+/// or copied one). Call it in one transaction.
 pub fn set_password(conn: &mut DbConnection, email: &str, hash: &str, now: NaiveDateTime) -> QueryResult<bool> {
     let Some(row) = find_by_email(conn, email)? else {
         return Ok(false);
@@ -63,7 +65,15 @@ pub fn set_password(conn: &mut DbConnection, email: &str, hash: &str, now: Naive
         .set((o::password_hash.eq(hash), o::password_changed_at.eq(now)))
         .execute(conn)?;
     diesel::delete(s::table.filter(s::organiser_id.eq(row.id))).execute(conn)?;
+    revoke_tokens_of(conn, row.id, now)?;
     Ok(true)
+}
+
+/// Revokes every live token of an organiser; returns how many.
+pub fn revoke_tokens_of(conn: &mut DbConnection, organiser_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(t::table.filter(t::organiser_id.eq(organiser_id)).filter(t::revoked_at.is_null()))
+        .set(t::revoked_at.eq(now))
+        .execute(conn)
 }
 
 // ---- API tokens ----
@@ -77,6 +87,7 @@ pub struct TokenRow {
     pub created_at: NaiveDateTime,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
+    pub expires_at: Option<NaiveDateTime>,
 }
 
 pub fn insert_token(
@@ -86,6 +97,7 @@ pub fn insert_token(
     hash: &[u8],
     prefix: &str,
     now: NaiveDateTime,
+    expires_at: Option<NaiveDateTime>,
 ) -> QueryResult<i64> {
     diesel::insert_into(t::table)
         .values((
@@ -94,6 +106,7 @@ pub fn insert_token(
             t::token_hash.eq(hash),
             t::prefix.eq(prefix),
             t::created_at.eq(now),
+            t::expires_at.eq(expires_at),
         ))
         .returning(t::id)
         .get_result(conn)
@@ -102,7 +115,7 @@ pub fn insert_token(
 pub fn list_tokens(conn: &mut DbConnection) -> QueryResult<Vec<TokenRow>> {
     t::table
         .inner_join(o::table)
-        .select((t::id, o::email, t::name, t::prefix, t::created_at, t::last_used_at, t::revoked_at))
+        .select((t::id, o::email, t::name, t::prefix, t::created_at, t::last_used_at, t::revoked_at, t::expires_at))
         .order(t::id)
         .load(conn)
 }
@@ -115,23 +128,46 @@ pub fn revoke_token(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> Que
         .map(|n| n == 1)
 }
 
-/// The organiser (id, email) and token id a live token belongs to; records its use.
-pub fn use_token(conn: &mut DbConnection, hash: &[u8], now: NaiveDateTime) -> QueryResult<Option<(i64, String, i64)>> {
-    let found: Option<(i64, String, i64)> = t::table
+/// A token that may be used now: neither revoked nor expired.
+#[derive(Debug, Clone, Queryable)]
+pub struct LiveToken {
+    pub organiser_id: i64,
+    pub organiser_email: String,
+    pub token_id: i64,
+    pub name: String,
+    pub last_used_at: Option<NaiveDateTime>,
+}
+
+/// The live token with this hash, if any: one read, no write, so that a
+/// made-up token costs no more than a lookup.
+pub fn find_live_token(conn: &mut DbConnection, hash: &[u8], now: NaiveDateTime) -> QueryResult<Option<LiveToken>> {
+    t::table
         .inner_join(o::table)
         .filter(t::token_hash.eq(hash))
         .filter(t::revoked_at.is_null())
-        .select((o::id, o::email, t::id))
+        .filter(t::expires_at.is_null().or(t::expires_at.gt(now)))
+        .select((o::id, o::email, t::id, t::name, t::last_used_at))
         .first(conn)
-        .optional()?;
-    if let Some((_, _, token_id)) = &found {
-        diesel::update(t::table.find(token_id)).set(t::last_used_at.eq(now)).execute(conn)?;
-    }
-    Ok(found)
+        .optional()
 }
 
-pub fn token_name(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>> {
-    t::table.find(id).select(t::name).first(conn).optional()
+/// Records that a token was used at `now`, unless its use was already
+/// recorded after `unless_since` (by a parallel request, say).
+pub fn record_token_use(
+    conn: &mut DbConnection,
+    token_id: i64,
+    now: NaiveDateTime,
+    unless_since: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(
+        t::table
+            .find(token_id)
+            .filter(t::revoked_at.is_null())
+            .filter(t::last_used_at.is_null().or(t::last_used_at.le(unless_since))),
+    )
+    .set(t::last_used_at.eq(now))
+    .execute(conn)
+    .map(|_| ())
 }
 
 // ---- failed logins ----

@@ -28,4 +28,5 @@ mod privacy;
 mod process;
 mod scale;
 mod signing;
+mod tokens;
 mod validation;

@@ -238,7 +238,7 @@ async fn api_tokens_are_created_used_and_revoked(backend: Backend) {
     let token = ApiToken::generate();
     let (hash, prefix) = (token.hash(), token.display_prefix());
     let id = app
-        .query(move |c| db::organisers::insert_token(c, organiser, "ci", &hash.0, &prefix, undersigned::now()))
+        .query(move |c| db::organisers::insert_token(c, organiser, "ci", &hash.0, &prefix, undersigned::now(), None))
         .await;
     app.insert_confirmed(petition, vec![("Ada".into(), "GB".into(), None, "a@example.com".into(), false)]).await;
 

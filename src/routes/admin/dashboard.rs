@@ -78,6 +78,19 @@ struct PetitionPage {
     text_changed: Option<String>,
 }
 
+/// A log entry as the dashboard lists it: exports by their file name, views
+/// of held signatures in words.
+fn log_row(e: db::exports::LogEntry) -> LogRow {
+    let held_view = e.what == db::exports::HELD_VIEW;
+    LogRow {
+        when: minute(e.started_at),
+        actor: e.actor,
+        what: if held_view { "Viewed held signatures (names and emails)".into() } else { e.what },
+        rows: e.rows_written.map(thousands).unwrap_or_default(),
+        status: if held_view { "shown".into() } else { e.status },
+    }
+}
+
 fn minute(t: chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
@@ -133,16 +146,7 @@ pub async fn petition(
         tallies: Tally::ALL.iter().map(|t| (t.describe(), thousands(tallies.get(t).copied().unwrap_or(0)))).collect(),
         countries,
         chart,
-        log: log
-            .into_iter()
-            .map(|e| LogRow {
-                when: minute(e.started_at),
-                actor: e.actor,
-                what: e.what,
-                rows: e.rows_written.map(thousands).unwrap_or_default(),
-                status: e.status,
-            })
-            .collect(),
+        log: log.into_iter().map(log_row).collect(),
         revisions: revisions.into_iter().map(|(t, by)| (minute(t), by)).collect(),
         text_changed: row.text_changed_at.map(minute),
     };

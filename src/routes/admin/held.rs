@@ -53,10 +53,29 @@ pub async fn list(
     let id = view.id;
     let (counts, rows) =
         state.db.snapshot(move |c| Ok((db::held::count_by_reason(c, id)?, db::held::list(c, id, PAGE)?))).await?;
+    // Names and emails are shown only once the view is in the export log
+    // (an empty page shows none, and is not recorded).
+    let (actor, shown, now) = (organiser.actor(), rows.len() as u64, crate::now());
+    if shown > 0 {
+        state
+            .db
+            .write(move |c| {
+                db::exports::record_access(
+                    c,
+                    id,
+                    actor.organiser_id,
+                    &actor.description,
+                    db::exports::HELD_VIEW,
+                    shown,
+                    now,
+                )
+            })
+            .await?;
+    }
     let page = HeldPage {
         organiser: organiser.email,
         csrf: organiser.csrf,
-        petition: Summary::new(&view, crate::now(), &crate::i18n::Tr::ENGLISH),
+        petition: Summary::new(&view, now, &crate::i18n::Tr::ENGLISH),
         reasons: counts.iter().map(|(r, n)| (r.as_str(), r.describe(), thousands(*n))).collect(),
         total: thousands(counts.values().sum()),
         shown: rows.len(),
