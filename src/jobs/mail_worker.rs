@@ -150,7 +150,9 @@ impl MailWorker {
         let message =
             email::render_mail(mail.kind, &mail.name, &mail.petition_title, &links, tr, self.confirmation_ttl)
                 .map_err(anyhow::Error::from)
-                .and_then(|content| email::build_message(&self.from, &mail.name, &mail.email, content));
+                .and_then(|content| {
+                    email::build_message(&self.from, &mail.name, &mail.email, content, self.public_url.host())
+                });
         let message = match message {
             Ok(m) => m,
             Err(e) => {
