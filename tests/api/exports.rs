@@ -214,14 +214,14 @@ async fn a_large_export_streams_and_is_logged(backend: Backend) {
     assert_eq!(logged, 2, "the HEAD was not logged");
 }
 
-fn read_zip(zip: &[u8], name: &str) -> Vec<u8> {
+pub(crate) fn read_zip(zip: &[u8], name: &str) -> Vec<u8> {
     let mut bytes = Vec::new();
     zip::ZipArchive::new(Cursor::new(zip)).unwrap().by_name(name).unwrap().read_to_end(&mut bytes).unwrap();
     bytes
 }
 
 /// `zip` with its manifest replaced by `manifest`, signed by `key`.
-fn resign(zip: &[u8], key: &ed25519_dalek::SigningKey, manifest: &delivery::Manifest) -> Vec<u8> {
+pub(crate) fn resign(zip: &[u8], key: &ed25519_dalek::SigningKey, manifest: &delivery::Manifest) -> Vec<u8> {
     use base64::Engine;
     use ed25519_dalek::Signer;
     let json = serde_json::to_vec_pretty(manifest).unwrap();
@@ -246,7 +246,7 @@ fn forge(zip: &[u8], key: &ed25519_dalek::SigningKey, signatures: &[u8]) -> Vec<
 }
 
 /// A copy of `zip` with `name`'s content changed by `change`.
-fn rewrite(zip: &[u8], name: &str, change: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+pub(crate) fn rewrite(zip: &[u8], name: &str, change: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
     let mut archive = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for i in 0..archive.len() {
