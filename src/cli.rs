@@ -563,9 +563,10 @@ fn verify_delivery(file: &std::path::Path, public_key: Option<&str>) -> anyhow::
     };
     let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let report = crate::export::delivery::verify(std::io::BufReader::new(reader), trusted.as_ref());
+    // The packet may come from anyone: its text is printed escaped.
     if let Some(m) = &report.manifest {
-        println!("Petition:  {}", m.petition.title);
-        println!("Made:      {}", m.generated_at);
+        println!("Petition:  {}", crate::text::printable(&m.petition.title));
+        println!("Made:      {}", crate::text::printable(&m.generated_at));
         println!("Total:     {} confirmed signatures", m.confirmed_total);
     }
     if let Some(key) = &report.key {

@@ -295,7 +295,10 @@ impl std::fmt::Debug for MailTransport {
 
 /// The origin (and optional path prefix) every emailed link starts with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicUrl(String);
+pub struct PublicUrl {
+    origin: String,
+    host: String,
+}
 
 impl PublicUrl {
     pub fn parse(s: &str) -> Result<Self, String> {
@@ -303,19 +306,28 @@ impl PublicUrl {
         if !matches!(url.scheme(), "http" | "https") {
             return Err("must start with http:// or https://".into());
         }
-        if url.host().is_none() || url.query().is_some() || url.fragment().is_some() || url.path() != "/" {
-            return Err("must be an origin like https://sign.example.org, with no path, query or fragment".into());
+        let origin_only = url.query().is_none() && url.fragment().is_none() && url.path() == "/";
+        match url.host_str() {
+            Some(host) if origin_only => {
+                Ok(Self { origin: url.as_str().trim_end_matches('/').to_owned(), host: host.to_owned() })
+            }
+            _ => Err("must be an origin like https://sign.example.org, with no path, query or fragment".into()),
         }
-        Ok(Self(url.as_str().trim_end_matches('/').to_owned()))
     }
 
     /// `PUBLIC_URL` + `path` (which starts with `/`).
     pub fn join(&self, path: &str) -> String {
-        format!("{}{}", self.0, path)
+        format!("{}{}", self.origin, path)
     }
 
     pub fn is_https(&self) -> bool {
-        self.0.starts_with("https://")
+        self.origin.starts_with("https://")
+    }
+
+    /// The host alone, without scheme or port: `sign.example.org`, an IPv4
+    /// address, or an IPv6 address in brackets.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 }
 
@@ -645,7 +657,11 @@ mod tests {
     #[test]
     fn public_url_is_normalised() {
         let s = settings(&[("PUBLIC_URL", "https://sign.example.org/")]).unwrap();
-        assert_eq!(s.public_url.unwrap().join("/s/abc"), "https://sign.example.org/s/abc");
+        let url = s.public_url.unwrap();
+        assert_eq!(url.join("/s/abc"), "https://sign.example.org/s/abc");
+        assert_eq!(url.host(), "sign.example.org");
+        assert_eq!(PublicUrl::parse("http://127.0.0.1:8080").unwrap().host(), "127.0.0.1");
+        assert_eq!(PublicUrl::parse("http://[::1]:8080").unwrap().host(), "[::1]");
     }
 
     #[test]

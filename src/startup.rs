@@ -141,6 +141,8 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                // Inside the error pages, so that its 404 is the usual page.
+                .wrap(from_fn(routes::refuse_paths_that_are_not_text))
                 .wrap(from_fn(error::render_error_pages))
                 // Outside the error pages, so that they too vary by language.
                 .wrap(from_fn(routes::language::remember_language))

@@ -105,13 +105,44 @@ impl Mailer {
     }
 }
 
-/// Builds the multipart (plain text + HTML) message for one recipient.
-pub fn build_message(from: &Mailbox, to_name: &str, to_address: &str, content: MailContent) -> anyhow::Result<Message> {
+/// Random bytes in a Message-ID: 128 bits, so that no two mails ever share one.
+const MESSAGE_ID_RANDOM_BYTES: usize = 16;
+
+/// `<32 hex digits@host>`, where `host` is the public host (`PUBLIC_URL`'s):
+/// never the machine's own name, which says where the server runs.
+fn message_id(host: &str) -> String {
+    format!("<{}@{host}>", hex::encode(rand::random::<[u8; MESSAGE_ID_RANDOM_BYTES]>()))
+}
+
+/// Builds the multipart (plain text + HTML) message for one recipient;
+/// its Message-ID names `public_host`.
+pub fn build_message(
+    from: &Mailbox,
+    to_name: &str,
+    to_address: &str,
+    content: MailContent,
+    public_host: &str,
+) -> anyhow::Result<Message> {
     let to = Mailbox::new(Some(to_name.to_owned()), to_address.parse()?);
     Ok(Message::builder()
         .from(from.clone())
         .to(to)
         .subject(content.subject)
-        .message_id(None)
+        .message_id(Some(message_id(public_host)))
         .multipart(MultiPart::alternative_plain_html(content.text, content.html))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_ids_name_the_public_host_and_are_random() {
+        let id = message_id("sign.example.org");
+        let (left, right) = id.strip_prefix('<').and_then(|i| i.strip_suffix('>')).unwrap().split_once('@').unwrap();
+        assert_eq!(right, "sign.example.org");
+        assert_eq!(left.len(), 2 * MESSAGE_ID_RANDOM_BYTES);
+        assert!(left.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(id, message_id("sign.example.org"));
+    }
 }

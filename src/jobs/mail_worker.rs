@@ -167,9 +167,10 @@ impl MailWorker {
         let links = self.links.links(&mail, &token);
         let tr = crate::i18n::Tr::new(mail.details.language);
         let name = &mail.details.name;
+        let host = self.links.public_url.host();
         let message = email::render_mail(mail.kind, name, &mail.petition_title, &links, tr, self.confirmation_ttl)
             .map_err(anyhow::Error::from)
-            .and_then(|content| email::build_message(&self.from, name, &mail.email, content));
+            .and_then(|content| email::build_message(&self.from, name, &mail.email, content, host));
         let message = match message {
             Ok(m) => m,
             Err(e) => {

@@ -103,3 +103,52 @@ pub async fn refuse_unknown_methods(
     let res = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
     Ok(req.into_response(res).map_into_right_body())
 }
+
+/// Whether every segment of `path` (as sent, percent-encoded) decodes to
+/// UTF-8 text without control characters. No address here has any other:
+/// slugs, tokens, language codes and formats are all plain ASCII.
+fn path_is_text(path: &str) -> bool {
+    percent_encoding::percent_decode_str(path).decode_utf8().is_ok_and(|p| !p.chars().any(char::is_control))
+}
+
+/// Middleware: a path that is not text ([`path_is_text`]), such as a slug
+/// with `%00`, `%0a` or `%ff` in it, names nothing: 404 with the usual
+/// not-found page or JSON, before any handler, header or database sees it.
+pub async fn refuse_paths_that_are_not_text(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    if path_is_text(req.path()) {
+        return next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body);
+    }
+    let res = actix_web::ResponseError::error_response(&AppError::NotFound);
+    Ok(req.into_response(res).map_into_right_body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_is_text;
+
+    #[test]
+    fn paths_must_decode_to_text() {
+        for good in ["/", "/p/free-them", "/p/free-them/sign", "/s/us_abc-DEF_123", "/p/%E7%8E%8B", "/p/a%20b"] {
+            assert!(path_is_text(good), "{good}");
+        }
+        for bad in [
+            "/p/a%00",
+            "/p/a%0a",
+            "/p/a%0D",
+            "/p/%1b[2J",
+            "/p/a%7f",
+            "/p/a%C2%9B",
+            "/p/%ff",
+            "/p/%C3",
+            "/admin/petitions/x%00/edit",
+        ] {
+            assert!(!path_is_text(bad), "{bad}");
+        }
+    }
+}

@@ -16,6 +16,7 @@ on_both_databases!(
     csv_is_rfc4180_and_formulas_are_neutralised,
     a_large_export_streams_and_is_logged,
     the_delivery_packet_verifies_and_any_change_is_caught,
+    contacts_only_for_one_or_true,
 );
 
 fn csv_rows(text: &str) -> Vec<Vec<String>> {
@@ -213,14 +214,14 @@ async fn a_large_export_streams_and_is_logged(backend: Backend) {
     assert_eq!(logged, 2, "the HEAD was not logged");
 }
 
-fn read_zip(zip: &[u8], name: &str) -> Vec<u8> {
+pub(crate) fn read_zip(zip: &[u8], name: &str) -> Vec<u8> {
     let mut bytes = Vec::new();
     zip::ZipArchive::new(Cursor::new(zip)).unwrap().by_name(name).unwrap().read_to_end(&mut bytes).unwrap();
     bytes
 }
 
 /// `zip` with its manifest replaced by `manifest`, signed by `key`.
-fn resign(zip: &[u8], key: &ed25519_dalek::SigningKey, manifest: &delivery::Manifest) -> Vec<u8> {
+pub(crate) fn resign(zip: &[u8], key: &ed25519_dalek::SigningKey, manifest: &delivery::Manifest) -> Vec<u8> {
     use base64::Engine;
     use ed25519_dalek::Signer;
     let json = serde_json::to_vec_pretty(manifest).unwrap();
@@ -245,7 +246,7 @@ fn forge(zip: &[u8], key: &ed25519_dalek::SigningKey, signatures: &[u8]) -> Vec<
 }
 
 /// A copy of `zip` with `name`'s content changed by `change`.
-fn rewrite(zip: &[u8], name: &str, change: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
+pub(crate) fn rewrite(zip: &[u8], name: &str, change: impl Fn(&mut Vec<u8>)) -> Vec<u8> {
     let mut archive = zip::ZipArchive::new(Cursor::new(zip)).unwrap();
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for i in 0..archive.len() {
@@ -374,4 +375,37 @@ async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend)
         hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&zip)),
         "the log keeps the packet's hash"
     );
+}
+
+async fn contacts_only_for_one_or_true(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    app.sign_json("p", &json!({"name": "Ada", "email": "ada@example.com", "country": "GB", "keep_informed": true}))
+        .await;
+    app.post(&app.links(&app.mail_to("ada@example.com", 1).await).confirm.unwrap()).await;
+    let admin = app.admin("org@example.org").await;
+    for asked in ["1", "true"] {
+        let res = admin.get(&format!("/admin/petitions/p/signatures.csv?contacts={asked}")).await;
+        assert_eq!(res.status(), 200, "{asked}");
+        assert!(res.text().await.unwrap().contains("ada@example.com"), "{asked}");
+    }
+    for standard in ["0", "false"] {
+        let res = admin.get(&format!("/admin/petitions/p/signatures.csv?contacts={standard}")).await;
+        assert_eq!(res.status(), 200, "{standard}");
+        let text = res.text().await.unwrap();
+        assert!(
+            text.starts_with("name,country,postcode,confirmed_at\r\n") && !text.contains('@'),
+            "{standard}: {text}"
+        );
+    }
+    for unclear in ["", "yes", "TRUE", "2"] {
+        let res = admin.get(&format!("/admin/petitions/p/signatures.json?contacts={unclear}")).await;
+        assert_eq!(res.status(), 400, "{unclear:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request");
+        assert!(body["error"]["message"].as_str().unwrap().starts_with("contacts:"), "{body}");
+    }
+    // Nothing was handed out for the refused ones: only the four exports ran.
+    let logged: i64 = app.query(|c| db::schema::export_log::table.count().get_result(c)).await;
+    assert_eq!(logged, 4);
 }

@@ -17,6 +17,7 @@ on_both_databases!(
     mail_files_are_private_and_leave_with_the_signature,
     mail_files_leave_when_erased_or_expired,
     an_instance_with_mail_worker_off_queues_mail_for_one_that_sends,
+    message_ids_name_the_public_host_not_the_machine,
 );
 
 async fn smtp_down_at_signing_then_up_delivers_everything(backend: Backend) {
@@ -294,4 +295,28 @@ async fn a_queued_mail_whose_signature_is_gone_is_dropped_on_postgres() {
     app.mail_to("ada@example.com", 1).await;
     app.wait_outbox_empty(Duration::from_secs(10)).await;
     assert_eq!(app.sink().received().len(), 1, "nothing was sent for the orphan");
+}
+
+async fn message_ids_name_the_public_host_not_the_machine(backend: Backend) {
+    let app = spawn_app_with(backend, Smtp::Running, &[("PUBLIC_URL", "https://sign.example.org:8443")]).await;
+    app.create_petition("p").await;
+    let machine = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).ok();
+    let mut seen = Vec::new();
+    for who in ["ada@example.com", "bob@example.com"] {
+        app.sign_json("p", &json!({"name": "N", "email": who, "country": "GB"})).await;
+        let mail = app.mail_to(who, 1).await;
+        let header = mail.parsed().header_raw("Message-ID").expect("a Message-ID").trim().to_owned();
+        let (left, host) = header
+            .strip_prefix('<')
+            .and_then(|h| h.strip_suffix('>'))
+            .and_then(|h| h.split_once('@'))
+            .unwrap_or_else(|| panic!("not <left@right>: {header}"));
+        assert_eq!(host, "sign.example.org", "{header}");
+        assert!(left.len() >= 32, "128 bits of randomness at least: {header}");
+        if let Some(machine) = machine.as_deref().filter(|m| !m.is_empty()) {
+            assert!(!header.contains(machine), "the machine's name {machine:?} is in {header}");
+        }
+        seen.push(header);
+    }
+    assert_ne!(seen[0], seen[1]);
 }

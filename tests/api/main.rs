@@ -16,6 +16,7 @@ mod dashboard;
 mod deploy;
 mod exports;
 mod faults;
+mod hostile_packets;
 mod languages;
 mod logs;
 mod mail_delivery;

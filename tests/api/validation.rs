@@ -12,6 +12,7 @@ on_both_databases!(
     invalid_utf8_is_refused,
     unknown_and_closed_petitions,
     odd_input_never_causes_a_server_error,
+    a_path_segment_that_is_not_text_is_not_found,
 );
 
 fn valid() -> Value {
@@ -250,4 +251,70 @@ async fn odd_input_never_causes_a_server_error(backend: Backend) {
             assert!(res.status() == 202 || res.status().is_client_error(), "{field}={value} -> {}", res.status());
         }
     }
+}
+
+async fn a_path_segment_that_is_not_text_is_not_found(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    let admin = app.admin("org@example.org").await;
+    // Control characters (NUL, LF, CR, ESC, DEL, a C1), and bytes that are not UTF-8.
+    let bad = ["%00", "p%00", "%0a", "p%0d%0aSet-Cookie:%20x=1", "%1b[2J", "%7f", "%c2%9b", "%ff", "p%c3"];
+    let pages = [
+        "/p/{}",
+        "/p/{}/sign",
+        "/p/{}/check-email",
+        "/p/{}/held",
+        "/p/{}/embed",
+        "/p/{}/badge.svg",
+        "/s/{}",
+        "/s/{}/withdraw",
+        "/admin/petitions/{}",
+        "/admin/petitions/{}/edit",
+        "/admin/petitions/{}/held",
+        "/admin/petitions/{}/translations/fr",
+        "/admin/petitions/p/translations/{}",
+    ];
+    let json = [
+        "/api/v1/petitions/{}",
+        "/admin/petitions/{}/signatures.csv",
+        "/admin/petitions/{}/signatures.json?contacts=1",
+        "/admin/petitions/{}/totals.csv",
+        "/admin/petitions/{}/delivery.zip",
+    ];
+    let posts = [
+        "/p/{}/sign",
+        "/p/{}/embed",
+        "/s/{}",
+        "/s/{}/withdraw",
+        "/api/v1/petitions/{}/signatures",
+        "/admin/petitions/{}/edit",
+        "/admin/petitions/{}/state",
+        "/admin/petitions/{}/held",
+        "/admin/petitions/{}/translations/fr",
+    ];
+    for segment in bad {
+        for template in pages.iter().chain(&json) {
+            let path = template.replace("{}", segment);
+            let res = admin.get(&path).await;
+            assert_eq!(res.status(), 404, "GET {path}");
+            let kind = res.headers()["content-type"].to_str().unwrap().to_owned();
+            let body = res.text().await.unwrap();
+            if json.contains(template) {
+                let body: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("GET {path}: {body}"));
+                assert_eq!(body["error"]["code"], "not_found", "GET {path}");
+            } else {
+                assert!(kind.starts_with("text/html") && body.contains("Page not found"), "GET {path}: {body}");
+            }
+        }
+        for template in posts {
+            let path = template.replace("{}", segment);
+            let res = admin.client.post(admin.url(&path)).form(&[("name", "A")]).send().await.unwrap();
+            assert_eq!(res.status(), 404, "POST {path}");
+        }
+    }
+    // Other text is looked up as usual (and not found); real pages still answer.
+    for path in ["/p/%e7%8e%8b", "/p/a%20b", "/api/v1/petitions/%C3%A9"] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
+    assert_eq!(admin.get("/admin/petitions/p").await.status(), 200);
 }

@@ -109,8 +109,24 @@ fn filename(slug: &str, stem: &str, extension: &str) -> String {
 
 #[derive(Deserialize)]
 pub struct SignaturesQuery {
-    /// Any value asks for the contact columns (email and keep_informed).
+    /// `1` or `true` asks for the contact columns (email and keep_informed).
     contacts: Option<String>,
+}
+
+/// The columns `?contacts=` asks for: the contacts only when asked for
+/// plainly (`1`, `true`); `0`, `false` or no parameter mean the standard
+/// export; anything else is refused rather than guessed at, so that a typo
+/// never hands out emails, nor withholds them silently.
+fn columns(contacts: Option<&str>) -> Result<Columns, AppError> {
+    match contacts {
+        None | Some("0" | "false") => Ok(Columns::Standard),
+        Some("1" | "true") => Ok(Columns::WithContacts),
+        Some(_) => Err(AppError::BadRequest(
+            "contacts: give contacts=1 (or true) to add the contact columns, contacts=0 (or false, or no contacts \
+             parameter) for the standard export"
+                .into(),
+        )),
+    }
 }
 
 /// `signatures.csv`, `.json` or `.ndjson`: confirmed signatures only.
@@ -122,8 +138,8 @@ pub async fn signatures(
 ) -> Result<HttpResponse, AppError> {
     let (slug, format) = path.into_inner();
     let format = Format::from_extension(&format).ok_or(AppError::NotFound)?;
+    let columns = columns(query.contacts.as_deref())?;
     let id = petition_with_names(&state, &slug).await?;
-    let columns = if query.contacts.is_some() { Columns::WithContacts } else { Columns::Standard };
     let stem = if columns == Columns::WithContacts { "signatures+contacts" } else { "signatures" };
     let name = filename(&slug, &stem.replace('+', "-"), format.extension());
     let job: Job =
@@ -167,4 +183,26 @@ pub async fn delivery(
     });
     stream(&state, caller.actor, id, "delivery.zip".into(), "application/zip", filename(&slug, "delivery", "zip"), job)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contacts_only_when_asked_for_plainly() {
+        assert_eq!(columns(None).unwrap(), Columns::Standard);
+        for standard in ["0", "false"] {
+            assert_eq!(columns(Some(standard)).unwrap(), Columns::Standard, "{standard}");
+        }
+        for with in ["1", "true"] {
+            assert_eq!(columns(Some(with)).unwrap(), Columns::WithContacts, "{with}");
+        }
+        for unclear in ["", "yes", "TRUE", "2", " 1"] {
+            assert!(
+                matches!(columns(Some(unclear)), Err(AppError::BadRequest(m)) if m.starts_with("contacts:")),
+                "{unclear:?}"
+            );
+        }
+    }
 }
