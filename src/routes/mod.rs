@@ -114,6 +114,8 @@ fn path_is_text(path: &str) -> bool {
 /// Middleware: a path that is not text ([`path_is_text`]), such as a slug
 /// with `%00`, `%0a` or `%ff` in it, names nothing: 404 with the usual
 /// not-found page or JSON, before any handler, header or database sees it.
+/// Emailed links (`/s/…`) are left to their own page, which says kindly
+/// that the link does not work (a token is parsed before anything else).
 pub async fn refuse_paths_that_are_not_text(
     req: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
@@ -121,7 +123,7 @@ pub async fn refuse_paths_that_are_not_text(
     actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
     actix_web::Error,
 > {
-    if path_is_text(req.path()) {
+    if req.path().starts_with("/s/") || path_is_text(req.path()) {
         return next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body);
     }
     let res = actix_web::ResponseError::error_response(&AppError::NotFound);

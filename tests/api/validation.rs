@@ -302,6 +302,12 @@ async fn a_path_segment_that_is_not_text_is_not_found(backend: Backend) {
             if json.contains(template) {
                 let body: Value = serde_json::from_str(&body).unwrap_or_else(|_| panic!("GET {path}: {body}"));
                 assert_eq!(body["error"]["code"], "not_found", "GET {path}");
+            } else if template.starts_with("/s/") {
+                // An emailed link that does not work gets its own kind page.
+                assert!(
+                    kind.starts_with("text/html") && body.contains("This link does not work"),
+                    "GET {path}: {body}"
+                );
             } else {
                 assert!(kind.starts_with("text/html") && body.contains("Page not found"), "GET {path}: {body}");
             }
