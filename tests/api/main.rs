@@ -22,6 +22,7 @@ mod mail_delivery;
 mod migrations;
 mod operations;
 mod organisers;
+mod overload;
 mod pages;
 mod pgbouncer;
 mod process;
