@@ -125,3 +125,44 @@ pub async fn body_deadline(
     res.head_mut().set_connection_type(ConnectionType::Close);
     Ok(ServiceResponse::new(request, res).map_into_right_body())
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    fn wrap(body: impl Stream<Item = Result<Bytes, PayloadError>> + 'static, timeout: Duration) -> DeadlineBody {
+        let body: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> = Box::pin(body);
+        DeadlineBody {
+            inner: Some(Payload::from(body)),
+            deadline: Instant::now() + timeout,
+            timer: None,
+            expiry: Rc::default(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_coming_fails_at_the_deadline_and_is_kept() {
+        let started = futures_util::stream::iter([Ok(Bytes::from_static(b"name=Ad"))]);
+        let mut body = wrap(started.chain(futures_util::stream::pending()), Duration::from_millis(50));
+        assert_eq!(body.next().await.unwrap().unwrap(), "name=Ad");
+        let err = body.next().await.unwrap().unwrap_err();
+        assert!(matches!(&err, PayloadError::Io(e) if e.kind() == std::io::ErrorKind::TimedOut), "{err:?}");
+        assert!(body.expiry.borrow().expired.is_some(), "the connection's body is kept, so that it closes");
+        assert!(body.next().await.unwrap().is_err(), "and it stays failed");
+    }
+
+    #[tokio::test]
+    async fn a_body_in_time_passes_through_untouched() {
+        let chunks = [Ok(Bytes::from_static(b"name=Ada")), Ok(Bytes::from_static(b"&country=GB"))];
+        let mut body = wrap(futures_util::stream::iter(chunks), Duration::from_secs(60));
+        let mut read = Vec::new();
+        while let Some(chunk) = body.next().await {
+            read.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(read, b"name=Ada&country=GB");
+        assert!(body.expiry.borrow().expired.is_none());
+        assert!(body.timer.is_none(), "no timer for a body that was already there");
+    }
+}
