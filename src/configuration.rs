@@ -44,6 +44,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("COUNT_REFRESH", "how often public counts are refreshed (default and most 1s)"),
     ("HTTP_WORKERS", "HTTP worker threads (default: one per core)"),
     (
+        "REQUEST_BODY_TIMEOUT",
+        "time a client has to send a whole request body after its head (default 10s, 1s to 5m); then 408 and the connection is closed",
+    ),
+    (
+        "LOGIN_QUEUE",
+        "logins checked or waiting for the password hasher at once (default 4 per core); more get 503 with Retry-After",
+    ),
+    (
         "TRUSTED_PROXIES",
         "reverse proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For is believed; default none",
     ),
@@ -89,6 +97,10 @@ pub struct Settings {
     pub confirmation_ttl: Duration,
     pub count_refresh: Duration,
     pub http_workers: Option<usize>,
+    /// How long a client has to send a request body (`routes::body_deadline`).
+    pub body_timeout: Duration,
+    /// Logins the password hasher holds at once; None: 4 per core.
+    pub login_queue: Option<usize>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub abuse: AbuseSettings,
     pub retention: RetentionSettings,
@@ -500,6 +512,13 @@ impl Settings {
             })
         })?;
         let http_workers = parse_with(lookup, "HTTP_WORKERS", None, |s| number(1usize, 1024)(s).map(Some))?;
+        let body_timeout = parse_with(
+            lookup,
+            "REQUEST_BODY_TIMEOUT",
+            crate::routes::body_deadline::DEFAULT_TIMEOUT,
+            duration_within(Duration::from_secs(1), Duration::from_secs(300)),
+        )?;
+        let login_queue = parse_with(lookup, "LOGIN_QUEUE", None, |s| number(1usize, 10_000)(s).map(Some))?;
         let trusted_proxies = parse_with(lookup, "TRUSTED_PROXIES", Vec::new(), |s| {
             s.split(',')
                 .map(str::trim)
@@ -567,6 +586,8 @@ impl Settings {
             confirmation_ttl,
             count_refresh,
             http_workers,
+            body_timeout,
+            login_queue,
             trusted_proxies,
             abuse: AbuseSettings { rate_limits, form_min_time, disposable_domains },
             retention,
@@ -626,6 +647,9 @@ mod tests {
             ("PENDING_GRACE", "soon"),
             ("ERASE_AFTER_CLOSE", "later"),
             ("MAIL_WORKER", "sometimes"),
+            ("REQUEST_BODY_TIMEOUT", "0s"),
+            ("REQUEST_BODY_TIMEOUT", "1h"),
+            ("LOGIN_QUEUE", "0"),
         ] {
             let err = settings(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);

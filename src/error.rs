@@ -41,6 +41,10 @@ pub enum AppError {
     RateLimited { retry_after: std::time::Duration },
     #[error("{0}")]
     BadRequest(String),
+    /// The request body did not arrive within the deadline (see
+    /// `routes::body_deadline`); the connection is closed after the answer.
+    #[error("The request took too long to arrive. Please send it again.")]
+    RequestTimeout,
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -54,6 +58,11 @@ pub enum AppError {
     Invalid(FieldErrors),
     #[error("temporarily unavailable")]
     Unavailable,
+    /// The password hasher's queue is full (see `auth::password`): nothing
+    /// was checked and nothing counts against the account; try again after
+    /// `retry_after`.
+    #[error("Many sign-ins are being checked just now. Please try again in a few seconds.")]
+    LoginBusy { retry_after: std::time::Duration },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -120,7 +129,12 @@ impl ErrorPage {
             "conflict" => ("error-conflict-title", None),
             // The specific reason is in English; other readers get a general
             // sentence in their language first.
-            "bad_request" | "invalid" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" => {
+            "bad_request"
+            | "invalid"
+            | "payload_too_large"
+            | "unsupported_media_type"
+            | "method_not_allowed"
+            | "request_timeout" => {
                 let message = if tr.lang == crate::domain::Language::En {
                     self.message.clone()
                 } else {
@@ -145,12 +159,14 @@ impl AppError {
             Self::TooManyRequests => "too_many_requests",
             Self::RateLimited { .. } => "rate_limited",
             Self::BadRequest(_) => "bad_request",
+            Self::RequestTimeout => "request_timeout",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::Conflict(_) => "conflict",
             Self::Gone(_) => "gone",
             Self::Invalid(_) => "invalid",
             Self::Unavailable => "unavailable",
+            Self::LoginBusy { .. } => "busy",
             Self::Internal(_) => "internal",
         }
     }
@@ -167,7 +183,7 @@ impl AppError {
     fn page_title(&self) -> &'static str {
         match self {
             Self::NotFound => "Page not found",
-            Self::Unavailable => "Please try again shortly",
+            Self::Unavailable | Self::LoginBusy { .. } => "Please try again shortly",
             Self::Internal(_) => "Something went wrong",
             Self::Conflict(_) => "This cannot be done now",
             Self::Gone(_) => "No longer available",
@@ -190,12 +206,13 @@ impl ResponseError for AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests | Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Gone(_) => StatusCode::GONE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::LoginBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -219,7 +236,7 @@ impl ResponseError for AppError {
             Self::TooManyRequests => {
                 res.insert_header((header::RETRY_AFTER, "300"));
             }
-            Self::RateLimited { retry_after } => {
+            Self::RateLimited { retry_after } | Self::LoginBusy { retry_after } => {
                 // Whole seconds, rounded up, at least 1.
                 let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
                 res.insert_header((header::RETRY_AFTER, secs.max(1).to_string()));

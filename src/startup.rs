@@ -22,6 +22,32 @@ use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{error, routes};
 
+// Connection limits. A connection costs a worker no thread (each worker is
+// one event loop serving many), only a little memory and a file descriptor;
+// what must not happen is that slow or idle clients pile up without bound.
+// The request body has its own deadline (`routes::body_deadline`).
+
+/// Connections one HTTP worker serves at once; beyond them the listener stops
+/// accepting (new clients wait in the kernel's backlog) until some close.
+/// Far above what the load tests open (64 at once), and below actix-web's
+/// default (25,000): with the 65,536 file descriptors that
+/// deploy/undersigned.service allows, a flood of connections meets this
+/// limit first (up to 15 workers) rather than failing `accept`.
+const MAX_CONNECTIONS_PER_WORKER: usize = 4096;
+/// TLS handshakes one worker runs at once. No TLS is served here (a reverse
+/// proxy terminates it), so this never binds; set so that it is not a
+/// surprise if TLS is ever added.
+const MAX_TLS_HANDSHAKES_PER_WORKER: usize = 256;
+/// An idle keep-alive connection is closed after this.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+/// The request head (request line and headers) must arrive within this from
+/// the connection's opening or the previous answer, else 408 and closed: a
+/// client sending headers one byte a second is dropped.
+const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Once the server closes a connection, the client has this long to take the
+/// rest of the answer before the socket is dropped.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Opens the pool (giving up after 10 s if the database cannot be reached)
 /// and applies pending migrations; returns the names of those applied.
 pub async fn open_database(settings: &DatabaseSettings) -> anyhow::Result<(Db, Vec<String>)> {
@@ -127,7 +153,8 @@ impl Application {
             public_url,
             mail_wakeup: wakeup,
             confirmation_ttl: settings.confirmation_ttl,
-            passwords: PasswordHasher::new()?,
+            body_timeout: settings.body_timeout,
+            passwords: PasswordHasher::new(settings.login_queue)?,
             export_permits: Arc::new(tokio::sync::Semaphore::new(4)),
             trusted_proxies: settings.trusted_proxies.clone(),
             guards: Arc::new(crate::signing::Guards::new(&settings.abuse)),
@@ -143,6 +170,8 @@ impl Application {
                 .app_data(app_state.clone())
                 // Inside the error pages, so that its 404 is the usual page.
                 .wrap(from_fn(routes::refuse_paths_that_are_not_text))
+                // Inside the error pages, so that its 408 gets one too.
+                .wrap(from_fn(routes::body_deadline::body_deadline))
                 .wrap(from_fn(error::render_error_pages))
                 // Outside the error pages, so that they too vary by language.
                 .wrap(from_fn(routes::language::remember_language))
@@ -153,6 +182,11 @@ impl Application {
                 .wrap(access_log())
                 .configure(|cfg| routes::configure(cfg, &app_state))
         })
+        .max_connections(MAX_CONNECTIONS_PER_WORKER)
+        .max_connection_rate(MAX_TLS_HANDSHAKES_PER_WORKER)
+        .keep_alive(KEEP_ALIVE)
+        .client_request_timeout(REQUEST_HEAD_TIMEOUT)
+        .client_disconnect_timeout(DISCONNECT_TIMEOUT)
         .listen(listener)?
         .shutdown_timeout(30);
         if let Some(metrics_listener) = metrics_listener {

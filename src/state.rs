@@ -21,6 +21,8 @@ pub struct AppState {
     /// Where signatures go to be committed in groups.
     pub signer: crate::signing::SignQueue,
     pub confirmation_ttl: Duration,
+    /// How long a client has to send a request body (`REQUEST_BODY_TIMEOUT`).
+    pub body_timeout: Duration,
     pub passwords: PasswordHasher,
     /// Exports running at once (each holds a database connection).
     pub export_permits: Arc<Semaphore>,

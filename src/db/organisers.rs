@@ -174,7 +174,7 @@ pub fn record_token_use(
 
 /// Starts a login attempt: under a lock per account and per client, counts
 /// the recent failures and, if `allowed` says so, records this attempt as a
-/// failure until [`attempt_succeeded`] says otherwise. Returns the attempt's
+/// failure until [`forget_attempt`] says otherwise. Returns the attempt's
 /// id, or None when throttled. Counting and recording in one locked step is
 /// what keeps parallel guesses within the limits.
 pub fn begin_attempt(
@@ -207,8 +207,9 @@ pub fn begin_attempt(
         .map(Some)
 }
 
-/// The password was right: the attempt was not a failure after all.
-pub fn attempt_succeeded(conn: &mut DbConnection, attempt: i64) -> QueryResult<()> {
+/// The attempt was not a failure after all: the password was right, or it
+/// was never checked (the hasher was busy).
+pub fn forget_attempt(conn: &mut DbConnection, attempt: i64) -> QueryResult<()> {
     diesel::delete(f::table.find(attempt)).execute(conn).map(|_| ())
 }
 

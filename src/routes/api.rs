@@ -170,6 +170,8 @@ pub async fn delivery_key(state: web::Data<AppState>) -> HttpResponse {
             body = SignAccepted),
         (status = 400, description = "The body is not a JSON object", body = ErrorBody),
         (status = 404, description = "No such petition", body = ErrorBody),
+        (status = 408, description = "The body did not arrive within REQUEST_BODY_TIMEOUT (default 10 s); \
+            nothing was stored and the connection is closed", body = ErrorBody),
         (status = 409, description = "The petition is closed", body = ErrorBody),
         (status = 413, description = "The body is larger than 16 KiB", body = ErrorBody),
         (status = 415, description = "The body is not application/json", body = ErrorBody),

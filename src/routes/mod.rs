@@ -4,6 +4,7 @@
 mod admin;
 pub mod api;
 mod assets;
+pub mod body_deadline;
 mod client;
 mod embed;
 mod health;

@@ -23,6 +23,7 @@ mod mail_delivery;
 mod migrations;
 mod operations;
 mod organisers;
+mod overload;
 mod pages;
 mod pgbouncer;
 mod privacy;

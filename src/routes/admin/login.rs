@@ -93,7 +93,8 @@ fn new_device_cookie(state: &AppState, organiser_id: i64) -> Cookie<'static> {
 
 /// Checks the credentials. A wrong password and an unknown email get the same
 /// page, after the same work (an Argon2id verification either way); repeated
-/// failures are throttled (see `auth::throttle`).
+/// failures are throttled (see `auth::throttle`), and when the hasher's queue
+/// is full the attempt is refused unchecked (503, see `auth::password`).
 pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -136,7 +137,14 @@ pub async fn submit(
         tracing::warn!("login throttled");
         return Err(AppError::TooManyRequests);
     };
-    let verified = state.passwords.verify(form.password, organiser.as_ref().map(|o| o.password_hash.clone())).await;
+    // Throttled attempts never reach the hasher's queue; an attempt that
+    // finds it full is not checked, so it does not count as a failure.
+    let Ok(place) = state.passwords.reserve() else {
+        state.db.write(move |c| db::organisers::forget_attempt(c, attempt)).await?;
+        tracing::warn!("login refused: the password hasher is busy");
+        return Err(AppError::LoginBusy { retry_after: crate::auth::password::BUSY_RETRY_AFTER });
+    };
+    let verified = place.verify(form.password, organiser.as_ref().map(|o| o.password_hash.clone())).await;
     let Some(organiser) = organiser.filter(|_| verified) else {
         // The attempt stays recorded as a failure.
         tracing::info!("login failed");
@@ -147,7 +155,7 @@ pub async fn submit(
             Some("The email address or password is not correct."),
         );
     };
-    state.db.write(move |c| db::organisers::attempt_succeeded(c, attempt)).await?;
+    state.db.write(move |c| db::organisers::forget_attempt(c, attempt)).await?;
     // A fresh session id on every login.
     session.renew();
     session.insert(ORGANISER, organiser.id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
