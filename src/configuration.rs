@@ -145,8 +145,9 @@ impl MetricsToken {
     /// Whether an `Authorization` header value carries this token.
     pub fn admits(&self, authorization: &[u8]) -> bool {
         use subtle::ConstantTimeEq as _;
-        let Some(given) = authorization.strip_prefix(b"Bearer ") else { return false };
-        given.ct_eq(self.0.as_bytes()).into()
+        // The scheme is case-insensitive (RFC 9110 section 11.1).
+        let Some((scheme, given)) = authorization.split_at_checked(7) else { return false };
+        scheme.eq_ignore_ascii_case(b"Bearer ") && bool::from(given.trim_ascii().ct_eq(self.0.as_bytes()))
     }
 }
 
@@ -700,6 +701,20 @@ mod tests {
         asked.borrow_mut().insert("RUST_LOG".to_owned());
         let documented: std::collections::BTreeSet<String> = VARIABLES.iter().map(|(n, _)| n.to_string()).collect();
         assert_eq!(*asked.borrow(), documented);
+    }
+
+    #[test]
+    fn the_metrics_token_is_asked_for_as_a_bearer_token() {
+        assert!(MetricsToken::parse("short").is_err());
+        assert!(MetricsToken::parse(&format!("{} x", "a".repeat(32))).is_err(), "no spaces");
+        let token = MetricsToken::parse(&"t".repeat(40)).unwrap();
+        let header = |v: String| token.admits(v.as_bytes());
+        assert!(header(format!("Bearer {}", "t".repeat(40))));
+        assert!(header(format!("bearer {}", "t".repeat(40))), "the scheme in any case");
+        assert!(!header(format!("Bearer {}", "t".repeat(39))));
+        assert!(!header(format!("Basic {}", "t".repeat(40))));
+        assert!(!header("t".repeat(40)));
+        assert!(!format!("{token:?}").contains("tttt"), "never printed");
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub enum Confirmed {
     /// The details are no longer those the link was mailed for (or the page
     /// showed): nothing was confirmed. Carries the signature as it is now.
     Changed(Box<TokenTarget>),
+    /// A link mailed before links were bound to details, sent without the
+    /// page's digest: nothing changed, but only the page can say what is
+    /// confirmed. Carries the signature as it is now.
+    NeedsPage(Box<TokenTarget>),
     Unknown,
 }
 
@@ -79,6 +83,9 @@ pub async fn confirm(
                 }
                 (SignatureStatus::Pending, Some(details)) => details.clone(),
             };
+            if target.bound_to.is_none() && shown.is_none() {
+                return Ok(Confirmed::NeedsPage(Box::new(target)));
+            }
             if !may_confirm(keys.details_digest(&details), target.bound_to, shown) {
                 return Ok(Confirmed::Changed(Box::new(target)));
             }

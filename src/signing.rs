@@ -94,8 +94,9 @@ impl Guards {
         }
     }
 
-    /// Judges a submission for a petition. Every request from a network
-    /// counts against its rate limit, whatever else it is.
+    /// Judges a submission for a petition, from the request alone. Every
+    /// request that is not a bot's (the honeypot) counts against its
+    /// network's rate limit.
     pub fn judge(&self, keys: &Keys, petition_id: i64, sub: &Submission) -> Verdict {
         if sub.honeypot == Honeypot::Filled {
             return Verdict::Honeypot;
@@ -205,6 +206,38 @@ struct Pending {
 #[derive(Clone)]
 pub struct SignQueue {
     tx: mpsc::Sender<Pending>,
+    unsettled: Arc<Unsettled>,
+}
+
+/// Submissions not yet fully written (answered, and followed up): so that
+/// a stopping server, or a test, can wait for the follow-ups too.
+#[derive(Default)]
+struct Unsettled {
+    count: std::sync::atomic::AtomicUsize,
+    settled: Notify,
+}
+
+/// Uncounts a submission that did not reach the writer, when dropped armed.
+struct Unsent<'a>(Option<&'a Unsettled>);
+
+impl Drop for Unsent<'_> {
+    fn drop(&mut self) {
+        if let Some(unsettled) = self.0 {
+            unsettled.done(1);
+        }
+    }
+}
+
+impl Unsettled {
+    fn add(&self, n: usize) {
+        self.count.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn done(&self, n: usize) {
+        if self.count.fetch_sub(n, std::sync::atomic::Ordering::SeqCst) == n {
+            self.settled.notify_waiters();
+        }
+    }
 }
 
 impl SignQueue {
@@ -212,10 +245,22 @@ impl SignQueue {
     /// may be in flight at once (1 for SQLite, which has one writer).
     pub fn new(db: Db, confirmation_ttl: Duration, mail_wakeup: Arc<Notify>, writers: usize) -> (Self, SignWriter) {
         let (tx, rx) = mpsc::channel(16 * MAX_BATCH);
-        (
-            Self { tx },
-            SignWriter { db, rx, confirmation_ttl, mail_wakeup, writers: Arc::new(Semaphore::new(writers.max(1))) },
-        )
+        let unsettled = Arc::new(Unsettled::default());
+        let writers = Arc::new(Semaphore::new(writers.max(1)));
+        let writer = SignWriter { db, rx, confirmation_ttl, mail_wakeup, writers, unsettled: Arc::clone(&unsettled) };
+        (Self { tx, unsettled }, writer)
+    }
+
+    /// Resolves once every submission so far is written and followed up
+    /// (its repeat handled, its mail queued).
+    pub async fn settled(&self) {
+        loop {
+            let settled = self.unsettled.settled.notified();
+            if self.unsettled.count.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            settled.await;
+        }
     }
 
     /// Resolves once the signature (or the repeat's mail) is committed, or
@@ -224,10 +269,14 @@ impl SignQueue {
     pub async fn submit(&self, item: SignItem) -> Result<SignOutcome, DbError> {
         let (reply, answer) = oneshot::channel();
         let wait = async {
-            self.tx
-                .send(Pending { item, reply })
-                .await
-                .map_err(|_| DbError::Unavailable("the signature writer has stopped".into()))?;
+            // Counted until the writer is done with it; uncounted again if it
+            // never reaches the writer (refused, or this wait given up).
+            self.unsettled.add(1);
+            let mut unsent = Unsent(Some(&self.unsettled));
+            if self.tx.send(Pending { item, reply }).await.is_err() {
+                return Err(DbError::Unavailable("the signature writer has stopped".into()));
+            }
+            unsent.0 = None;
             answer.await.map_err(|_| DbError::Task)?
         };
         tokio::time::timeout(db::REQUEST_DEADLINE, wait)
@@ -243,6 +292,7 @@ pub struct SignWriter {
     confirmation_ttl: Duration,
     mail_wakeup: Arc<Notify>,
     writers: Arc<Semaphore>,
+    unsettled: Arc<Unsettled>,
 }
 
 impl SignWriter {
@@ -258,27 +308,35 @@ impl SignWriter {
                 }
             }
             let (db, wakeup, ttl) = (self.db.clone(), Arc::clone(&self.mail_wakeup), self.confirmation_ttl);
+            let unsettled = Arc::clone(&self.unsettled);
             tokio::spawn(async move {
-                write_batch(&db, batch, ttl).await;
-                wakeup.notify_one();
+                let size = batch.len();
+                write_batch(&db, batch, ttl, &wakeup).await;
                 drop(permit);
+                unsettled.done(size);
             });
         }
     }
 }
 
-async fn write_batch(db: &Db, batch: Vec<Pending>, ttl: Duration) {
+/// Writes a batch, answers each request, then does what the answers left
+/// to do (repeats, held tallies: [`db::signatures::follow_up`]). The answer
+/// waits for the batch's insert alone, whose cost does not depend on
+/// whether an address was already there.
+async fn write_batch(db: &Db, batch: Vec<Pending>, ttl: Duration, wakeup: &Notify) {
     let now = crate::now();
     let ttl = chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::MAX);
     let stale_before = now.checked_sub_signed(ttl).unwrap_or(chrono::NaiveDateTime::MIN);
     let (items, replies): (Vec<SignItem>, Vec<_>) = batch.into_iter().map(|p| (p.item, p.reply)).unzip();
     let items = Arc::new(items);
     let shared = Arc::clone(&items);
-    match db.write(move |c| db::signatures::sign_batch(c, &shared, now, stale_before)).await {
+    let outcomes: Vec<Option<SignOutcome>> = match db.write(move |c| db::signatures::sign_batch(c, &shared, now)).await
+    {
         Ok(outcomes) => {
-            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                let _ = reply.send(Ok(outcome));
+            for (reply, outcome) in replies.into_iter().zip(&outcomes) {
+                let _ = reply.send(Ok(*outcome));
             }
+            outcomes.into_iter().map(Some).collect()
         }
         // The database is away: every request hears so (503).
         Err(e @ (DbError::Unavailable(_) | DbError::Task)) => {
@@ -286,17 +344,48 @@ async fn write_batch(db: &Db, batch: Vec<Pending>, ttl: Duration) {
             for reply in replies {
                 let _ = reply.send(Err(DbError::Unavailable(reason.clone())));
             }
+            return;
         }
-        // Something in the batch failed: each item alone, so that one cannot
-        // sink the others.
+        // Something in the batch failed: each item alone, so that one
+        // cannot sink the others.
         Err(e) => {
             tracing::warn!(error = %e, size = items.len(), "batch failed; writing its signatures one by one");
+            let mut outcomes = Vec::with_capacity(items.len());
             for (index, reply) in replies.into_iter().enumerate() {
                 let items = Arc::clone(&items);
-                let one =
-                    db.write(move |c| db::signatures::sign_batch(c, &items[index..=index], now, stale_before)).await;
-                let _ = reply.send(one.map(|mut o| o.pop().unwrap_or(SignOutcome::MailLimited)));
+                let one = db
+                    .write(move |c| db::signatures::sign_batch(c, &items[index..=index], now))
+                    .await
+                    .map(|mut o| o.pop().unwrap_or(SignOutcome::MailLimited));
+                outcomes.push(one.as_ref().ok().copied());
+                let _ = reply.send(one);
+            }
+            outcomes
+        }
+    };
+    wakeup.notify_one();
+    let left: Vec<(SignItem, SignOutcome)> = items
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(item, outcome)| {
+            outcome.filter(|o| db::signatures::needs_follow_up(*o)).map(|o| (item.clone(), o))
+        })
+        .collect();
+    if left.is_empty() {
+        return;
+    }
+    let left = Arc::new(left);
+    let shared = Arc::clone(&left);
+    if let Err(e) = db.write(move |c| db::signatures::follow_up(c, &shared, now, stale_before)).await {
+        tracing::warn!(error = %e, size = left.len(), "following up a batch failed; trying its items one by one");
+        for index in 0..left.len() {
+            let left = Arc::clone(&left);
+            if let Err(e) =
+                db.write(move |c| db::signatures::follow_up(c, &left[index..=index], now, stale_before)).await
+            {
+                tracing::warn!(error = %e, "a repeat could not be followed up; the signer may sign again");
             }
         }
     }
+    wakeup.notify_one();
 }

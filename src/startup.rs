@@ -109,7 +109,7 @@ impl Application {
             Some(url) => url,
             None => PublicUrl::parse(&format!("http://{address}")).map_err(anyhow::Error::msg)?,
         };
-        let mailer = Mailer::new(&settings.mail)?;
+        let mailer = Mailer::new(&settings.mail, public_url.host())?;
         let mail_files = mailer.files().cloned();
         if let Some(files) = &mail_files {
             tracing::warn!(
@@ -250,7 +250,11 @@ impl Application {
         }
         refresher.abort();
         housekeeping.abort();
-        // Every request has been answered, so no signature is waiting here.
+        // Every request has been answered; what their batches left to do
+        // after the answers (repeats, held tallies) is finished first.
+        if tokio::time::timeout(Duration::from_secs(10), state.signer.settled()).await.is_err() {
+            tracing::warn!("signature follow-ups did not finish within 10 s");
+        }
         sign_writer.abort();
         tracing::info!("stopped");
         result.map_err(Into::into)

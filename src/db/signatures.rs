@@ -26,8 +26,9 @@ pub enum SignOutcome {
     ConfirmationResent,
     /// Already confirmed: an "already signed" mail.
     AlreadySignedNotified,
-    /// A repeat beyond the mail limits: nothing sent (a pending signature
-    /// still takes the newly submitted details).
+    /// A repeat beyond the mail limits: nothing sent, and a pending
+    /// signature keeps its details (the links already mailed still confirm
+    /// them).
     MailLimited,
     /// The petition closed before the signature could be stored.
     PetitionClosed,
@@ -36,6 +37,43 @@ pub enum SignOutcome {
     /// Flagged, and the address had already signed (in any state but
     /// withdrawn): nothing written, nothing mailed.
     Ignored,
+    /// Unflagged, and the address is there already: answered like a new
+    /// signature, and handled (see [`sign`]) by [`follow_up`] once the
+    /// answers are sent.
+    Repeat,
+}
+
+/// Whether a batch's outcome leaves work for [`follow_up`].
+pub fn needs_follow_up(outcome: SignOutcome) -> bool {
+    matches!(outcome, SignOutcome::Held | SignOutcome::Repeat)
+}
+
+/// Does what a batch left for after its answers: the tallies of the
+/// signatures it stored held, and each repeat (what the address's state
+/// calls for, within the mail limits). Kept off the request path, so that
+/// a repeat is answered as quickly as a new signature: the answer does not
+/// wait for work that only a repeat needs. Returns what each repeat came to.
+pub fn follow_up(
+    conn: &mut DbConnection,
+    left: &[(SignItem, SignOutcome)],
+    now: NaiveDateTime,
+    stale_before: NaiveDateTime,
+) -> QueryResult<Vec<SignOutcome>> {
+    let mut done = Vec::with_capacity(left.len());
+    for (item, outcome) in left {
+        let country = item.signature.country.code();
+        done.push(match (outcome, item.held) {
+            (SignOutcome::Held, Some(reason)) => {
+                counts::record_tally(conn, item.petition_id, counts::Tally::Held(reason), country)?;
+                SignOutcome::Held
+            }
+            (SignOutcome::Repeat, None) => {
+                sign(conn, item.petition_id, &item.signature, &item.email_key, None, now, stale_before)?
+            }
+            (other, _) => *other,
+        });
+    }
+    Ok(done)
 }
 
 /// Stores a pending signature and queues its confirmation mail, or, if this
@@ -134,9 +172,10 @@ fn repeat(
     let Some((id, status, last_mail_at, held_reason, name, country, postcode, keep_informed, lang)) = existing else {
         return Ok(None);
     };
-    // The links already mailed are bound to the details they showed: if the
-    // details change, only a new mail can confirm them, so it need not wait
-    // for RESEND_AFTER (the cap on mails per signature still holds).
+    // The links already mailed are bound to the details they showed: new
+    // details are taken only with a mail that carries a link for them (so a
+    // link already mailed keeps working until then), and that mail need not
+    // wait for RESEND_AFTER (the cap on mails per signature still holds).
     let stored = name.map(|name| SignatureDetails {
         name,
         country,
@@ -154,6 +193,8 @@ fn repeat(
         s::keep_informed.eq(new.keep_informed),
         s::lang.eq(new.language.code()),
     );
+    let country = new.country.code();
+    let resend_due = now - RESEND_AFTER;
     let (kind, outcome) = match SignatureStatus::from_db(&status) {
         // Held for a bot-like form (which only an organiser releases): it
         // waits for review with the latest details.
@@ -161,13 +202,16 @@ fn repeat(
             if held_reason.as_deref().is_some_and(|reason| reason != HoldReason::RateLimit.as_str()) =>
         {
             diesel::update(pending).set(details).execute(conn)?;
-            counts::record_tally(conn, petition_id, counts::Tally::Duplicate, new.country.code())?;
+            counts::record_tally(conn, petition_id, counts::Tally::Duplicate, country)?;
             return Ok(Some(SignOutcome::Held));
         }
         // Held by the rate limit, now within it: released, and mailed below.
         SignatureStatus::Pending if held_reason.is_some() => {
             diesel::update(pending).set((details, s::held_reason.eq(None::<String>))).execute(conn)?;
-            counts::record_tally(conn, petition_id, counts::Tally::Released, new.country.code())?;
+            counts::record_tally(conn, petition_id, counts::Tally::Released, country)?;
+            if !claim_mail(conn, id, now, resend_due)? {
+                return Ok(Some(SignOutcome::MailLimited));
+            }
             (MailKind::Confirm, SignOutcome::ConfirmationResent)
         }
         SignatureStatus::Pending if last_mail_at.is_none_or(|t| t < stale_before) => {
@@ -178,8 +222,13 @@ fn repeat(
             return Ok(None);
         }
         SignatureStatus::Pending => {
-            // The mailbox owner confirms what was submitted last, so someone
-            // who typed another person's address first cannot fix the details.
+            // The mailbox owner confirms what was submitted last (with the
+            // link mailed for it), so someone who typed another person's
+            // address first cannot fix the details.
+            counts::record_tally(conn, petition_id, counts::Tally::Duplicate, country)?;
+            if !claim_mail(conn, id, now, if details_change { now } else { resend_due })? {
+                return Ok(Some(SignOutcome::MailLimited));
+            }
             diesel::update(pending).set(details).execute(conn)?;
             (MailKind::Confirm, SignOutcome::ConfirmationResent)
         }
@@ -187,16 +236,22 @@ fn repeat(
             // Its details stay as confirmed; only the language of the mail
             // follows the form it was just sent from.
             diesel::update(s::table.find(id)).set(s::lang.eq(new.language.code())).execute(conn)?;
+            counts::record_tally(conn, petition_id, counts::Tally::Duplicate, country)?;
+            if !claim_mail(conn, id, now, resend_due)? {
+                return Ok(Some(SignOutcome::MailLimited));
+            }
             (MailKind::AlreadySigned, SignOutcome::AlreadySignedNotified)
         }
         SignatureStatus::Withdrawn => return Ok(None),
     };
-    // A release is counted as such, not as a duplicate.
-    if held_reason.is_none() {
-        counts::record_tally(conn, petition_id, counts::Tally::Duplicate, new.country.code())?;
-    }
-    // Conditional, so two concurrent repeats cannot both pass the limits.
-    let due = if details_change && kind == MailKind::Confirm { now } else { now - RESEND_AFTER };
+    outbox::enqueue(conn, id, kind, now)?;
+    Ok(Some(outcome))
+}
+
+/// Takes one mail from a signature's budget if it has one left and its last
+/// mail went at or before `due`; conditional, so that two concurrent
+/// repeats cannot both pass the limits.
+fn claim_mail(conn: &mut DbConnection, id: i64, now: NaiveDateTime, due: NaiveDateTime) -> QueryResult<bool> {
     let claimed = diesel::update(
         s::table
             .find(id)
@@ -205,12 +260,7 @@ fn repeat(
     )
     .set((s::mails_queued.eq(s::mails_queued + 1), s::last_mail_at.eq(now)))
     .execute(conn)?;
-    if claimed == 1 {
-        outbox::enqueue(conn, id, kind, now)?;
-        Ok(Some(outcome))
-    } else {
-        Ok(Some(SignOutcome::MailLimited))
-    }
+    Ok(claimed == 1)
 }
 
 /// One signature to store, in a batch.
@@ -226,14 +276,10 @@ pub struct SignItem {
 /// Signs a batch in the caller's transaction (group commit): one multi-row
 /// INSERT … ON CONFLICT DO NOTHING for the signatures, one for their mails;
 /// whatever did not insert (a repeat, or the second of two identical
-/// submissions in the batch) then goes through [`sign`] one by one, exactly
-/// as it would alone. Returns one outcome per item, in order.
-pub fn sign_batch(
-    conn: &mut DbConnection,
-    items: &[SignItem],
-    now: NaiveDateTime,
-    stale_before: NaiveDateTime,
-) -> QueryResult<Vec<SignOutcome>> {
+/// submissions in the batch) is `Repeat` (or `Ignored`, if flagged), left
+/// for [`follow_up`], which puts it through [`sign`] exactly as it would go
+/// alone. Returns one outcome per item, in order.
+pub fn sign_batch(conn: &mut DbConnection, items: &[SignItem], now: NaiveDateTime) -> QueryResult<Vec<SignOutcome>> {
     // The petition's state as of this transaction decides, not the public
     // snapshot (which may be a second old): closing takes effect at once.
     let mut petition_ids: Vec<i64> = items.iter().map(|i| i.petition_id).collect();
@@ -244,18 +290,13 @@ pub fn sign_batch(
     let (indexes, open_items): (Vec<usize>, Vec<&SignItem>) =
         items.iter().enumerate().filter(|(_, item)| open.contains(&item.petition_id)).unzip();
     let mut outcomes = vec![SignOutcome::PetitionClosed; items.len()];
-    for (index, outcome) in indexes.into_iter().zip(sign_open(conn, &open_items, now, stale_before)?) {
+    for (index, outcome) in indexes.into_iter().zip(sign_open(conn, &open_items, now)?) {
         outcomes[index] = outcome;
     }
     Ok(outcomes)
 }
 
-fn sign_open(
-    conn: &mut DbConnection,
-    items: &[&SignItem],
-    now: NaiveDateTime,
-    stale_before: NaiveDateTime,
-) -> QueryResult<Vec<SignOutcome>> {
+fn sign_open(conn: &mut DbConnection, items: &[&SignItem], now: NaiveDateTime) -> QueryResult<Vec<SignOutcome>> {
     let rows: Vec<NewSignatureRow<'_>> = items
         .iter()
         .map(|item| NewSignatureRow {
@@ -309,12 +350,8 @@ fn sign_open(
     for item in items {
         // The first item with a key that was inserted is the one that inserted it.
         match inserted.remove(&(item.petition_id, item.email_key.to_vec())) {
-            Some(_) if item.held.is_some() => {
-                let reason = item.held.unwrap_or(HoldReason::RateLimit);
-                let country = item.signature.country.code();
-                counts::record_tally(conn, item.petition_id, counts::Tally::Held(reason), country)?;
-                outcomes.push(SignOutcome::Held);
-            }
+            // Its tally is kept for the follow-up.
+            Some(_) if item.held.is_some() => outcomes.push(SignOutcome::Held),
             Some(id) => {
                 created.push(id);
                 outcomes.push(SignOutcome::Created);
@@ -322,15 +359,8 @@ fn sign_open(
             // Flagged, and the address is there already (or earlier in this
             // batch): nothing is written, as for any flagged repeat.
             None if item.held.is_some() => outcomes.push(SignOutcome::Ignored),
-            None => outcomes.push(sign(
-                conn,
-                item.petition_id,
-                &item.signature,
-                &item.email_key,
-                item.held,
-                now,
-                stale_before,
-            )?),
+            // Answered now, handled by the follow-up.
+            None => outcomes.push(SignOutcome::Repeat),
         }
     }
     if !mails_queued {

@@ -24,7 +24,9 @@ const EXTENSION: &str = "eml";
 #[derive(Debug, Clone)]
 pub struct MailFile {
     pub path: PathBuf,
-    pub signature_id: i64,
+    /// None for a file named otherwise (written before files were named
+    /// after their signature): it goes by age alone.
+    pub signature_id: Option<i64>,
     pub written: SystemTime,
 }
 
@@ -44,6 +46,11 @@ fn signature_of(file_name: &str) -> Option<i64> {
     id.parse().ok()
 }
 
+/// Whether a path is a mail file (any `.eml`, also one an older version wrote).
+fn is_mail(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == EXTENSION) && path.is_file()
+}
+
 fn file_name(signature_id: i64) -> String {
     let mut random = [0u8; 16];
     rand::rng().fill_bytes(&mut random);
@@ -52,10 +59,16 @@ fn file_name(signature_id: i64) -> String {
 
 impl MailFiles {
     /// Creates the directory (0700) if needed, and makes an existing one
-    /// private too.
+    /// private too, with every mail file already in it.
     pub fn open(dir: &Path) -> std::io::Result<Self> {
         std::fs::DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(DIR_MODE))?;
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if is_mail(&path) {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(FILE_MODE))?;
+            }
+        }
         Ok(Self { dir: dir.to_owned() })
     }
 
@@ -83,10 +96,13 @@ impl MailFiles {
         blocking(move || {
             let mut files = Vec::new();
             for entry in std::fs::read_dir(&dir)? {
-                let entry = entry?;
-                let Some(signature_id) = entry.file_name().to_str().and_then(signature_of) else { continue };
-                let written = entry.metadata()?.modified()?;
-                files.push(MailFile { path: entry.path(), signature_id, written });
+                let path = entry?.path();
+                if !is_mail(&path) {
+                    continue;
+                }
+                let signature_id = path.file_name().and_then(|n| n.to_str()).and_then(signature_of);
+                let written = std::fs::metadata(&path)?.modified()?;
+                files.push(MailFile { path, signature_id, written });
             }
             Ok(files)
         })
@@ -99,7 +115,8 @@ impl MailFiles {
         let ids: std::collections::HashSet<i64> = signature_ids.iter().copied().collect();
         match self.list().await {
             Ok(files) => {
-                self.remove(files.into_iter().filter(|f| ids.contains(&f.signature_id)).collect()).await;
+                let theirs = files.into_iter().filter(|f| f.signature_id.is_some_and(|id| ids.contains(&id))).collect();
+                self.remove(theirs).await;
             }
             Err(e) => tracing::warn!(error = %e, "cannot list the mail files"),
         }
@@ -113,7 +130,9 @@ impl MailFiles {
                 match std::fs::remove_file(&file.path) {
                     Ok(()) => removed += 1,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => tracing::warn!(error = %e, signature_id = file.signature_id, "cannot delete a mail file"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, signature_id = ?file.signature_id, "cannot delete a mail file")
+                    }
                 }
             }
             Ok(removed)
@@ -125,7 +144,7 @@ impl MailFiles {
 
 /// Which files a sweep deletes: those older than `keep` (their links have
 /// expired) and those whose signature no longer holds personal data
-/// (`alive` says which still do).
+/// (`alive` says which still do). A file of no known signature goes by age.
 pub fn due_for_deletion(
     files: Vec<MailFile>,
     now: SystemTime,
@@ -134,7 +153,10 @@ pub fn due_for_deletion(
 ) -> Vec<MailFile> {
     files
         .into_iter()
-        .filter(|f| !alive.contains(&f.signature_id) || now.duration_since(f.written).is_ok_and(|age| age >= keep))
+        .filter(|f| {
+            f.signature_id.is_some_and(|id| !alive.contains(&id))
+                || now.duration_since(f.written).is_ok_and(|age| age >= keep)
+        })
         .collect()
 }
 
@@ -161,15 +183,15 @@ mod tests {
     fn a_sweep_takes_old_files_and_files_of_erased_signatures() {
         let now = SystemTime::now();
         let file = |signature_id, age: u64| MailFile {
-            path: PathBuf::from(format!("s{signature_id}")),
+            path: PathBuf::from("mail.eml"),
             signature_id,
             written: now - Duration::from_secs(age),
         };
         let alive = [1, 2].into_iter().collect();
-        let files = vec![file(1, 10), file(2, 100), file(3, 10)];
-        let due: Vec<i64> =
+        let files = vec![file(Some(1), 10), file(Some(2), 100), file(Some(3), 10), file(None, 10), file(None, 100)];
+        let due: Vec<_> =
             due_for_deletion(files, now, Duration::from_secs(60), &alive).iter().map(|f| f.signature_id).collect();
-        assert_eq!(due, [2, 3]);
+        assert_eq!(due, [Some(2), Some(3), None], "an older version's file goes by age");
     }
 
     #[tokio::test]
@@ -184,9 +206,16 @@ mod tests {
         assert_eq!(mode(&first), 0o600);
         files.forget(&[7]).await;
         assert!(!first.exists() && other.exists());
-        // An existing, readable directory is made private.
+        // An existing, readable directory is made private, and the files an
+        // older version left in it (named by message id, 0644) too.
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        MailFiles::open(&dir).unwrap();
-        assert_eq!(mode(&dir), 0o700);
+        let legacy = dir.join("3f2b7c1e-0000-4000-8000-000000000000.eml");
+        std::fs::write(&legacy, b"old mail").unwrap();
+        std::fs::set_permissions(&legacy, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let files = MailFiles::open(&dir).unwrap();
+        assert_eq!((mode(&dir), mode(&legacy)), (0o700, 0o600));
+        let listed = files.list().await.unwrap();
+        assert_eq!(listed.len(), 2);
+        assert!(listed.iter().any(|f| f.path == legacy && f.signature_id.is_none()));
     }
 }

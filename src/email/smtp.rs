@@ -32,13 +32,16 @@ enum Security {
 /// Where and how to send, from an `SMTP_URL` in lettre's URL form:
 /// `smtp://[user:pass@]host[:port][/helo-name][?tls=required|opportunistic]`
 /// or `smtps://…`. Default ports as lettre's: 25 plain, 587 with STARTTLS, 465 smtps.
+/// Without a helo-name the greeting names `PUBLIC_URL`'s host (see
+/// [`SmtpTarget::greeting_as`]), never the machine's hostname.
 #[derive(Clone)]
 pub struct SmtpTarget {
     host: String,
     port: u16,
     security: Security,
     credentials: Option<Credentials>,
-    hello: ClientId,
+    /// None: not given in the URL.
+    hello: Option<ClientId>,
 }
 
 impl std::fmt::Debug for SmtpTarget {
@@ -75,10 +78,28 @@ impl SmtpTarget {
             None => None,
         };
         let hello = match url.path().trim_matches('/') {
-            "" => ClientId::default(),
-            name => ClientId::Domain(name.to_owned()),
+            "" => None,
+            name => Some(ClientId::Domain(name.to_owned())),
         };
         Ok(Self { port: url.port().unwrap_or(default_port), host, security, credentials, hello })
+    }
+
+    /// The name the EHLO greeting gives: the URL's helo-name if it has one,
+    /// else `host` (PUBLIC_URL's), so that the machine's own name is not
+    /// told to the mail relay (and written into every mail's headers).
+    pub fn greeting_as(mut self, host: &str) -> Self {
+        if self.hello.is_none() {
+            self.hello = Some(match host.trim_matches(['[', ']']).parse::<std::net::IpAddr>() {
+                Ok(std::net::IpAddr::V4(ip)) => ClientId::Ipv4(ip),
+                Ok(std::net::IpAddr::V6(ip)) => ClientId::Ipv6(ip),
+                Err(_) => ClientId::Domain(host.to_owned()),
+            });
+        }
+        self
+    }
+
+    fn hello(&self) -> ClientId {
+        self.hello.clone().unwrap_or_default()
     }
 
     fn tls(&self) -> Result<TlsParameters, SmtpError> {
@@ -86,13 +107,14 @@ impl SmtpTarget {
     }
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, SmtpError> {
+        let hello = self.hello();
         let mut conn = match self.security {
             // lettre wraps the socket in TLS itself here (no NODELAY hook).
             Security::Wrapper => {
                 AsyncSmtpConnection::connect_tokio1(
                     (self.host.as_str(), self.port),
                     Some(TIMEOUT),
-                    &self.hello,
+                    &hello,
                     Some(self.tls()?),
                     None,
                 )
@@ -104,13 +126,13 @@ impl SmtpTarget {
                         .await
                         .map_err(|_| SmtpError::Timeout)??;
                 tcp.set_nodelay(true)?;
-                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello).await?
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello).await?
             }
         };
         if let Security::StartTls { required } = self.security
             && (required || conn.can_starttls())
         {
-            conn.starttls(self.tls()?, &self.hello).await?;
+            conn.starttls(self.tls()?, &hello).await?;
         }
         if let Some(credentials) = &self.credentials {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials).await?;
@@ -173,6 +195,12 @@ mod tests {
         assert!(!format!("{t:?}").contains("p@ss"), "credentials are never printed");
         assert_eq!(SmtpTarget::parse("smtps://mail.example.org").unwrap().port, 465);
         assert_eq!(SmtpTarget::parse("smtp://mail.example.org").unwrap().port, 25);
+        let named = SmtpTarget::parse("smtp://relay.example.org/mx.campaign.example").unwrap();
+        assert_eq!(named.greeting_as("sign.example.org").hello(), ClientId::Domain("mx.campaign.example".into()));
+        let unnamed = SmtpTarget::parse("smtp://relay.example.org").unwrap();
+        assert_eq!(unnamed.greeting_as("sign.example.org").hello(), ClientId::Domain("sign.example.org".into()));
+        let local = SmtpTarget::parse("smtp://relay.example.org").unwrap().greeting_as("127.0.0.1");
+        assert_eq!(local.hello(), ClientId::Ipv4([127, 0, 0, 1].into()), "an address literal, not a domain");
         for bad in ["nope://x", "smtp://x?tls=sometimes", "smtp://", "not a url"] {
             assert!(SmtpTarget::parse(bad).is_err(), "{bad}");
         }

@@ -46,7 +46,7 @@ pub async fn sweep_mail_files(db: &Db, files: &MailFiles, confirmation_ttl: Dura
     if listed.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<i64> = listed.iter().map(|f| f.signature_id).collect();
+    let ids: Vec<i64> = listed.iter().filter_map(|f| f.signature_id).collect();
     let alive = db.read(move |c| db::signatures::holding_personal_data(c, &ids)).await?;
     let due = due_for_deletion(listed, std::time::SystemTime::now(), confirmation_ttl, &alive.into_iter().collect());
     let removed = files.remove(due).await;

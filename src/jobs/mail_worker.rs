@@ -133,20 +133,21 @@ impl MailWorker {
         let hashes: Vec<_> = batch.iter().map(|(m, t)| (t.hash(), m.signature_id, self.links.bind(m))).collect();
         self.db.write(move |c| db::signatures::insert_tokens(c, &hashes, now, now + ttl)).await?;
         let count = batch.len();
-        let results: Vec<(i64, TokenHash, Outcome)> = stream::iter(batch)
+        let results: Vec<(i64, TokenHash, Outcome, i64)> = stream::iter(batch)
             .map(|(mail, token)| async move {
-                let (id, hash) = (mail.id, token.hash());
-                (id, hash, self.deliver(mail, token).await)
+                let (id, hash, signature) = (mail.id, token.hash(), mail.signature_id);
+                (id, hash, self.deliver(mail, token).await, signature)
             })
             .buffer_unordered(self.concurrency)
             .collect()
             .await;
+        let written: Vec<i64> = results.iter().filter(|r| r.2.sent()).map(|r| r.3).collect();
         self.db
             .write(move |c| {
                 let now = crate::now();
-                let sent: Vec<i64> = results.iter().filter(|(_, _, o)| o.sent()).map(|(id, _, _)| *id).collect();
+                let sent: Vec<i64> = results.iter().filter(|(_, _, o, _)| o.sent()).map(|(id, _, _, _)| *id).collect();
                 db::outbox::complete(c, &sent)?;
-                for (id, token, outcome) in &results {
+                for (id, token, outcome, _) in &results {
                     if !outcome.sent() {
                         // Nobody received this token.
                         db::signatures::delete_token(c, token)?;
@@ -160,6 +161,17 @@ impl MailWorker {
                 Ok(())
             })
             .await?;
+        if let Some(files) = self.mailer.files() {
+            // A signature withdrawn (or erased) while its mail was being
+            // written: the file it missed goes now.
+            let ids = written.clone();
+            let alive = self.db.read(move |c| db::signatures::holding_personal_data(c, &ids)).await?;
+            let alive: std::collections::HashSet<i64> = alive.into_iter().collect();
+            let gone: Vec<i64> = written.iter().copied().filter(|id| !alive.contains(id)).collect();
+            if !gone.is_empty() {
+                files.forget(&gone).await;
+            }
+        }
         Ok(count)
     }
 

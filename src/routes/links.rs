@@ -233,6 +233,7 @@ pub async fn confirm(
         Confirmed::Already { petition_id } => thanks(&state, petition_id, token, true, tr).await,
         Confirmed::Expired { petition_id } => expired_link(&state, petition_id, tr).await,
         Confirmed::Changed(target) => confirm_form(&state, StatusCode::CONFLICT, *target, token, tr, true).await,
+        Confirmed::NeedsPage(target) => confirm_form(&state, StatusCode::CONFLICT, *target, token, tr, false).await,
         Confirmed::Unknown => unknown_link(tr),
     }
 }

@@ -75,7 +75,11 @@ async fn a_link_mailed_before_links_were_bound_confirms_only_through_its_page(ba
     let link = app.links(&app.mail_to("ada@example.com", 1).await).confirm.unwrap();
     // As a token stored before migration 000008.
     app.query(|c| diesel::update(t::table).set(t::details_digest.eq(None::<Vec<u8>>)).execute(c)).await;
-    assert_eq!(app.post(&link).await.status(), 409, "a script cannot tell what it confirms");
+    let res = app.post(&link).await;
+    assert_eq!(res.status(), 409, "a script cannot tell what it confirms");
+    let page = res.text().await.unwrap();
+    assert!(!page.contains("These details changed"), "nothing changed: the page only asks to confirm");
+    assert!(shown_digest(&page).is_some(), "with its button");
     let digest = shown_digest(&app.get(&link).await.text().await.unwrap()).expect("the page can confirm");
     let res = app.client.post(app.url(&link)).form(&[("details", digest.as_str())]).send().await.unwrap();
     assert_eq!(res.status(), 200);

@@ -239,13 +239,35 @@ impl TestApp {
         self.post_sign_form(slug, &fields).await
     }
 
-    /// Posts exactly these fields to the sign form.
+    /// Posts exactly these fields to the sign form (and waits for what the
+    /// answer leaves to do: see [`TestApp::settled`]).
     pub async fn post_sign_form(&self, slug: &str, fields: &[(&str, String)]) -> reqwest::Response {
-        self.client.post(self.url(&format!("/p/{slug}/sign"))).form(fields).send().await.unwrap()
+        let res = self.client.post(self.url(&format!("/p/{slug}/sign"))).form(fields).send().await.unwrap();
+        self.settled_after(&res).await;
+        res
     }
 
     pub async fn sign_json(&self, slug: &str, body: &serde_json::Value) -> reqwest::Response {
-        self.client.post(self.url(&format!("/api/v1/petitions/{slug}/signatures"))).json(body).send().await.unwrap()
+        let url = self.url(&format!("/api/v1/petitions/{slug}/signatures"));
+        let res = self.client.post(url).json(body).send().await.unwrap();
+        self.settled_after(&res).await;
+        res
+    }
+
+    /// [`TestApp::settled`] after an answer, unless the database was away
+    /// (a 503: its write may still be waiting for the database).
+    async fn settled_after(&self, res: &reqwest::Response) {
+        if !res.status().is_server_error() {
+            self.settled().await;
+        }
+    }
+
+    /// Waits until every signature submitted so far is written and followed
+    /// up: a repeat is answered first and handled right after.
+    pub async fn settled(&self) {
+        tokio::time::timeout(Duration::from_secs(10), self.state.signer.settled())
+            .await
+            .expect("signature follow-ups finish within 10 s");
     }
 
     pub async fn create_petition(&self, slug: &str) -> i64 {

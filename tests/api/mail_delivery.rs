@@ -17,7 +17,7 @@ on_both_databases!(
     mail_files_are_private_and_leave_with_the_signature,
     mail_files_leave_when_erased_or_expired,
     an_instance_with_mail_worker_off_queues_mail_for_one_that_sends,
-    message_ids_name_the_public_host_not_the_machine,
+    message_ids_and_the_greeting_name_the_public_host_not_the_machine,
 );
 
 async fn smtp_down_at_signing_then_up_delivers_everything(backend: Backend) {
@@ -127,7 +127,7 @@ async fn file_outbox(backend: Backend, outbox: &std::path::Path) -> crate::helpe
 /// The confirmation and withdraw paths in a mail file.
 fn links_in(file: &std::path::Path) -> (String, String) {
     let raw = std::fs::read(file).unwrap();
-    let mail = crate::smtp::ReceivedMail { to: Vec::new(), raw };
+    let mail = crate::smtp::ReceivedMail { to: Vec::new(), raw, helo: String::new() };
     let links = mail.links();
     let path = |l: &String| format!("/s/{}", l.split("/s/").nth(1).unwrap());
     let withdraw = links.iter().find(|l| l.ends_with("/withdraw")).map(path).unwrap();
@@ -297,7 +297,7 @@ async fn a_queued_mail_whose_signature_is_gone_is_dropped_on_postgres() {
     assert_eq!(app.sink().received().len(), 1, "nothing was sent for the orphan");
 }
 
-async fn message_ids_name_the_public_host_not_the_machine(backend: Backend) {
+async fn message_ids_and_the_greeting_name_the_public_host_not_the_machine(backend: Backend) {
     let app = spawn_app_with(backend, Smtp::Running, &[("PUBLIC_URL", "https://sign.example.org:8443")]).await;
     app.create_petition("p").await;
     let machine = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_owned()).ok();
@@ -312,6 +312,7 @@ async fn message_ids_name_the_public_host_not_the_machine(backend: Backend) {
             .and_then(|h| h.split_once('@'))
             .unwrap_or_else(|| panic!("not <left@right>: {header}"));
         assert_eq!(host, "sign.example.org", "{header}");
+        assert_eq!(mail.helo, "sign.example.org", "the SMTP greeting names the public host too");
         assert!(left.len() >= 32, "128 bits of randomness at least: {header}");
         if let Some(machine) = machine.as_deref().filter(|m| !m.is_empty()) {
             assert!(!header.contains(machine), "the machine's name {machine:?} is in {header}");

@@ -222,6 +222,7 @@ async fn every_answer_is_the_same_whoever_signed(backend: Backend) {
         eprintln!("{channel:?} {case:?}: {} {:?} {:?}", first.status, first.location, first.retry_after);
     }
     // The flagged requests mailed nobody; the clean ones mailed as before.
+    app.settled().await;
     app.wait_outbox_empty(Duration::from_secs(20)).await;
     let after = app.sink().received();
     for mail in &after[before.len()..] {
@@ -252,7 +253,7 @@ async fn a_flagged_request_changes_nothing_already_there(backend: Backend) {
     for email in ["pending@example.org", "confirmed@example.org"] {
         assert_eq!(probe(&app, Channel::Api, Case::RateLimited, email, EXHAUSTED).await.status, 429);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    app.settled().await;
     app.wait_outbox_empty(Duration::from_secs(10)).await;
     assert_eq!(app.stored_signatures().await, stored, "nothing stored changed");
     assert_eq!(app.sink().received().len(), mails, "nothing was mailed");

@@ -17,6 +17,7 @@ on_both_databases!(
     keep_me_informed_is_recorded_only_when_ticked,
     the_generated_secret_survives_a_restart,
     the_mailbox_owner_confirms_the_details_submitted_last,
+    once_its_mails_are_spent_a_pending_signature_keeps_its_details,
     a_pending_signature_whose_links_all_expired_starts_afresh,
     many_people_at_once_are_each_stored_with_their_mail,
 );
@@ -224,6 +225,26 @@ async fn the_mailbox_owner_confirms_the_details_submitted_last(backend: Backend)
     assert_eq!(body["by_country"], json!({"NO": 1}));
     let stored = app.stored_signatures().await;
     assert_eq!(stored[0].1.as_deref(), Some("Vera Victim"));
+}
+
+async fn once_its_mails_are_spent_a_pending_signature_keeps_its_details(backend: Backend) {
+    // Each change of details is mailed at once with a link for them; once
+    // the five mails are spent, a change would leave every mailed link
+    // unable to confirm, so the details stay and the last link still works.
+    let app = spawn_app(backend).await;
+    app.create_petition("p").await;
+    for i in 1..=6 {
+        let name = format!("Name {i}");
+        let res = app.sign_form("p", &[("name", &name), ("email", "ada@example.com"), ("country", "GB")]).await;
+        assert_eq!(res.status(), 303);
+    }
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    assert_eq!(app.sink().received_by("ada@example.com").len(), 5);
+    let stored = app.stored_signatures().await;
+    assert_eq!(stored[0].1.as_deref(), Some("Name 5"), "the sixth change was not taken");
+    let last = app.links(&app.mail_to("ada@example.com", 5).await).confirm.unwrap();
+    assert_eq!(app.post(&last).await.status(), 200);
+    assert_eq!(app.confirmed("p").await, 1);
 }
 
 async fn a_pending_signature_whose_links_all_expired_starts_afresh(backend: Backend) {

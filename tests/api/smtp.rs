@@ -11,6 +11,8 @@ use mailin_embedded::{Handler, Response, Server, SslConfig};
 pub struct ReceivedMail {
     pub to: Vec<String>,
     pub raw: Vec<u8>,
+    /// The name the sender gave in its EHLO greeting.
+    pub helo: String,
 }
 
 impl ReceivedMail {
@@ -51,6 +53,7 @@ struct SinkHandler {
     inbox: Arc<Inbox>,
     to: Vec<String>,
     data: Vec<u8>,
+    helo: String,
 }
 
 impl Handler for SinkHandler {
@@ -70,8 +73,9 @@ impl Handler for SinkHandler {
         OK
     }
 
-    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+    fn data_start(&mut self, domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.to = to.to_vec();
+        self.helo = domain.to_owned();
         self.data.clear();
         OK
     }
@@ -82,7 +86,11 @@ impl Handler for SinkHandler {
     }
 
     fn data_end(&mut self) -> Response {
-        let mail = ReceivedMail { to: std::mem::take(&mut self.to), raw: std::mem::take(&mut self.data) };
+        let mail = ReceivedMail {
+            to: std::mem::take(&mut self.to),
+            raw: std::mem::take(&mut self.data),
+            helo: self.helo.clone(),
+        };
         self.inbox.mails.lock().unwrap().push(mail);
         OK
     }
@@ -105,7 +113,7 @@ impl MailSink {
     pub fn start_on(listener: TcpListener) -> Self {
         let port = listener.local_addr().unwrap().port();
         let inbox = Arc::new(Inbox::default());
-        let handler = SinkHandler { inbox: Arc::clone(&inbox), to: Vec::new(), data: Vec::new() };
+        let handler = SinkHandler { inbox: Arc::clone(&inbox), to: Vec::new(), data: Vec::new(), helo: String::new() };
         let mut server = Server::new(handler);
         server
             .with_name("sink.test")

@@ -112,6 +112,14 @@ pub async fn submit(
             Some("The login form had expired. Please try again."),
         );
     }
+    // A place in the hasher's queue first: a login that finds it full costs
+    // no database work at all (so a flood cannot queue behind SQLite's one
+    // writer either) and does not count as a failure. A throttled attempt
+    // below gives its place back at once.
+    let Ok(place) = state.passwords.reserve() else {
+        tracing::warn!("login refused: the password hasher is busy");
+        return Err(AppError::LoginBusy { retry_after: crate::auth::password::BUSY_RETRY_AFTER });
+    };
     let email = form.email.trim().to_lowercase();
     let lookup = email.clone();
     let organiser = state.db.read(move |c| db::organisers::find_by_email(c, &lookup)).await?;
@@ -136,13 +144,6 @@ pub async fn submit(
     let Some(attempt) = attempt else {
         tracing::warn!("login throttled");
         return Err(AppError::TooManyRequests);
-    };
-    // Throttled attempts never reach the hasher's queue; an attempt that
-    // finds it full is not checked, so it does not count as a failure.
-    let Ok(place) = state.passwords.reserve() else {
-        state.db.write(move |c| db::organisers::forget_attempt(c, attempt)).await?;
-        tracing::warn!("login refused: the password hasher is busy");
-        return Err(AppError::LoginBusy { retry_after: crate::auth::password::BUSY_RETRY_AFTER });
     };
     let verified = place.verify(form.password, organiser.as_ref().map(|o| o.password_hash.clone())).await;
     let Some(organiser) = organiser.filter(|_| verified) else {
