@@ -97,10 +97,30 @@ pub fn tokens(
     signature_ids: &[i64],
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
+    bind: impl Fn(&crate::domain::SignatureDetails) -> crate::domain::DetailsDigest,
 ) -> QueryResult<Vec<crate::domain::Token>> {
     use super::schema::signature_tokens as t;
     let tokens: Vec<crate::domain::Token> = signature_ids.iter().map(|_| crate::domain::Token::generate()).collect();
     for (ids, toks) in signature_ids.chunks(1000).zip(tokens.chunks(1000)) {
+        // Each link bound to its signature's details, as the mail worker binds them.
+        type Row = (i64, Option<String>, String, Option<String>, String, bool);
+        let rows: Vec<Row> = s::table
+            .filter(s::id.eq_any(ids))
+            .select((s::id, s::name, s::country, s::postcode, s::lang, s::keep_informed))
+            .load(conn)?;
+        let digests: HashMap<i64, Vec<u8>> = rows
+            .into_iter()
+            .map(|(id, name, country, postcode, lang, keep_informed)| {
+                let details = crate::domain::SignatureDetails {
+                    name: name.unwrap_or_default(),
+                    country,
+                    postcode,
+                    language: crate::domain::Language::from_db(&lang),
+                    keep_informed,
+                };
+                (id, bind(&details).0.to_vec())
+            })
+            .collect();
         let values: Vec<_> = ids
             .iter()
             .zip(toks)
@@ -110,6 +130,7 @@ pub fn tokens(
                     t::signature_id.eq(*id),
                     t::created_at.eq(now),
                     t::expires_at.eq(expires_at),
+                    t::details_digest.eq(digests.get(id).cloned()),
                 )
             })
             .collect();

@@ -80,11 +80,25 @@ pub async fn metrics_listener_only(
     actix_web::Error,
 > {
     let listener = req.app_data::<web::Data<crate::state::AppState>>().and_then(|s| s.metrics_access.listener);
-    if listener.is_none_or(|addr| addr != req.app_config().local_addr()) || req.path() == "/metrics" {
-        return next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body);
+    let elsewhere = listener.is_none_or(|addr| addr != req.app_config().local_addr());
+    let refusal = (!elsewhere && req.path() != "/metrics").then_some(AppError::NotFound);
+    pass_unless(req, next, refusal).await
+}
+
+/// What the refusing middlewares share: the request goes on, or `refusal`
+/// answers it before any handler runs.
+async fn pass_unless<B: actix_web::body::MessageBody + 'static>(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<B>,
+    refusal: Option<AppError>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::EitherBody<B>>, actix_web::Error> {
+    match refusal {
+        None => next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body),
+        Some(refusal) => {
+            let res = actix_web::ResponseError::error_response(&refusal);
+            Ok(req.into_response(res).map_into_right_body())
+        }
     }
-    let res = actix_web::ResponseError::error_response(&AppError::NotFound);
-    Ok(req.into_response(res).map_into_right_body())
 }
 
 /// Middleware: a request with a method no route uses (anything but GET,
@@ -98,11 +112,8 @@ pub async fn refuse_unknown_methods(
     actix_web::Error,
 > {
     use actix_web::http::Method;
-    if [Method::GET, Method::HEAD, Method::POST].contains(req.method()) {
-        return next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body);
-    }
-    let res = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
-    Ok(req.into_response(res).map_into_right_body())
+    let known = [Method::GET, Method::HEAD, Method::POST].contains(req.method());
+    pass_unless(req, next, (!known).then_some(AppError::MethodNotAllowed)).await
 }
 
 /// Whether every segment of `path` (as sent, percent-encoded) decodes to
@@ -124,11 +135,8 @@ pub async fn refuse_paths_that_are_not_text(
     actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
     actix_web::Error,
 > {
-    if req.path().starts_with("/s/") || path_is_text(req.path()) {
-        return next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body);
-    }
-    let res = actix_web::ResponseError::error_response(&AppError::NotFound);
-    Ok(req.into_response(res).map_into_right_body())
+    let named = req.path().starts_with("/s/") || path_is_text(req.path());
+    pass_unless(req, next, (!named).then_some(AppError::NotFound)).await
 }
 
 #[cfg(test)]
