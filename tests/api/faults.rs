@@ -230,28 +230,37 @@ async fn pipe(
 }
 
 impl Proxy {
+    /// Starts the proxy on a thread of its own, with its own runtime: nothing
+    /// the test's thread does (a blocking drop, say) can stall the bytes it
+    /// passes on, so that the application's connections only stop when the
+    /// test says so.
     async fn start(target: SocketAddr) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
         let (down, hung) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
         let connections = Arc::new(Mutex::new(Vec::new()));
         let (d, h, conns) = (Arc::clone(&down), Arc::clone(&hung), Arc::clone(&connections));
-        tokio::spawn(async move {
-            while let Ok((inbound, _)) = listener.accept().await {
-                if d.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
-                let h = Arc::clone(&h);
-                let task = tokio::spawn(async move {
-                    if let Ok(outbound) = TcpStream::connect(target).await {
-                        let (ri, wi) = inbound.into_split();
-                        let (ro, wo) = outbound.into_split();
-                        tokio::join!(pipe(ri, wo, Arc::clone(&h)), pipe(ro, wi, h));
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let listener = TcpListener::from_std(listener).unwrap();
+                while let Ok((inbound, _)) = listener.accept().await {
+                    if d.load(Ordering::SeqCst) {
+                        drop(inbound);
+                        continue;
                     }
-                });
-                conns.lock().unwrap().push(task.abort_handle());
-            }
+                    let h = Arc::clone(&h);
+                    let task = tokio::spawn(async move {
+                        if let Ok(outbound) = TcpStream::connect(target).await {
+                            let (ri, wi) = inbound.into_split();
+                            let (ro, wo) = outbound.into_split();
+                            tokio::join!(pipe(ri, wo, Arc::clone(&h)), pipe(ro, wi, h));
+                        }
+                    });
+                    conns.lock().unwrap().push(task.abort_handle());
+                }
+            });
         });
         Self { port, down, hung, connections }
     }
@@ -275,6 +284,13 @@ impl Proxy {
     }
 }
 
+/// Its connections end with it (its thread waits for the next, refused).
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outage {
     /// The server stopped: connections cut, new ones refused.
@@ -285,12 +301,17 @@ enum Outage {
 
 #[actix_web::test]
 async fn a_postgres_outage_is_answered_with_503_and_service_resumes_by_itself() {
-    outage(Outage::Stopped).await;
+    within_two_minutes(outage(Outage::Stopped)).await;
 }
 
 #[actix_web::test]
 async fn a_silent_postgres_is_answered_with_503_too_and_service_resumes_by_itself() {
-    outage(Outage::Silent).await;
+    within_two_minutes(outage(Outage::Silent)).await;
+}
+
+/// Fails, rather than hangs, if an outage test never ends.
+async fn within_two_minutes(test: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(Duration::from_secs(120), test).await.expect("the outage test ends within 2 minutes");
 }
 
 async fn outage(kind: Outage) {

@@ -15,6 +15,12 @@ use undersigned::state::AppState;
 
 use crate::smtp::{MailSink, ReceivedMail};
 
+/// The longest a test's request may take before it fails: far above any
+/// answer the application gives (its own deadlines are seconds), so that a
+/// request that never ends fails its test with its name rather than holding
+/// the whole run.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Which database a test runs on.
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -91,7 +97,18 @@ impl Drop for TestDatabase {
         if let Self::Postgres { admin_url, name } = self
             && let Ok(mut admin) = diesel::PgConnection::establish(admin_url)
         {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin);
+            // Bounded: DROP DATABASE may wait on other backends of the cluster
+            // (those it terminates, and PostgreSQL 15's signal barrier, which
+            // a backend blocked writing to a client that does not read takes
+            // late), and an unbounded wait here would hold this test and its
+            // runtime for ever. Past the timeout the database is left
+            // behind, which only costs space.
+            let _ = diesel::sql_query("SET statement_timeout = '30s'").execute(&mut admin);
+            if let Err(e) =
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin)
+            {
+                eprintln!("test database {name} left behind: {e}");
+            }
         }
     }
 }
@@ -176,7 +193,11 @@ pub async fn spawn_app_mapped(
     let state = app.state();
     let handle = app.handle();
     actix_web::rt::spawn(app.run_until_stopped());
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .unwrap();
     TestApp { address, state, client, smtp_port, sink, handle, database_url, _db: db }
 }
 
@@ -400,7 +421,12 @@ pub fn csrf_in(html: &str) -> String {
 
 /// A browser: keeps cookies, does not follow redirects.
 pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .unwrap()
 }
 
 /// An organiser's browser, signed in.
