@@ -8,6 +8,8 @@
 //! Prints rows/s, time to first byte, and the server's resident memory
 //! before the export and at its peak (VmHWM), read from /proc.
 
+#![allow(clippy::unwrap_used, reason = "benchmarks may unwrap: a failure is the test's answer")]
+
 mod common;
 
 use std::time::Duration;

@@ -22,6 +22,8 @@
 //! LOAD_ONLY (sqlite or postgres), LOAD_PHASES (any of
 //! healthz,sign,count,confirm,mail,export,growth; default all).
 
+#![allow(clippy::unwrap_used, reason = "benchmarks may unwrap: a failure is the test's answer")]
+
 mod common;
 
 use std::path::{Path, PathBuf};

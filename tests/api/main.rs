@@ -2,6 +2,8 @@
 //! test (SQLite always; PostgreSQL too when TEST_DATABASE_URL is set), and a
 //! real SMTP server receiving the mail.
 
+#![allow(clippy::unwrap_used, reason = "tests may unwrap: a failure is the test's answer")]
+
 mod helpers;
 mod smtp;
 
