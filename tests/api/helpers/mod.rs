@@ -15,103 +15,17 @@ use undersigned::state::AppState;
 
 use crate::smtp::{MailSink, ReceivedMail};
 
+mod admin;
+mod database;
+
+pub use admin::*;
+pub use database::{Backend, TestDatabase};
+
 /// The longest a test's request may take before it fails: far above any
 /// answer the application gives (its own deadlines are seconds), so that a
 /// request that never ends fails its test with its name rather than holding
 /// the whole run.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Which database a test runs on.
-#[derive(Debug, Clone)]
-pub enum Backend {
-    Sqlite,
-    /// The server URL of TEST_DATABASE_URL; each test makes its own database.
-    Postgres(String),
-}
-
-impl Backend {
-    /// PostgreSQL if TEST_DATABASE_URL is set (CI sets it), else None.
-    pub fn postgres() -> Option<Self> {
-        match std::env::var("TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
-            _ => {
-                eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run");
-                None
-            }
-        }
-    }
-}
-
-/// Runs each listed `async fn name(backend: Backend)` as two tests,
-/// `name::sqlite` and `name::postgres`.
-#[macro_export]
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[actix_web::test]
-            async fn sqlite() {
-                super::$name($crate::helpers::Backend::Sqlite).await
-            }
-            #[actix_web::test]
-            async fn postgres() {
-                if let Some(backend) = $crate::helpers::Backend::postgres() {
-                    super::$name(backend).await
-                }
-            }
-        }
-    )*};
-}
-
-/// A database made for one test and removed after it.
-pub enum TestDatabase {
-    /// The directory holding the SQLite file, deleted on drop.
-    Sqlite(#[expect(dead_code, reason = "held for its Drop")] tempfile::TempDir),
-    Postgres {
-        admin_url: String,
-        name: String,
-    },
-}
-
-impl TestDatabase {
-    pub fn create(backend: &Backend) -> (Self, String) {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = dir.path().join("test.db").display().to_string();
-                (Self::Sqlite(dir), url)
-            }
-            Backend::Postgres(admin_url) => {
-                let name = format!("undersigned_test_{}", hex::encode(rand::random::<[u8; 8]>()));
-                let mut admin = diesel::PgConnection::establish(admin_url).expect("TEST_DATABASE_URL reachable");
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).unwrap();
-                let mut url = url::Url::parse(admin_url).unwrap();
-                url.set_path(&name);
-                (Self::Postgres { admin_url: admin_url.clone(), name }, url.to_string())
-            }
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let Self::Postgres { admin_url, name } = self
-            && let Ok(mut admin) = diesel::PgConnection::establish(admin_url)
-        {
-            // Bounded: DROP DATABASE may wait on other backends of the cluster
-            // (those it terminates, and PostgreSQL 15's signal barrier, which
-            // a backend blocked writing to a client that does not read takes
-            // late), and an unbounded wait here would hold this test and its
-            // runtime for ever. Past the timeout the database is left
-            // behind, which only costs space.
-            let _ = diesel::sql_query("SET statement_timeout = '30s'").execute(&mut admin);
-            if let Err(e) =
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin)
-            {
-                eprintln!("test database {name} left behind: {e}");
-            }
-        }
-    }
-}
 
 /// How the application under test reaches SMTP.
 pub enum Smtp {
@@ -397,107 +311,5 @@ impl TestApp {
     pub async fn api_count(&self, slug: &str) -> i64 {
         let body: serde_json::Value = self.get(&format!("/api/v1/petitions/{slug}")).await.json().await.unwrap();
         body["signature_count"].as_i64().unwrap()
-    }
-}
-
-pub fn ada() -> Vec<(&'static str, &'static str)> {
-    vec![("name", "Ada Lovelace"), ("email", "ada@example.com"), ("country", "GB"), ("postcode", "SW1A 1AA")]
-}
-
-/// The password every test organiser has.
-pub const PASSWORD: &str = "correct horse battery staple";
-
-/// The `started` stamp of a sign form.
-pub fn form_stamp_in(html: &str) -> Option<String> {
-    let at = html.find("name=\"started\" value=\"")? + "name=\"started\" value=\"".len();
-    Some(html[at..].split('"').next()?.to_owned())
-}
-
-/// The value of the first hidden `csrf_token` field in a page.
-pub fn csrf_in(html: &str) -> String {
-    let start = html.find(r#"name="csrf_token" value=""#).expect("a CSRF field") + r#"name="csrf_token" value=""#.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-/// A browser: keeps cookies, does not follow redirects.
-pub fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .unwrap()
-}
-
-/// An organiser's browser, signed in.
-pub struct Admin {
-    pub client: reqwest::Client,
-    address: String,
-}
-
-impl Admin {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
-    }
-
-    pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.unwrap()
-    }
-
-    /// The CSRF token on the page at `path`.
-    pub async fn csrf(&self, path: &str) -> String {
-        csrf_in(&self.get(path).await.text().await.unwrap())
-    }
-
-    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        self.client.post(self.url(path)).form(fields).send().await.unwrap()
-    }
-}
-
-impl TestApp {
-    pub async fn add_organiser(&self, email: &str) -> i64 {
-        let password = undersigned::domain::Password::parse(PASSWORD).unwrap();
-        let hash = tokio::task::spawn_blocking(move || undersigned::auth::password::hash_blocking(&password).unwrap())
-            .await
-            .unwrap();
-        let email = email.to_owned();
-        self.query(move |c| db::organisers::insert(c, &email, &hash, undersigned::now())).await
-    }
-
-    /// Submits the login form from `client` (which keeps its cookies).
-    pub async fn submit_login(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
-        let page = client.get(self.url("/admin/login")).send().await.unwrap().text().await.unwrap();
-        let csrf = csrf_in(&page);
-        client
-            .post(self.url("/admin/login"))
-            .form(&[("email", email), ("password", password), ("csrf_token", &csrf)])
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Adds an organiser and signs them in.
-    pub async fn admin(&self, email: &str) -> Admin {
-        self.add_organiser(email).await;
-        let client = browser();
-        let res = self.submit_login(&client, email, PASSWORD).await;
-        assert_eq!(res.status(), 303, "login succeeds");
-        Admin { client, address: self.address.clone() }
-    }
-
-    /// Stores confirmed signatures directly (counted too), for tests that need
-    /// many rows or rows the forms would refuse.
-    pub async fn insert_confirmed(&self, petition_id: i64, rows: Vec<(String, String, Option<String>, String, bool)>) {
-        let rows: Vec<db::seed::SeedRow> = rows
-            .into_iter()
-            .map(|(name, country, postcode, email, keep_informed)| db::seed::SeedRow {
-                name,
-                country,
-                postcode,
-                email,
-                keep_informed,
-            })
-            .collect();
-        self.query(move |c| db::seed::confirmed(c, petition_id, &rows, undersigned::now())).await;
     }
 }

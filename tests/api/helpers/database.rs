@@ -1,0 +1,95 @@
+//! Which database a test runs on, and the database made for each test.
+
+use diesel::prelude::*;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// The server URL of TEST_DATABASE_URL; each test makes its own database.
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL if TEST_DATABASE_URL is set (CI sets it), else None.
+    pub fn postgres() -> Option<Self> {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
+            _ => {
+                eprintln!("TEST_DATABASE_URL is not set: PostgreSQL variant not run");
+                None
+            }
+        }
+    }
+}
+
+/// Runs each listed `async fn name(backend: Backend)` as two tests,
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[actix_web::test]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(backend) = $crate::helpers::Backend::postgres() {
+                    super::$name(backend).await
+                }
+            }
+        }
+    )*};
+}
+
+/// A database made for one test and removed after it.
+pub enum TestDatabase {
+    /// The directory holding the SQLite file, deleted on drop.
+    Sqlite(#[expect(dead_code, reason = "held for its Drop")] tempfile::TempDir),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDatabase {
+    pub fn create(backend: &Backend) -> (Self, String) {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = dir.path().join("test.db").display().to_string();
+                (Self::Sqlite(dir), url)
+            }
+            Backend::Postgres(admin_url) => {
+                let name = format!("undersigned_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+                let mut admin = diesel::PgConnection::establish(admin_url).expect("TEST_DATABASE_URL reachable");
+                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).unwrap();
+                let mut url = url::Url::parse(admin_url).unwrap();
+                url.set_path(&name);
+                (Self::Postgres { admin_url: admin_url.clone(), name }, url.to_string())
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Self::Postgres { admin_url, name } = self
+            && let Ok(mut admin) = diesel::PgConnection::establish(admin_url)
+        {
+            // Bounded: DROP DATABASE may wait on other backends of the cluster
+            // (those it terminates, and PostgreSQL 15's signal barrier, which
+            // a backend blocked writing to a client that does not read takes
+            // late), and an unbounded wait here would hold this test and its
+            // runtime for ever. Past the timeout the database is left
+            // behind, which only costs space.
+            let _ = diesel::sql_query("SET statement_timeout = '30s'").execute(&mut admin);
+            if let Err(e) =
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin)
+            {
+                eprintln!("test database {name} left behind: {e}");
+            }
+        }
+    }
+}
