@@ -7,7 +7,7 @@ use askama::Template;
 
 use super::views::{Summary, html};
 use crate::confirmation::{self, Confirmed};
-use crate::db::signatures::{self, TokenTarget, WithdrawOutcome};
+use crate::db::links::{self, TokenTarget, WithdrawOutcome};
 use crate::domain::{Country, DetailsDigest, Language, SignatureStatus, Token, TokenHash};
 use crate::error::AppError;
 use crate::i18n::Tr;
@@ -123,7 +123,7 @@ pub async fn confirm_page(
         return unknown_link(tr);
     };
     let hash = token.hash();
-    let Some(target) = state.db.read(move |c| signatures::find_by_token(c, &hash)).await? else {
+    let Some(target) = state.db.read(move |c| links::find_by_token(c, &hash)).await? else {
         return unknown_link(tr);
     };
     let tr = language(&req, target.lang());
@@ -178,7 +178,7 @@ async fn confirm_form(
 /// tokens never takes the write path.
 /// Returns the language the signature was given in, if the token is known.
 async fn known(state: &AppState, hash: TokenHash) -> Result<Option<Language>, AppError> {
-    Ok(state.db.read(move |c| signatures::find_by_token(c, &hash)).await?.map(|t| t.lang()))
+    Ok(state.db.read(move |c| links::find_by_token(c, &hash)).await?.map(|t| t.lang()))
 }
 
 /// The confirmation form's one field: the digest of what the page showed.
@@ -249,7 +249,7 @@ pub async fn withdraw_page(
         return unknown_link(tr);
     };
     let hash = token.hash();
-    let target = state.db.read(move |c| signatures::find_by_token(c, &hash)).await?;
+    let target = state.db.read(move |c| links::find_by_token(c, &hash)).await?;
     let Some(target) = target.filter(|t| t.status != SignatureStatus::Withdrawn) else {
         return unknown_link(tr);
     };
