@@ -8,7 +8,7 @@
 //! the transaction that confirms; so a change made between the mail and the
 //! click (or between the page and the button) is never what gets confirmed.
 
-use crate::db::signatures::{self, TokenTarget, WithdrawOutcome};
+use crate::db::links::{self, TokenTarget, WithdrawOutcome};
 use crate::db::{Db, DbError};
 use crate::domain::{DetailsDigest, SignatureStatus, TokenHash};
 use crate::email::MailFiles;
@@ -71,7 +71,7 @@ pub async fn confirm(
     let now = crate::now();
     db.write(move |c| {
         for _ in 0..ATTEMPTS {
-            let Some(target) = signatures::find_by_token(c, &hash)? else {
+            let Some(target) = links::find_by_token(c, &hash)? else {
                 return Ok(Confirmed::Unknown);
             };
             let petition_id = target.petition_id;
@@ -89,7 +89,7 @@ pub async fn confirm(
             if !may_confirm(keys.details_digest(&details), target.bound_to, shown) {
                 return Ok(Confirmed::Changed(Box::new(target)));
             }
-            if signatures::confirm_as(c, &target, &details, now)? {
+            if links::confirm_as(c, &target, &details, now)? {
                 return Ok(Confirmed::Now { petition_id });
             }
             // Confirmed, withdrawn or changed meanwhile: look again.
@@ -103,7 +103,7 @@ pub async fn confirm(
 /// out of the count) and deletes its mail files, if mail goes to files.
 pub async fn withdraw(db: &Db, files: Option<&MailFiles>, hash: TokenHash) -> Result<WithdrawOutcome, DbError> {
     let now = crate::now();
-    let outcome = db.write(move |c| signatures::withdraw(c, &hash, now)).await?;
+    let outcome = db.write(move |c| links::withdraw(c, &hash, now)).await?;
     if let (WithdrawOutcome::Withdrawn { signature_id, .. }, Some(files)) = (&outcome, files) {
         files.forget(&[*signature_id]).await;
     }

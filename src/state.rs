@@ -38,6 +38,20 @@ pub struct AppState {
     pub metrics_access: MetricsAccess,
 }
 
+impl AppState {
+    /// What signing needs of the application.
+    pub fn signing(&self) -> crate::signing::Signing<'_> {
+        crate::signing::Signing {
+            db: &self.db,
+            catalog: &self.catalog,
+            keys: &self.keys,
+            guards: &self.guards,
+            metrics: &self.metrics,
+            queue: &self.signer,
+        }
+    }
+}
+
 /// Who may read /metrics (see `routes::health::may_read_metrics`).
 #[derive(Debug, Clone, Default)]
 pub struct MetricsAccess {

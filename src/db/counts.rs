@@ -16,70 +16,13 @@ use diesel::prelude::*;
 
 use super::schema::{count_events as e, petition_counts as c, petition_daily as d, petition_tallies as t};
 use super::{DbConnection, is_unique_violation};
-use crate::domain::HoldReason;
+use crate::domain::{Tally, TallyItem};
 
 /// Confirmed signatures per country for one petition.
 pub type ByCountry = BTreeMap<String, i64>;
 
 /// The metric of confirmed signatures; every other metric is a tally.
 const CONFIRMED: &str = "confirmed";
-
-/// What happened to submissions that did not simply become a signature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Tally {
-    /// A repeat submission by someone who had already signed, merged into
-    /// their signature.
-    Duplicate,
-    /// A submission that filled the hidden honeypot field, discarded.
-    Honeypot,
-    /// A submission refused for its disposable email domain.
-    Disposable,
-    /// A signature held for review, by reason.
-    Held(HoldReason),
-    /// A held signature released (by an organiser, or by signing again
-    /// within the limits).
-    Released,
-    /// A held signature an organiser discarded.
-    Discarded,
-}
-
-impl Tally {
-    pub const ALL: [Tally; 8] = [
-        Tally::Duplicate,
-        Tally::Honeypot,
-        Tally::Disposable,
-        Tally::Held(HoldReason::RateLimit),
-        Tally::Held(HoldReason::TooFast),
-        Tally::Held(HoldReason::FormStamp),
-        Tally::Released,
-        Tally::Discarded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Duplicate => "duplicate",
-            Self::Honeypot => "honeypot",
-            Self::Disposable => "disposable",
-            Self::Held(HoldReason::RateLimit) => "held_rate_limit",
-            Self::Held(HoldReason::TooFast) => "held_too_fast",
-            Self::Held(HoldReason::FormStamp) => "held_form_stamp",
-            Self::Released => "released",
-            Self::Discarded => "discarded",
-        }
-    }
-
-    /// For organisers and the delivery packet's cover.
-    pub fn describe(self) -> String {
-        match self {
-            Self::Duplicate => "Repeat submissions merged".into(),
-            Self::Honeypot => "Refused: caught by the honeypot field".into(),
-            Self::Disposable => "Refused: disposable email address".into(),
-            Self::Held(reason) => format!("Held for review: {}", reason.describe()),
-            Self::Released => "Held signatures released".into(),
-            Self::Discarded => "Held signatures discarded".into(),
-        }
-    }
-}
 
 /// Records a confirmation (`delta` 1) or its withdrawal (-1), dated `day`,
 /// the day the signature was confirmed.
@@ -104,6 +47,27 @@ pub fn record_confirmed(
 
 pub fn record_tally(conn: &mut DbConnection, petition_id: i64, tally: Tally, country: &str) -> QueryResult<()> {
     add_tally(conn, petition_id, tally, country, 1)
+}
+
+/// Records one of each of `tallies` in multi-row INSERTs (a batch of
+/// signing's submissions that stored nothing).
+pub fn record_tallies(conn: &mut DbConnection, tallies: &[TallyItem]) -> QueryResult<()> {
+    for chunk in tallies.chunks(1000) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|t| {
+                (
+                    e::petition_id.eq(t.petition_id),
+                    e::country.eq(t.country),
+                    e::delta.eq(1),
+                    e::metric.eq(t.tally.as_str()),
+                    e::day.eq(None::<NaiveDate>),
+                )
+            })
+            .collect();
+        crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(e::table).values(rows).execute(c))?;
+    }
+    Ok(())
 }
 
 /// Records `n` at once (an organiser releasing many held signatures).
@@ -274,8 +238,8 @@ pub fn tallies(conn: &mut DbConnection, petition_id: i64) -> QueryResult<BTreeMa
         .load(conn)?;
     let mut out: BTreeMap<Tally, i64> = Tally::ALL.iter().map(|t| (*t, 0)).collect();
     for (metric, n) in folded.into_iter().chain(unfolded.into_iter().map(|(m, n)| (m, n.unwrap_or(0)))) {
-        if let Some(tally) = Tally::ALL.iter().find(|t| t.as_str() == metric) {
-            *out.entry(*tally).or_default() += n;
+        if let Some(tally) = Tally::from_db(&metric) {
+            *out.entry(tally).or_default() += n;
         }
     }
     Ok(out)

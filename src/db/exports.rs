@@ -6,7 +6,7 @@ use diesel::sql_types::{Nullable, Text};
 
 use super::DbConnection;
 use super::schema::{export_log as l, signatures as s};
-use crate::domain::SignatureStatus;
+use crate::domain::{SignatureStatus, StatusCounts};
 
 /// One confirmed signature as exports see it.
 #[derive(Debug, Clone, Queryable)]
@@ -57,7 +57,7 @@ pub fn confirmed_by_country(conn: &mut DbConnection, petition_id: i64) -> QueryR
 }
 
 /// Signatures of a petition by status.
-pub fn by_status(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Vec<(String, i64)>> {
+pub fn by_status(conn: &mut DbConnection, petition_id: i64) -> QueryResult<StatusCounts> {
     super::signatures::status_counts(conn, petition_id)
 }
 

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::schema::signatures as s;
 use super::{DbConnection, counts, outbox};
-use crate::domain::{HoldReason, MailKind, SignatureStatus};
+use crate::domain::{HoldReason, MailKind, SignatureStatus, Tally};
 
 /// A held signature as organisers see it.
 #[derive(Debug, Clone)]
@@ -95,7 +95,7 @@ pub fn release(conn: &mut DbConnection, petition_id: i64, which: Selection, now:
     }
     outbox::enqueue_many(conn, &ids, MailKind::Confirm, now)?;
     if !ids.is_empty() {
-        counts::add_tally(conn, petition_id, counts::Tally::Released, "", count(&ids))?;
+        counts::add_tally(conn, petition_id, Tally::Released, "", count(&ids))?;
     }
     Ok(ids.len())
 }
@@ -112,7 +112,7 @@ pub fn discard(conn: &mut DbConnection, petition_id: i64, which: Selection) -> Q
         n += deleted.len();
     }
     if n > 0 {
-        counts::add_tally(conn, petition_id, counts::Tally::Discarded, "", i32::try_from(n).unwrap_or(i32::MAX))?;
+        counts::add_tally(conn, petition_id, Tally::Discarded, "", i32::try_from(n).unwrap_or(i32::MAX))?;
     }
     Ok(n)
 }

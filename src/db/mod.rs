@@ -5,6 +5,7 @@
 pub mod counts;
 pub mod exports;
 pub mod held;
+pub mod links;
 pub mod locks;
 mod migrations;
 mod models;
@@ -18,6 +19,7 @@ pub mod secrets;
 pub mod seed;
 pub mod sessions;
 pub mod signatures;
+pub mod signing;
 pub mod stats;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -4,7 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{petitions, signatures};
+use super::schema::{outbox, petitions, signatures};
+use crate::domain::{HoldReason, MailKind, SignItem, SignatureStatus};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = petitions)]
@@ -41,6 +42,9 @@ pub struct NewPetitionRow<'a> {
     pub lang: &'a str,
 }
 
+/// A new row of `signatures`: built only by [`NewSignatureRow::pending`],
+/// inserted as it is on SQLite and column by column on PostgreSQL (see
+/// [`SIGNATURE_COLUMNS`]).
 #[derive(Insertable, Clone)]
 #[diesel(table_name = signatures)]
 pub struct NewSignatureRow<'a> {
@@ -59,6 +63,72 @@ pub struct NewSignatureRow<'a> {
     pub lang: &'a str,
 }
 
+/// The columns of [`NewSignatureRow`], in its order: the PostgreSQL batch
+/// statement names them (a test checks that they are the struct's).
+#[cfg(any(test, feature = "postgres"))]
+pub const SIGNATURE_COLUMNS: [&str; 13] = [
+    "petition_id",
+    "email_key",
+    "email",
+    "name",
+    "country",
+    "postcode",
+    "keep_informed",
+    "status",
+    "created_at",
+    "mails_queued",
+    "last_mail_at",
+    "held_reason",
+    "lang",
+];
+
+impl<'a> NewSignatureRow<'a> {
+    /// The row of a new pending signature, stored `now`: held for review,
+    /// or counted as mailed if its confirmation mail goes with it.
+    pub fn pending(item: &'a SignItem, now: NaiveDateTime) -> Self {
+        let signature = &item.signature;
+        Self {
+            petition_id: item.petition_id,
+            email_key: &item.email_key,
+            email: signature.email.as_str(),
+            name: signature.name.as_str(),
+            country: signature.country.code(),
+            postcode: signature.postcode.as_ref().map(|p| p.as_str()),
+            keep_informed: signature.keep_informed,
+            status: SignatureStatus::Pending.as_str(),
+            created_at: now,
+            mails_queued: i32::from(item.mailed),
+            last_mail_at: item.mailed.then_some(now),
+            held_reason: item.held.map(HoldReason::as_str),
+            lang: signature.language.code(),
+        }
+    }
+}
+
+/// A new row of `outbox`: built only by [`NewOutboxRow::due_now`], inserted
+/// as it is, or column by column by the PostgreSQL batch statement (see
+/// [`OUTBOX_COLUMNS`]).
+#[derive(Insertable, Clone, Copy)]
+#[diesel(table_name = outbox)]
+pub struct NewOutboxRow {
+    pub kind: &'static str,
+    pub signature_id: i64,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+/// The columns of [`NewOutboxRow`], in its order (a test checks them).
+#[cfg(any(test, feature = "postgres"))]
+pub const OUTBOX_COLUMNS: [&str; 5] = ["kind", "signature_id", "attempts", "next_attempt_at", "created_at"];
+
+impl NewOutboxRow {
+    /// A mail of `kind` for a signature, queued `now` and due at once.
+    pub fn due_now(signature_id: i64, kind: MailKind, now: NaiveDateTime) -> Self {
+        Self { kind: kind.as_str(), signature_id, attempts: 0, next_attempt_at: now, created_at: now }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = super::schema::petition_translations)]
 pub struct TranslationRow {
@@ -68,4 +138,47 @@ pub struct TranslationRow {
     pub body: String,
     pub addressee: Option<String>,
     pub updated_at: NaiveDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The column list an INSERT of `values` names, as diesel writes it.
+    fn columns_of(sql: &str) -> Vec<String> {
+        let start = sql.find('(').unwrap() + 1;
+        let end = start + sql[start..].find(')').unwrap();
+        sql[start..end].split(',').map(|c| c.trim().trim_matches(|q| q == '"' || q == '`').to_owned()).collect()
+    }
+
+    #[cfg(feature = "sqlite")]
+    type Backend = diesel::sqlite::Sqlite;
+    #[cfg(not(feature = "sqlite"))]
+    type Backend = diesel::pg::Pg;
+
+    #[test]
+    fn the_column_lists_are_the_rows_own() {
+        let now = chrono::NaiveDateTime::default();
+        let input = crate::domain::SignatureInput {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            country: "GB".into(),
+            // Every optional column given, so that the statement names it.
+            postcode: "N1".into(),
+            ..Default::default()
+        };
+        let item = SignItem {
+            petition_id: 1,
+            signature: crate::domain::NewSignature::parse(&input).unwrap(),
+            email_key: [0; 32],
+            held: Some(HoldReason::TooFast),
+            mailed: true,
+        };
+        let insert = diesel::insert_into(signatures::table).values(NewSignatureRow::pending(&item, now));
+        let sql = diesel::debug_query::<Backend, _>(&insert).to_string();
+        assert_eq!(columns_of(&sql), SIGNATURE_COLUMNS);
+        let insert = diesel::insert_into(outbox::table).values(NewOutboxRow::due_now(1, MailKind::Confirm, now));
+        let sql = diesel::debug_query::<Backend, _>(&insert).to_string();
+        assert_eq!(columns_of(&sql), OUTBOX_COLUMNS);
+    }
 }

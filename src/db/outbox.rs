@@ -5,20 +5,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
+use super::models::NewOutboxRow;
 use super::schema::{outbox as o, petition_translations as pt, petitions as p, signatures as s};
 use crate::domain::{Language, MailKind, SignatureDetails};
 
+/// Queues a mail of `kind` for a signature, due at once.
 pub fn enqueue(conn: &mut DbConnection, signature_id: i64, kind: MailKind, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::insert_into(o::table)
-        .values((
-            o::kind.eq(kind.as_str()),
-            o::signature_id.eq(signature_id),
-            o::attempts.eq(0),
-            o::next_attempt_at.eq(now),
-            o::created_at.eq(now),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    diesel::insert_into(o::table).values(NewOutboxRow::due_now(signature_id, kind, now)).execute(conn).map(|_| ())
 }
 
 /// Queues the same kind of mail for many signatures in multi-row INSERTs.
@@ -29,19 +22,8 @@ pub fn enqueue_many(
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     for ids in signature_ids.chunks(1000) {
-        let values: Vec<_> = ids
-            .iter()
-            .map(|id| {
-                (
-                    o::kind.eq(kind.as_str()),
-                    o::signature_id.eq(*id),
-                    o::attempts.eq(0),
-                    o::next_attempt_at.eq(now),
-                    o::created_at.eq(now),
-                )
-            })
-            .collect();
-        crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(o::table).values(values).execute(c))?;
+        let rows: Vec<NewOutboxRow> = ids.iter().map(|id| NewOutboxRow::due_now(*id, kind, now)).collect();
+        crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(o::table).values(rows).execute(c))?;
     }
     Ok(())
 }

@@ -13,6 +13,8 @@ mod password;
 mod petition;
 mod postcode;
 mod signature;
+mod signing;
+mod tally;
 mod token;
 
 pub use country::{Country, CountryError};
@@ -24,6 +26,10 @@ pub use password::{Password, PasswordError};
 pub use petition::{Addressee, Goal, NewPetition, PetitionBody, PetitionError, PetitionState, PetitionTitle, Slug};
 pub use postcode::{Postcode, PostcodeError};
 pub use signature::{
-    DetailsDigest, HoldReason, MailKind, NewSignature, SignatureDetails, SignatureInput, SignatureStatus,
+    DetailsDigest, HoldReason, MailKind, NewSignature, SignatureDetails, SignatureInput, SignatureStatus, StatusCounts,
 };
+pub use signing::{
+    ExistingSignature, RepeatDecision, RepeatMail, RepeatPlan, RepeatWrite, SignItem, SignOutcome, TallyItem,
+};
+pub use tally::Tally;
 pub use token::{ApiToken, Token, TokenHash};

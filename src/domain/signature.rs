@@ -47,7 +47,7 @@ impl NewSignature {
 }
 
 /// Where a signature is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SignatureStatus {
     /// Stored, waiting for the signer to follow the emailed link.
     Pending,
@@ -58,6 +58,10 @@ pub enum SignatureStatus {
 }
 
 impl SignatureStatus {
+    /// Every status, in the order of a signature's life.
+    pub const ALL: [SignatureStatus; 3] = [Self::Pending, Self::Confirmed, Self::Withdrawn];
+
+    /// Its name in `signatures.status`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -66,12 +70,45 @@ impl SignatureStatus {
         }
     }
 
+    /// The status stored as `s` (anything unknown reads as pending).
     pub fn from_db(s: &str) -> Self {
         match s {
             "confirmed" => Self::Confirmed,
             "withdrawn" => Self::Withdrawn,
             _ => Self::Pending,
         }
+    }
+}
+
+/// How many signatures of a petition are in each status (held ones count
+/// as pending).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StatusCounts(std::collections::BTreeMap<SignatureStatus, i64>);
+
+impl StatusCounts {
+    /// How many are in `status`.
+    pub fn get(&self, status: SignatureStatus) -> i64 {
+        self.0.get(&status).copied().unwrap_or(0)
+    }
+}
+
+impl FromIterator<(SignatureStatus, i64)> for StatusCounts {
+    fn from_iter<I: IntoIterator<Item = (SignatureStatus, i64)>>(iter: I) -> Self {
+        let mut counts = Self::default();
+        for (status, n) in iter {
+            *counts.0.entry(status).or_default() += n;
+        }
+        counts
+    }
+}
+
+impl IntoIterator for StatusCounts {
+    type Item = (SignatureStatus, i64);
+    type IntoIter = std::collections::btree_map::IntoIter<SignatureStatus, i64>;
+
+    /// The statuses some signature is in, with their counts.
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
     }
 }
 

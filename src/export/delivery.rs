@@ -2,7 +2,6 @@
 //! totals by country, the signatures (names and countries), and a manifest of
 //! every file's SHA-256, signed with the deployment's Ed25519 key.
 
-use std::collections::BTreeMap;
 use std::io::{self, Read, Seek, Write};
 
 use askama::Template;
@@ -16,8 +15,8 @@ use zip::unstable::format::data_descriptor::ZipDataDescriptor as DataDescriptor;
 use zip::write::SimpleFileOptions;
 
 use super::{Columns, ExportError, Format, Written, timestamp, write_signatures, write_totals};
-use crate::db::{self, DbConnection, counts::Tally};
-use crate::domain::HoldReason;
+use crate::db::{self, DbConnection};
+use crate::domain::{HoldReason, SignatureStatus, Tally};
 use crate::keys::{fingerprint, public_key_base64};
 use crate::text::{printable, thousands};
 
@@ -147,7 +146,7 @@ pub fn write_packet<W: Write>(
 ) -> Result<String, ExportError> {
     let petition = db::petitions::find(conn, petition_id)?.ok_or(diesel::result::Error::NotFound)?;
     let revisions = db::petitions::revisions(conn, petition_id)?.len();
-    let statuses: BTreeMap<String, i64> = db::exports::by_status(conn, petition_id)?.into_iter().collect();
+    let statuses = db::exports::by_status(conn, petition_id)?;
     let tallies = db::counts::tallies(conn, petition_id)?;
     let held_now: i64 = db::held::count_by_reason(conn, petition_id)?.values().sum();
 
@@ -189,7 +188,6 @@ pub fn write_packet<W: Write>(
     })?;
     add(&mut zip, "totals_by_country.csv", &mut |w| write_totals(&written.by_country, w).map(|_| ()))?;
     let generated_at = timestamp(Some(now));
-    let count = |s: &str| thousands(statuses.get(s).copied().unwrap_or(0));
     let tally = |t: Tally| thousands(tallies.get(&t).copied().unwrap_or(0));
     let cover = Cover {
         petition: &facts,
@@ -199,8 +197,8 @@ pub fn write_packet<W: Write>(
         countries: written.by_country.len(),
         duplicates: tally(Tally::Duplicate),
         honeypot: tally(Tally::Honeypot),
-        withdrawn: count("withdrawn"),
-        unconfirmed: thousands(statuses.get("pending").copied().unwrap_or(0) - held_now),
+        withdrawn: thousands(statuses.get(SignatureStatus::Withdrawn)),
+        unconfirmed: thousands(statuses.get(SignatureStatus::Pending) - held_now),
         held: thousands(held_now),
         abuse: Tally::ALL.into_iter().filter_map(|t| Some((tally(t), cover_words(t)?))).collect(),
         revisions,

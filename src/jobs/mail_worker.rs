@@ -131,7 +131,7 @@ impl MailWorker {
         let batch: Vec<(ClaimedMail, Token)> = claimed.into_iter().map(|m| (m, Token::generate())).collect();
         // Each link is bound to the details its mail shows.
         let hashes: Vec<_> = batch.iter().map(|(m, t)| (t.hash(), m.signature_id, self.links.bind(m))).collect();
-        self.db.write(move |c| db::signatures::insert_tokens(c, &hashes, now, now + ttl)).await?;
+        self.db.write(move |c| db::links::insert_tokens(c, &hashes, now, now + ttl)).await?;
         let count = batch.len();
         let results: Vec<(i64, TokenHash, Outcome, i64)> = stream::iter(batch)
             .map(|(mail, token)| async move {
@@ -150,7 +150,7 @@ impl MailWorker {
                 for (id, token, outcome, _) in &results {
                     if !outcome.sent() {
                         // Nobody received this token.
-                        db::signatures::delete_token(c, token)?;
+                        db::links::delete_token(c, token)?;
                     }
                     match outcome {
                         Outcome::Sent => {}

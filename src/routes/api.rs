@@ -191,7 +191,7 @@ pub async fn sign_petition(
     let (input, honeypot) = input::sign_json(&req, payload).await?;
     let client = client_ip(&req, &state.trusted_proxies);
     let submission = Submission { input, honeypot, client, form_stamp: None };
-    match signing::sign(&state, &slug, submission).await {
+    match signing::sign(&state.signing(), &slug, submission).await {
         Ok((_, Signed::Pending)) => Ok(HttpResponse::Accepted().json(SignAccepted { status: "pending_confirmation" })),
         Ok((_, Signed::Held { retry_after, .. })) => {
             Err(AppError::RateLimited { retry_after: retry_after.unwrap_or(Duration::from_secs(60)) })

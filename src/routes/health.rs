@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use crate::db;
+use crate::domain::SignatureStatus;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -45,10 +46,10 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
         Ok(Ok(stats)) => {
             m.database_up.set(1);
             for (label, n) in [
-                ("pending", stats.pending),
+                (SignatureStatus::Pending.as_str(), stats.pending),
                 ("held", stats.held),
-                ("confirmed", stats.confirmed),
-                ("withdrawn", stats.withdrawn),
+                (SignatureStatus::Confirmed.as_str(), stats.confirmed),
+                (SignatureStatus::Withdrawn.as_str(), stats.withdrawn),
             ] {
                 m.signatures.with_label_values(&[label]).set(n);
             }

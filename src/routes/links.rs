@@ -1,14 +1,16 @@
 //! The pages behind emailed links. GET and HEAD only show a page (mail
 //! scanners fetch links); a button POSTs to confirm or withdraw.
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use askama::Template;
+use futures_util::future::LocalBoxFuture;
 
 use super::views::{Summary, html};
 use crate::confirmation::{self, Confirmed};
-use crate::db::signatures::{self, TokenTarget, WithdrawOutcome};
-use crate::domain::{Country, DetailsDigest, Language, SignatureStatus, Token, TokenHash};
+use crate::db::links::{self, TokenTarget, WithdrawOutcome};
+use crate::domain::{Country, DetailsDigest, Language, SignatureStatus, Token};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::state::AppState;
@@ -78,6 +80,15 @@ fn language(req: &HttpRequest, signed_in: Language) -> Tr {
     Tr::new(super::language::asked(req).unwrap_or(signed_in))
 }
 
+impl LinkFor {
+    /// The page for a link whose token is unknown.
+    fn unknown(self) -> Result<HttpResponse, AppError> {
+        match self {
+            Self::Unknown(reader) | Self::Known { reader, .. } => unknown_link(reader),
+        }
+    }
+}
+
 fn unknown_link(tr: Tr) -> Result<HttpResponse, AppError> {
     no_store(html(StatusCode::NOT_FOUND, LinkProblemPage { tr, expired: false, petition: None }))
 }
@@ -113,20 +124,10 @@ async fn thanks(
 
 /// GET/HEAD of a confirmation link: every detail that will be confirmed,
 /// and the "Confirm my signature" button.
-pub async fn confirm_page(
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    req: HttpRequest,
-    tr: Tr,
-) -> Result<HttpResponse, AppError> {
-    let Some(token) = Token::parse(&token) else {
-        return unknown_link(tr);
+pub async fn confirm_page(state: web::Data<AppState>, link: LinkFor) -> Result<HttpResponse, AppError> {
+    let LinkFor::Known { token, target, tr, .. } = link else {
+        return link.unknown();
     };
-    let hash = token.hash();
-    let Some(target) = state.db.read(move |c| signatures::find_by_token(c, &hash)).await? else {
-        return unknown_link(tr);
-    };
-    let tr = language(&req, target.lang());
     match target.status {
         SignatureStatus::Withdrawn => unknown_link(tr),
         SignatureStatus::Confirmed => thanks(&state, target.petition_id, token, true, tr).await,
@@ -135,7 +136,7 @@ pub async fn confirm_page(
         }
         SignatureStatus::Pending => {
             let changed = confirmation::still_as_mailed(&state.keys, &target) == Some(false);
-            confirm_form(&state, StatusCode::OK, target, token, tr, changed).await
+            confirm_form(&state, StatusCode::OK, *target, token, tr, changed).await
         }
     }
 }
@@ -174,11 +175,56 @@ async fn confirm_form(
     no_store(html(status, page))
 }
 
-/// Whether a token is known, looked up with a read so that a flood of made-up
-/// tokens never takes the write path.
-/// Returns the language the signature was given in, if the token is known.
-async fn known(state: &AppState, hash: TokenHash) -> Result<Option<Language>, AppError> {
-    Ok(state.db.read(move |c| signatures::find_by_token(c, &hash)).await?.map(|t| t.lang()))
+/// The signature a link's token belongs to, if the token is known: looked
+/// up with a read, so that a flood of made-up tokens never takes the write
+/// path.
+async fn target_of(state: &AppState, token: &Token) -> Result<Option<TokenTarget>, AppError> {
+    let hash = token.hash();
+    Ok(state.db.read(move |c| links::find_by_token(c, &hash)).await?)
+}
+
+/// The link a page is for, found from the path's `{token}` with a read
+/// (see [`target_of`]): the prologue every link page but the confirmation
+/// POST shares (that one reads its form before looking the token up).
+pub enum LinkFor {
+    /// A known token and the signature it belongs to.
+    Known {
+        token: Token,
+        target: Box<TokenTarget>,
+        /// The language of the link's pages: the one asked for (`?lang=`),
+        /// else the one the signature was given in.
+        tr: Tr,
+        /// The reader's language, as for any page.
+        reader: Tr,
+    },
+    /// A malformed or unknown token, answered with [`unknown_link`] in the
+    /// reader's language.
+    Unknown(Tr),
+}
+
+impl FromRequest for LinkFor {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let reader = Tr::new(super::language::negotiate(&req));
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
+            let Some(token) = req.match_info().get("token").and_then(Token::parse) else {
+                return Ok(Self::Unknown(reader));
+            };
+            Ok(match target_of(&state, &token).await? {
+                Some(target) => {
+                    Self::Known { tr: language(&req, target.lang()), token, target: Box::new(target), reader }
+                }
+                None => Self::Unknown(reader),
+            })
+        })
+    }
 }
 
 /// The confirmation form's one field: the digest of what the page showed.
@@ -219,13 +265,13 @@ pub async fn confirm(
     let Some(token) = Token::parse(&token) else {
         return unknown_link(tr);
     };
-    let hash = token.hash();
+    // The form is read before the token is looked up.
     let shown = shown_digest(&req, payload).await?;
-    let Some(signed_in) = known(&state, hash).await? else {
+    let Some(target) = target_of(&state, &token).await? else {
         return unknown_link(tr);
     };
-    let tr = language(&req, signed_in);
-    match confirmation::confirm(&state.db, &state.keys, hash, shown).await? {
+    let tr = language(&req, target.lang());
+    match confirmation::confirm(&state.db, &state.keys, token.hash(), shown).await? {
         Confirmed::Now { petition_id } => {
             state.metrics.confirmations.inc();
             thanks(&state, petition_id, token, false, tr).await
@@ -239,21 +285,13 @@ pub async fn confirm(
 }
 
 /// GET/HEAD of a withdraw link: shows the "Withdraw my signature" button.
-pub async fn withdraw_page(
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    req: HttpRequest,
-    tr: Tr,
-) -> Result<HttpResponse, AppError> {
-    let Some(token) = Token::parse(&token) else {
-        return unknown_link(tr);
+pub async fn withdraw_page(state: web::Data<AppState>, link: LinkFor) -> Result<HttpResponse, AppError> {
+    let LinkFor::Known { token, target, tr, reader } = link else {
+        return link.unknown();
     };
-    let hash = token.hash();
-    let target = state.db.read(move |c| signatures::find_by_token(c, &hash)).await?;
-    let Some(target) = target.filter(|t| t.status != SignatureStatus::Withdrawn) else {
-        return unknown_link(tr);
-    };
-    let tr = language(&req, target.lang());
+    if target.status == SignatureStatus::Withdrawn {
+        return unknown_link(reader);
+    }
     let Some(petition) = summary(&state, target.petition_id, &tr).await? else {
         return unknown_link(tr);
     };
@@ -261,21 +299,11 @@ pub async fn withdraw_page(
 }
 
 /// POST of the withdraw button: erases the signature's personal data.
-pub async fn withdraw(
-    state: web::Data<AppState>,
-    token: web::Path<String>,
-    req: HttpRequest,
-    tr: Tr,
-) -> Result<HttpResponse, AppError> {
-    let Some(token) = Token::parse(&token) else {
-        return unknown_link(tr);
+pub async fn withdraw(state: web::Data<AppState>, link: LinkFor) -> Result<HttpResponse, AppError> {
+    let LinkFor::Known { token, tr, .. } = link else {
+        return link.unknown();
     };
-    let hash = token.hash();
-    let Some(signed_in) = known(&state, hash).await? else {
-        return unknown_link(tr);
-    };
-    let tr = language(&req, signed_in);
-    match confirmation::withdraw(&state.db, state.mail_files.as_ref(), hash).await? {
+    match confirmation::withdraw(&state.db, state.mail_files.as_ref(), token.hash()).await? {
         WithdrawOutcome::Withdrawn { petition_id, .. } => {
             let petition = summary(&state, petition_id, &tr).await?;
             no_store(html(StatusCode::OK, WithdrawnPage { tr, petition }))

@@ -122,7 +122,7 @@ pub(super) async fn sign_from_form(
     let tr = Tr::new(input.language);
     let client = client_ip(req, &state.trusted_proxies);
     let submission = Submission { input: input.clone(), honeypot, client, form_stamp: Some(stamp) };
-    let result = match signing::sign(state, slug, submission).await {
+    let result = match signing::sign(&state.signing(), slug, submission).await {
         Ok((p, signed)) => FormResult::Signed(p, signed),
         Err(SignError::Invalid(p, errors)) => {
             let form = SignForm::with_errors(&input, &errors, tr);

@@ -1,6 +1,6 @@
 //! The organisers' view of how petitions are doing.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
@@ -8,8 +8,8 @@ use askama::Template;
 
 use super::chart::Chart;
 use crate::auth::CurrentOrganiser;
-use crate::db::{self, counts::Tally};
-use crate::domain::Country;
+use crate::db;
+use crate::domain::{Country, SignatureStatus, Tally};
 use crate::error::AppError;
 use crate::routes::views::{Summary, html};
 use crate::state::AppState;
@@ -110,7 +110,7 @@ pub async fn petition(
                 db::counts::for_petition(c, id)?,
                 db::counts::daily(c, id)?,
                 db::counts::tallies(c, id)?,
-                db::exports::by_status(c, id)?.into_iter().collect::<BTreeMap<_, _>>(),
+                db::exports::by_status(c, id)?,
                 db::exports::log_for_petition(c, id, 50)?,
                 db::petitions::revisions(c, id)?,
                 db::held::count_by_reason(c, id)?.values().sum::<i64>(),
@@ -130,7 +130,6 @@ pub async fn petition(
     countries.sort_by_key(|c| std::cmp::Reverse(counts.get(&c.code).copied().unwrap_or(0)));
     let end = row.closed_at.or(row.closes_at.filter(|t| *t <= now)).unwrap_or(now);
     let chart = Chart::new(&daily, row.created_at.date(), end.date());
-    let status = |s: &str| thousands(statuses.get(s).copied().unwrap_or(0));
     let mut summary = Summary::new(&view, now, &crate::i18n::Tr::ENGLISH);
     // The dashboard shows the exact count, not the public snapshot's.
     summary.count = thousands(counts.values().sum());
@@ -140,9 +139,9 @@ pub async fn petition(
         state_open: row.state == "open",
         confirmed: summary.count.clone(),
         petition: summary,
-        pending: thousands(statuses.get("pending").copied().unwrap_or(0) - held),
+        pending: thousands(statuses.get(SignatureStatus::Pending) - held),
         held: thousands(held),
-        withdrawn: status("withdrawn"),
+        withdrawn: thousands(statuses.get(SignatureStatus::Withdrawn)),
         tallies: Tally::ALL.iter().map(|t| (t.describe(), thousands(tallies.get(t).copied().unwrap_or(0)))).collect(),
         countries,
         chart,

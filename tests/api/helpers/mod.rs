@@ -235,6 +235,7 @@ impl TestApp {
         })
         .await
         .into_iter()
+        .map(|(status, n)| (status.as_str().to_owned(), n))
         .collect()
     }
 

@@ -1,0 +1,319 @@
+//! The group-commit writer behind [`sign`](super::sign).
+//!
+//! Each request waits until its signature and its confirmation mail (or
+//! its tally) are committed, but requests arriving together share one
+//! transaction (group commit): while a batch is being written, the next one
+//! gathers. A surge, or a bot flood, thus costs a few commits per second
+//! instead of one per request.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::result::QueryResult;
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
+
+use super::policy::{self, FollowUp};
+use crate::db::signing::Stored;
+use crate::db::{self, Db, DbConnection, DbError};
+use crate::domain::{RepeatDecision, SignItem, SignOutcome, SignatureDetails, Tally, TallyItem};
+
+/// The most submissions (signatures and tallies) one transaction takes.
+const MAX_BATCH: usize = 512;
+
+/// A submission waiting for its batch, and where its answer goes.
+enum Pending {
+    Sign { item: SignItem, reply: oneshot::Sender<Result<SignOutcome, DbError>> },
+    Tally { item: TallyItem, reply: oneshot::Sender<Result<(), DbError>> },
+}
+
+/// The way in to the group-commit writer.
+#[derive(Clone)]
+pub struct SignQueue {
+    tx: mpsc::Sender<Pending>,
+    unsettled: Arc<Unsettled>,
+}
+
+/// Submissions not yet fully written (answered, and followed up): so that
+/// a stopping server, or a test, can wait for the follow-ups too.
+#[derive(Default)]
+struct Unsettled {
+    count: std::sync::atomic::AtomicUsize,
+    settled: Notify,
+}
+
+/// Uncounts a submission that did not reach the writer, when dropped armed.
+struct Unsent<'a>(Option<&'a Unsettled>);
+
+impl Drop for Unsent<'_> {
+    fn drop(&mut self) {
+        if let Some(unsettled) = self.0 {
+            unsettled.done(1);
+        }
+    }
+}
+
+impl Unsettled {
+    fn add(&self, n: usize) {
+        self.count.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn done(&self, n: usize) {
+        if self.count.fetch_sub(n, std::sync::atomic::Ordering::SeqCst) == n {
+            self.settled.notify_waiters();
+        }
+    }
+}
+
+impl SignQueue {
+    /// A queue and the task that writes what it receives. `writers` batches
+    /// may be in flight at once (1 for SQLite, which has one writer).
+    pub fn new(db: Db, confirmation_ttl: Duration, mail_wakeup: Arc<Notify>, writers: usize) -> (Self, SignWriter) {
+        let (tx, rx) = mpsc::channel(16 * MAX_BATCH);
+        let unsettled = Arc::new(Unsettled::default());
+        let writers = Arc::new(Semaphore::new(writers.max(1)));
+        let writer = SignWriter { db, rx, confirmation_ttl, mail_wakeup, writers, unsettled: Arc::clone(&unsettled) };
+        (Self { tx, unsettled }, writer)
+    }
+
+    /// Resolves once every submission so far is written and followed up
+    /// (its repeat handled, its mail queued).
+    pub async fn settled(&self) {
+        loop {
+            let settled = self.unsettled.settled.notified();
+            if self.unsettled.count.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            settled.await;
+        }
+    }
+
+    /// Resolves once the signature (or the repeat's mail) is committed, or
+    /// with `Unavailable` after [`db::REQUEST_DEADLINE`] (the signature may
+    /// then still be committed; signing again is harmless).
+    pub async fn submit(&self, item: SignItem) -> Result<SignOutcome, DbError> {
+        self.send(|reply| Pending::Sign { item, reply }).await
+    }
+
+    /// Resolves once the tally is committed (with the batch it joined), or
+    /// with `Unavailable` after [`db::REQUEST_DEADLINE`].
+    pub async fn tally(&self, item: TallyItem) -> Result<(), DbError> {
+        self.send(|reply| Pending::Tally { item, reply }).await
+    }
+
+    async fn send<T>(
+        &self,
+        pending: impl FnOnce(oneshot::Sender<Result<T, DbError>>) -> Pending,
+    ) -> Result<T, DbError> {
+        let (reply, answer) = oneshot::channel();
+        let wait = async {
+            // Counted until the writer is done with it; uncounted again if it
+            // never reaches the writer (refused, or this wait given up).
+            self.unsettled.add(1);
+            let mut unsent = Unsent(Some(&self.unsettled));
+            if self.tx.send(pending(reply)).await.is_err() {
+                return Err(DbError::Unavailable("the signature writer has stopped".into()));
+            }
+            unsent.0 = None;
+            answer.await.map_err(|_| DbError::Task)?
+        };
+        tokio::time::timeout(db::REQUEST_DEADLINE, wait)
+            .await
+            .unwrap_or_else(|_| Err(DbError::Unavailable("the database did not answer in time".into())))
+    }
+}
+
+/// The task behind a [`SignQueue`]; run it with [`SignWriter::run`].
+pub struct SignWriter {
+    db: Db,
+    rx: mpsc::Receiver<Pending>,
+    confirmation_ttl: Duration,
+    mail_wakeup: Arc<Notify>,
+    writers: Arc<Semaphore>,
+    unsettled: Arc<Unsettled>,
+}
+
+impl SignWriter {
+    /// Writes batches until every [`SignQueue`] is dropped.
+    pub async fn run(mut self) {
+        while let Some(first) = self.rx.recv().await {
+            // Waiting for a free writer first lets the batch grow meanwhile.
+            let Ok(permit) = Arc::clone(&self.writers).acquire_owned().await else { return };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match self.rx.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            let (db, wakeup, ttl) = (self.db.clone(), Arc::clone(&self.mail_wakeup), self.confirmation_ttl);
+            let unsettled = Arc::clone(&self.unsettled);
+            tokio::spawn(async move {
+                let size = batch.len();
+                write_batch(&db, batch, ttl, &wakeup).await;
+                drop(permit);
+                unsettled.done(size);
+            });
+        }
+    }
+}
+
+/// Writes a batch, answers each request, then does what the answers left
+/// to do (repeats, held tallies: [`follow_up`]). The answer waits for the
+/// batch's insert alone, whose cost does not depend on whether an address
+/// was already there.
+async fn write_batch(db: &Db, batch: Vec<Pending>, ttl: Duration, wakeup: &Notify) {
+    let now = crate::now();
+    let ttl = chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::MAX);
+    let stale_before = now.checked_sub_signed(ttl).unwrap_or(chrono::NaiveDateTime::MIN);
+    let (mut items, mut replies, mut tallies, mut tally_replies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for pending in batch {
+        match pending {
+            Pending::Sign { item, reply } => {
+                items.push(item);
+                replies.push(reply);
+            }
+            Pending::Tally { item, reply } => {
+                tallies.push(item);
+                tally_replies.push(reply);
+            }
+        }
+    }
+    let (items, tallies) = (Arc::new(items), Arc::new(tallies));
+    let (shared, shared_tallies) = (Arc::clone(&items), Arc::clone(&tallies));
+    let written = db.write(move |c| db::signing::sign_batch(c, &shared, &shared_tallies, now)).await;
+    let outcomes: Vec<Option<SignOutcome>> = match written {
+        Ok(stored) => {
+            for reply in tally_replies {
+                let _ = reply.send(Ok(()));
+            }
+            let outcomes: Vec<SignOutcome> = items.iter().zip(stored).map(|(item, s)| outcome(item, s)).collect();
+            for (reply, outcome) in replies.into_iter().zip(&outcomes) {
+                let _ = reply.send(Ok(*outcome));
+            }
+            outcomes.into_iter().map(Some).collect()
+        }
+        // The database is away: every request hears so (503).
+        Err(e @ (DbError::Unavailable(_) | DbError::Task)) => {
+            let reason = e.to_string();
+            for reply in tally_replies {
+                let _ = reply.send(Err(DbError::Unavailable(reason.clone())));
+            }
+            for reply in replies {
+                let _ = reply.send(Err(DbError::Unavailable(reason.clone())));
+            }
+            return;
+        }
+        // Something in the batch failed: each item alone, so that one
+        // cannot sink the others.
+        Err(e) => {
+            tracing::warn!(error = %e, size = items.len(), "batch failed; writing its signatures one by one");
+            for (index, reply) in tally_replies.into_iter().enumerate() {
+                let tallies = Arc::clone(&tallies);
+                let one = db.write(move |c| db::signing::sign_batch(c, &[], &tallies[index..=index], now)).await;
+                let _ = reply.send(one.map(|_| ()));
+            }
+            let mut outcomes = Vec::with_capacity(items.len());
+            for (index, reply) in replies.into_iter().enumerate() {
+                let shared = Arc::clone(&items);
+                let one = db
+                    .write(move |c| db::signing::sign_batch(c, &shared[index..=index], &[], now))
+                    .await
+                    .map(|mut s| s.pop().map_or(SignOutcome::MailLimited, |s| outcome(&items[index], s)));
+                outcomes.push(one.as_ref().ok().copied());
+                let _ = reply.send(one);
+            }
+            outcomes
+        }
+    };
+    if items.is_empty() {
+        return;
+    }
+    wakeup.notify_one();
+    let left: Vec<(SignItem, SignOutcome)> = items
+        .iter()
+        .zip(outcomes)
+        .filter_map(|(item, outcome)| outcome.filter(|o| policy::needs_follow_up(*o)).map(|o| (item.clone(), o)))
+        .collect();
+    if left.is_empty() {
+        return;
+    }
+    let left = Arc::new(left);
+    let shared = Arc::clone(&left);
+    if let Err(e) = db.write(move |c| follow_up(c, &shared, now, stale_before)).await {
+        tracing::warn!(error = %e, size = left.len(), "following up a batch failed; trying its items one by one");
+        for index in 0..left.len() {
+            let left = Arc::clone(&left);
+            if let Err(e) = db.write(move |c| follow_up(c, &left[index..=index], now, stale_before)).await {
+                tracing::warn!(error = %e, "a repeat could not be followed up; the signer may sign again");
+            }
+        }
+    }
+    wakeup.notify_one();
+}
+
+/// What a batch's insert came to for an item, as its request hears it.
+fn outcome(item: &SignItem, stored: Stored) -> SignOutcome {
+    match stored {
+        Stored::PetitionClosed => SignOutcome::PetitionClosed,
+        Stored::Inserted => policy::batch_outcome(true, item.held),
+        Stored::AlreadyThere => policy::batch_outcome(false, item.held),
+    }
+}
+
+/// Does what a batch left for after its answers (see
+/// [`policy::follow_up`]): the tallies of the signatures it stored held,
+/// and each repeat. Returns what each came to.
+fn follow_up(
+    conn: &mut DbConnection,
+    left: &[(SignItem, SignOutcome)],
+    now: NaiveDateTime,
+    stale_before: NaiveDateTime,
+) -> QueryResult<Vec<SignOutcome>> {
+    let mut done = Vec::with_capacity(left.len());
+    for (item, outcome) in left {
+        done.push(match policy::follow_up(*outcome, item.held) {
+            FollowUp::TallyHeld(reason) => {
+                let country = item.signature.country.code();
+                db::counts::record_tally(conn, item.petition_id, Tally::Held(reason), country)?;
+                SignOutcome::Held
+            }
+            FollowUp::Repeat => repeat(conn, item, now, stale_before)?,
+            FollowUp::Done => *outcome,
+        });
+    }
+    Ok(done)
+}
+
+/// Stores an unflagged submission afresh, or, if its address already signed
+/// the petition, does what [`policy::repeat`] decides for the signature
+/// there. The unique index on (petition, email key) decides which, so the
+/// result holds under any concurrency and across processes.
+fn repeat(
+    conn: &mut DbConnection,
+    item: &SignItem,
+    now: NaiveDateTime,
+    stale_before: NaiveDateTime,
+) -> QueryResult<SignOutcome> {
+    let new = SignatureDetails::of(&item.signature);
+    // The existing row may vanish between a failed insert and reading it
+    // (withdrawn, or replaced as stale): then the insert is tried again.
+    let mut last_error = None;
+    for _ in 0..3 {
+        match db::signing::insert_one(conn, item, now)? {
+            Ok(_) => return Ok(SignOutcome::Created),
+            Err(taken) => last_error = Some(taken),
+        }
+        let Some(existing) = db::signing::existing(conn, item.petition_id, &item.email_key)? else {
+            continue;
+        };
+        match policy::repeat(&existing, &new, now, stale_before) {
+            RepeatDecision::Afresh => {}
+            RepeatDecision::ReplaceStale => db::signing::remove_stale(conn, existing.id)?,
+            RepeatDecision::Act(plan) => {
+                return db::signing::carry_out(conn, item.petition_id, existing.id, &item.signature, &plan, now);
+            }
+        }
+    }
+    Err(last_error.unwrap_or(diesel::result::Error::RollbackTransaction))
+}
