@@ -134,7 +134,7 @@ pub async fn list_petitions(state: web::Data<AppState>) -> HttpResponse {
     )
 )]
 pub async fn show_petition(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+    let p = super::extract::petition(&state, &slug).await?;
     Ok(cacheable(json!(PetitionJson::new(&p, crate::now()))))
 }
 

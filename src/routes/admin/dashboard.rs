@@ -9,8 +9,9 @@ use askama::Template;
 use super::chart::Chart;
 use crate::auth::CurrentOrganiser;
 use crate::db::{self, counts::Tally};
-use crate::domain::Country;
+use crate::domain::{Country, PetitionState};
 use crate::error::AppError;
+use crate::routes::extract;
 use crate::routes::views::{Summary, html};
 use crate::state::AppState;
 use crate::text::thousands;
@@ -100,7 +101,7 @@ pub async fn petition(
     organiser: CurrentOrganiser,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+    let view = extract::petition(&state, &slug).await?;
     let id = view.id;
     let (row, counts, daily, tallies, statuses, log, revisions, held) = state
         .db
@@ -137,7 +138,7 @@ pub async fn petition(
     let page = PetitionPage {
         organiser: organiser.email,
         csrf: organiser.csrf,
-        state_open: row.state == "open",
+        state_open: row.state == PetitionState::Open,
         confirmed: summary.count.clone(),
         petition: summary,
         pending: thousands(statuses.get("pending").copied().unwrap_or(0) - held),

@@ -7,13 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::petitions::see_other;
 use crate::auth::CurrentOrganiser;
 use crate::db::{self, held::Selection};
 use crate::domain::HoldReason;
 use crate::error::AppError;
-use crate::routes::input;
-use crate::routes::views::{Summary, html};
+use crate::organise::held::{self as organise, Review};
+use crate::routes::extract::{self, impl_organiser_form, organiser_form};
+use crate::routes::views::{Summary, html, see_other};
 use crate::state::AppState;
 use crate::text::thousands;
 
@@ -49,7 +49,7 @@ pub async fn list(
     organiser: CurrentOrganiser,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+    let view = extract::petition(&state, &slug).await?;
     let id = view.id;
     let (counts, rows) =
         state.db.snapshot(move |c| Ok((db::held::count_by_reason(c, id)?, db::held::list(c, id, PAGE)?))).await?;
@@ -107,6 +107,8 @@ pub struct ReviewForm {
     which: String,
 }
 
+impl_organiser_form!(ReviewForm);
+
 fn selection(which: &str) -> Result<Selection, AppError> {
     if which == "all" {
         return Ok(Selection::All);
@@ -125,19 +127,15 @@ pub async fn review(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let form: ReviewForm = input::form(&req, payload, 4096).await?;
-    organiser.check_csrf(&form.csrf_token)?;
+    let form: ReviewForm = organiser_form(&organiser, &req, payload, 4096).await?;
     let which = selection(&form.which)?;
-    let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-    let (id, now) = (view.id, crate::now());
-    let n = match form.action.as_str() {
-        "release" => state.db.write(move |c| db::held::release(c, id, which, now)).await?,
-        "discard" => state.db.write(move |c| db::held::discard(c, id, which)).await?,
-        _ => return Err(AppError::BadRequest("action must be release or discard".into())),
-    };
-    if form.action == "release" && n > 0 {
+    let view = extract::petition(&state, &slug).await?;
+    let review =
+        Review::parse(&form.action).ok_or_else(|| AppError::BadRequest("action must be release or discard".into()))?;
+    let done = organise::review(&state.db, view.id, review, which).await?;
+    if done.mail_queued {
         state.mail_wakeup.notify_one();
     }
-    tracing::info!(petition = %slug, organiser_id = organiser.id, action = %form.action, count = n, "held signatures reviewed");
+    tracing::info!(petition = %slug, organiser_id = organiser.id, action = review.as_str(), count = done.count, "held signatures reviewed");
     Ok(see_other(format!("/admin/petitions/{slug}/held")))
 }

@@ -7,13 +7,12 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::FORM_LIMIT;
-use super::petitions::see_other;
 use crate::auth::CurrentOrganiser;
 use crate::db::{self, TranslationRow};
 use crate::domain::{FieldErrors, Language, PetitionBody, PetitionTitle};
 use crate::error::AppError;
-use crate::routes::input;
-use crate::routes::views::html;
+use crate::routes::extract::{impl_organiser_form, organiser_form};
+use crate::routes::views::{html, see_other};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,6 +25,8 @@ pub struct TranslationForm {
     /// "save" or "remove".
     action: String,
 }
+
+impl_organiser_form!(TranslationForm);
 
 #[derive(Template)]
 #[template(path = "admin/translation.html")]
@@ -142,8 +143,7 @@ pub async fn save(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let form: TranslationForm = input::form(&req, payload, FORM_LIMIT).await?;
-    organiser.check_csrf(&form.csrf_token)?;
+    let form: TranslationForm = organiser_form(&organiser, &req, payload, FORM_LIMIT).await?;
     let (slug, tag) = path.into_inner();
     let (ctx, main) = context(&state, &slug).await?;
     let lang = language(&tag, main)?;
