@@ -6,7 +6,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::extract;
+use super::extract::PetitionBySlug;
 use super::input;
 use super::pages::{FormResult, sign_from_form};
 use super::views::{SignForm, Summary, html, no_store, see_other};
@@ -62,11 +62,10 @@ fn embed_page(
 /// GET: the form (or, after signing, what happens next).
 pub async fn show(
     state: web::Data<AppState>,
-    slug: web::Path<String>,
+    PetitionBySlug(p): PetitionBySlug,
     req: HttpRequest,
     tr: Tr,
 ) -> Result<HttpResponse, AppError> {
-    let p = extract::petition(&state, &slug).await?;
     let after = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "after")
         .map(|(_, v)| v.into_owned())
@@ -109,13 +108,12 @@ pub async fn sign(
 
 /// A count badge: "12,345 | signatures", in the reader's language (or
 /// `?lang=`). Cached for a minute by browsers and proxies.
-pub async fn badge(state: web::Data<AppState>, slug: web::Path<String>, tr: Tr) -> Result<HttpResponse, AppError> {
-    let p = extract::petition(&state, &slug).await?;
+pub async fn badge(PetitionBySlug(p): PetitionBySlug, tr: Tr) -> HttpResponse {
     let svg = badge_svg(&tr.number(p.total), &tr.count("badge-label", p.total), tr);
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("image/svg+xml; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .body(svg))
+        .body(svg)
 }
 
 /// Escapes text for SVG (XML) content and attributes.

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::client::client_ip;
-use super::extract;
+use super::extract::PetitionBySlug;
 use super::input;
 use super::views::{SignForm, Summary, html, no_store, see_other};
 use crate::catalog::PetitionView;
@@ -72,8 +72,11 @@ fn petition_page(
     Ok(no_store(res))
 }
 
-pub async fn petition(state: web::Data<AppState>, slug: web::Path<String>, tr: Tr) -> Result<HttpResponse, AppError> {
-    let p = extract::petition(&state, &slug).await?;
+pub async fn petition(
+    state: web::Data<AppState>,
+    PetitionBySlug(p): PetitionBySlug,
+    tr: Tr,
+) -> Result<HttpResponse, AppError> {
     petition_page(&state, StatusCode::OK, &p, SignForm::empty(tr))
 }
 
@@ -149,10 +152,9 @@ struct CheckEmailPage {
 
 pub async fn check_email(
     state: web::Data<AppState>,
-    slug: web::Path<String>,
+    PetitionBySlug(p): PetitionBySlug,
     tr: Tr,
 ) -> Result<HttpResponse, AppError> {
-    let p = extract::petition(&state, &slug).await?;
     html(
         StatusCode::OK,
         CheckEmailPage {
@@ -171,7 +173,6 @@ struct HeldPage {
 }
 
 /// After a signature was held for review.
-pub async fn held(state: web::Data<AppState>, slug: web::Path<String>, tr: Tr) -> Result<HttpResponse, AppError> {
-    let p = extract::petition(&state, &slug).await?;
+pub async fn held(PetitionBySlug(p): PetitionBySlug, tr: Tr) -> Result<HttpResponse, AppError> {
     html(StatusCode::OK, HeldPage { tr, petition: Summary::new(&p, crate::now(), &tr) })
 }

@@ -11,7 +11,7 @@ use crate::auth::CurrentOrganiser;
 use crate::db::{self, counts::Tally};
 use crate::domain::{Country, PetitionState};
 use crate::error::AppError;
-use crate::routes::extract;
+use crate::routes::extract::OrganiserPetition;
 use crate::routes::views::{Summary, html};
 use crate::state::AppState;
 use crate::text::thousands;
@@ -98,10 +98,8 @@ fn minute(t: chrono::NaiveDateTime) -> String {
 
 pub async fn petition(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
-    slug: web::Path<String>,
+    OrganiserPetition { organiser, petition: view }: OrganiserPetition,
 ) -> Result<HttpResponse, AppError> {
-    let view = extract::petition(&state, &slug).await?;
     let id = view.id;
     let (row, counts, daily, tallies, statuses, log, revisions, held) = state
         .db

@@ -3,16 +3,15 @@
 //! or discard them.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::CurrentOrganiser;
 use crate::db::{self, held::Selection};
 use crate::domain::HoldReason;
 use crate::error::AppError;
 use crate::organise::held::{self as organise, Review};
-use crate::routes::extract::{self, impl_organiser_form, organiser_form};
+use crate::routes::extract::{OrganiserPetition, OrganiserPost, impl_organiser_form};
 use crate::routes::views::{Summary, html, see_other};
 use crate::state::AppState;
 use crate::text::thousands;
@@ -46,10 +45,8 @@ struct HeldPage {
 
 pub async fn list(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
-    slug: web::Path<String>,
+    OrganiserPetition { organiser, petition: view }: OrganiserPetition,
 ) -> Result<HttpResponse, AppError> {
-    let view = extract::petition(&state, &slug).await?;
     let id = view.id;
     let (counts, rows) =
         state.db.snapshot(move |c| Ok((db::held::count_by_reason(c, id)?, db::held::list(c, id, PAGE)?))).await?;
@@ -107,7 +104,7 @@ pub struct ReviewForm {
     which: String,
 }
 
-impl_organiser_form!(ReviewForm);
+impl_organiser_form!(ReviewForm: 4096);
 
 fn selection(which: &str) -> Result<Selection, AppError> {
     if which == "all" {
@@ -122,14 +119,11 @@ fn selection(which: &str) -> Result<Selection, AppError> {
 /// Releases or discards held signatures.
 pub async fn review(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
     slug: web::Path<String>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<ReviewForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: ReviewForm = organiser_form(&organiser, &req, payload, 4096).await?;
     let which = selection(&form.which)?;
-    let view = extract::petition(&state, &slug).await?;
+    let view = crate::routes::extract::petition(&state, &slug).await?;
     let review =
         Review::parse(&form.action).ok_or_else(|| AppError::BadRequest("action must be release or discard".into()))?;
     let done = organise::review(&state.db, view.id, review, which).await?;

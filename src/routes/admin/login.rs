@@ -7,13 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::csrf;
 use crate::auth::session::{CSRF, ORGANISER, cookie_name};
 use crate::auth::throttle::{self, AttemptKeys};
-use crate::auth::{CurrentOrganiser, csrf};
 use crate::db;
 use crate::error::AppError;
 use crate::routes::client::client_ip;
-use crate::routes::extract::{impl_organiser_form, organiser_form};
+use crate::routes::extract::{OrganiserPost, impl_organiser_form};
 use crate::routes::input;
 use crate::routes::views::{html, no_store, see_other};
 use crate::state::AppState;
@@ -175,15 +175,10 @@ pub struct LogoutForm {
     csrf_token: String,
 }
 
-impl_organiser_form!(LogoutForm);
+impl_organiser_form!(LogoutForm: 4096);
 
 /// Ends the session on the server, not only in the browser.
-pub async fn logout(
-    organiser: CurrentOrganiser,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, AppError> {
-    let _: LogoutForm = organiser_form(&organiser, &req, payload, 4096).await?;
+pub async fn logout(OrganiserPost { organiser, .. }: OrganiserPost<LogoutForm>) -> Result<HttpResponse, AppError> {
     organiser.session.purge();
     tracing::info!(organiser_id = organiser.id, "organiser signed out");
     Ok(see_other("/admin/login"))

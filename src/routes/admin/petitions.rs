@@ -1,7 +1,7 @@
 //! Creating, editing, opening and closing petitions from the dashboard.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use crate::domain::{
 };
 use crate::error::AppError;
 use crate::organise::petitions::{self as organise, CreateError, StateError};
-use crate::routes::extract::{self, impl_organiser_form, organiser_form};
+use crate::routes::extract::{self, OrganiserPost, impl_organiser_form};
 use crate::routes::views::{html, see_other};
 use crate::state::AppState;
 
@@ -42,7 +42,7 @@ struct FormPage<'a> {
     errors: &'a FieldErrors,
 }
 
-impl_organiser_form!(PetitionForm, StateForm);
+impl_organiser_form!(PetitionForm: FORM_LIMIT, StateForm: 4096);
 
 impl FormPage<'_> {
     fn error(&self, field: &str) -> Option<&str> {
@@ -124,11 +124,8 @@ pub async fn new_form(organiser: CurrentOrganiser) -> Result<HttpResponse, AppEr
 
 pub async fn create(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<PetitionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: PetitionForm = organiser_form(&organiser, &req, payload, FORM_LIMIT).await?;
     let mut errors = FieldErrors::default();
     let slug = errors.check("slug", Slug::parse(&form.slug));
     let common = parse_common(&form, &mut errors);
@@ -179,12 +176,9 @@ pub async fn edit_form(
 /// changed.
 pub async fn update(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
     slug: web::Path<String>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<PetitionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: PetitionForm = organiser_form(&organiser, &req, payload, FORM_LIMIT).await?;
     let mut errors = FieldErrors::default();
     let Some(edit) = parse_common(&form, &mut errors) else {
         return form_page(StatusCode::UNPROCESSABLE_ENTITY, &organiser, Some(&slug), &form, &errors);
@@ -207,12 +201,9 @@ pub struct StateForm {
 /// Opens or closes a petition.
 pub async fn set_state(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
     slug: web::Path<String>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<StateForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: StateForm = organiser_form(&organiser, &req, payload, 4096).await?;
     let changed = match form.action.as_str() {
         "close" => organise::close(&state.db, &slug).await,
         "open" => organise::reopen(&state.db, &slug, None).await,

@@ -2,7 +2,7 @@
 //! a translation see it; the others see the petition's own language.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
@@ -11,7 +11,7 @@ use crate::auth::CurrentOrganiser;
 use crate::db::{self, TranslationRow};
 use crate::domain::{FieldErrors, Language, PetitionBody, PetitionTitle};
 use crate::error::AppError;
-use crate::routes::extract::{impl_organiser_form, organiser_form};
+use crate::routes::extract::{OrganiserPost, impl_organiser_form};
 use crate::routes::views::{html, see_other};
 use crate::state::AppState;
 
@@ -26,7 +26,7 @@ pub struct TranslationForm {
     action: String,
 }
 
-impl_organiser_form!(TranslationForm);
+impl_organiser_form!(TranslationForm: FORM_LIMIT);
 
 #[derive(Template)]
 #[template(path = "admin/translation.html")]
@@ -138,12 +138,9 @@ pub async fn form(
 /// POST: saves (or removes) the translation.
 pub async fn save(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<TranslationForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: TranslationForm = organiser_form(&organiser, &req, payload, FORM_LIMIT).await?;
     let (slug, tag) = path.into_inner();
     let (ctx, main) = context(&state, &slug).await?;
     let lang = language(&tag, main)?;
