@@ -3,7 +3,7 @@
 //! a file or standard output.
 
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::export::{Columns, Format};
 use crate::organise::exports::{self as exporting, Refused, What};
 
+/// `--format` of a signatures export.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub(super) enum ExportFormat {
     Csv,
@@ -20,6 +21,17 @@ pub(super) enum ExportFormat {
     Ndjson,
 }
 
+impl From<ExportFormat> for Format {
+    fn from(format: ExportFormat) -> Self {
+        match format {
+            ExportFormat::Csv => Self::Csv,
+            ExportFormat::Json => Self::Json,
+            ExportFormat::Ndjson => Self::Ndjson,
+        }
+    }
+}
+
+/// What `export` was asked for.
 pub(super) enum ExportKind {
     Signatures { slug: String, format: ExportFormat, contacts: bool },
     Totals { slug: String },
@@ -30,13 +42,8 @@ pub(super) enum ExportKind {
 pub(super) async fn export(kind: ExportKind, out: Option<PathBuf>, db: Db) -> anyhow::Result<()> {
     let (slug, what) = match kind {
         ExportKind::Signatures { slug, format, contacts } => {
-            let format = match format {
-                ExportFormat::Csv => Format::Csv,
-                ExportFormat::Json => Format::Json,
-                ExportFormat::Ndjson => Format::Ndjson,
-            };
             let columns = if contacts { Columns::WithContacts } else { Columns::Standard };
-            (slug, What::Signatures { format, columns })
+            (slug, What::Signatures { format: format.into(), columns })
         }
         ExportKind::Totals { slug } => (slug, What::Totals),
         ExportKind::Delivery { slug } => (slug, What::Delivery),
@@ -57,18 +64,7 @@ pub(super) async fn export(kind: ExportKind, out: Option<PathBuf>, db: Db) -> an
         _ => None,
     };
     let started = exporting::start(&db, id, Actor::command_line(), what, key).await?;
-    let ran =
-        tokio::task::spawn_blocking(move || {
-            started.run_blocking(|| -> io::Result<Box<dyn Write>> {
-                Ok(match &out {
-                    Some(path) => Box::new(BufWriter::new(std::fs::File::create(path).map_err(|e| {
-                        io::Error::new(e.kind(), format!("--out: cannot create {}: {e}", path.display()))
-                    })?)),
-                    None => Box::new(BufWriter::new(io::stdout().lock())),
-                })
-            })
-        })
-        .await?;
+    let ran = tokio::task::spawn_blocking(move || started.run_blocking(|| sink(out.as_deref()))).await?;
     ran.logged?;
     if let Some(failure) = ran.failure {
         return Err(failure.into());
@@ -77,7 +73,20 @@ pub(super) async fn export(kind: ExportKind, out: Option<PathBuf>, db: Db) -> an
     Ok(())
 }
 
-pub(super) fn verify_delivery(file: &std::path::Path, public_key: Option<&str>) -> anyhow::Result<()> {
+/// Where an export goes: `--out FILE`, else standard output.
+fn sink(out: Option<&Path>) -> io::Result<Box<dyn Write>> {
+    Ok(match out {
+        Some(path) => Box::new(BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| io::Error::new(e.kind(), format!("--out: cannot create {}: {e}", path.display())))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    })
+}
+
+/// `verify-delivery`: checks a packet's hashes and signature, and prints
+/// what it found (the packet's own text escaped).
+pub(super) fn verify_delivery(file: &Path, public_key: Option<&str>) -> anyhow::Result<()> {
     let trusted = match public_key {
         Some(k) => Some(
             crate::keys::parse_public_key(k)
