@@ -207,10 +207,11 @@ pub async fn set_state(
     let changed = match form.action.as_str() {
         "close" => organise::close(&state.db, &slug).await,
         "open" => organise::reopen(&state.db, &slug, None).await,
-        _ => match extract::petition(&state, &slug).await {
-            Ok(_) => return Err(AppError::BadRequest("action must be open or close".into())),
-            Err(e) => return Err(e),
-        },
+        _ => {
+            // An unknown petition is 404 whatever the action.
+            extract::petition(&state, &slug).await?;
+            return Err(AppError::BadRequest("action must be open or close".into()));
+        }
     };
     changed.map_err(|e| match e {
         StateError::NotFound => AppError::NotFound,
