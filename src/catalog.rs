@@ -63,7 +63,7 @@ impl PetitionView {
             body: row.body,
             addressee: row.addressee,
             goal: row.goal,
-            state: PetitionState::from_db(&row.state),
+            state: row.state,
             closes_at: row.closes_at,
             created_at: row.created_at,
             text_changed_at: row.text_changed_at,
@@ -74,10 +74,7 @@ impl PetitionView {
 
     /// Closed by an organiser, or past its closing time.
     pub fn state_at(&self, now: NaiveDateTime) -> PetitionState {
-        match (self.state, self.closes_at) {
-            (PetitionState::Open, Some(closes)) if closes <= now => PetitionState::Closed,
-            (state, _) => state,
-        }
+        self.state.at(self.closes_at, now)
     }
 
     /// This petition as closed: what the page shows when signing found it

@@ -4,6 +4,10 @@
 //! with its confirmation mail in one transaction (`db`), the mail worker sends
 //! it (`jobs`, `email`), the supporter confirms through the emailed link, and
 //! the public count (`catalog`) includes them within a second.
+//!
+//! Organisers act through `organise` (exports, opening and closing, editing,
+//! reviewing held signatures), which both the command line (`cli`) and the
+//! dashboard (`routes::admin`) call.
 
 pub mod abuse;
 pub mod auth;
@@ -22,6 +26,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod keys;
 pub mod metrics;
+pub mod organise;
 pub mod routes;
 pub mod signing;
 pub mod startup;

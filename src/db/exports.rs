@@ -100,19 +100,8 @@ pub fn record_access(
     rows: u64,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    diesel::insert_into(l::table)
-        .values((
-            l::petition_id.eq(petition_id),
-            l::organiser_id.eq(organiser_id),
-            l::actor.eq(actor),
-            l::what.eq(what),
-            l::rows_written.eq(i64::try_from(rows).unwrap_or(i64::MAX)),
-            l::status.eq("complete"),
-            l::started_at.eq(now),
-            l::finished_at.eq(now),
-        ))
-        .returning(l::id)
-        .get_result(conn)
+    let finished = (Ending::Complete.as_str(), Some(i64::try_from(rows).unwrap_or(i64::MAX)), Some(now));
+    insert_entry(conn, (petition_id, organiser_id, actor, what), finished, now)
 }
 
 /// Opens a log entry for an export that is starting; returns its id.
@@ -124,14 +113,28 @@ pub fn start(
     what: &str,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
+    insert_entry(conn, (petition_id, organiser_id, actor, what), ("running", None, None), now)
+}
+
+/// Inserts a log entry: (petition, organiser, actor, what) it is of, and
+/// (status, rows, finished at) so far. Returns its id.
+fn insert_entry(
+    conn: &mut DbConnection,
+    of: (i64, Option<i64>, &str, &str),
+    so_far: (&str, Option<i64>, Option<NaiveDateTime>),
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    let ((petition_id, organiser_id, actor, what), (status, rows, finished_at)) = (of, so_far);
     diesel::insert_into(l::table)
         .values((
             l::petition_id.eq(petition_id),
             l::organiser_id.eq(organiser_id),
             l::actor.eq(actor),
             l::what.eq(what),
-            l::status.eq("running"),
+            l::rows_written.eq(rows),
+            l::status.eq(status),
             l::started_at.eq(now),
+            l::finished_at.eq(finished_at),
         ))
         .returning(l::id)
         .get_result(conn)
@@ -146,6 +149,17 @@ pub enum Ending {
     Failed,
 }
 
+impl Ending {
+    /// As the log stores it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::Aborted => "aborted",
+            Self::Failed => "failed",
+        }
+    }
+}
+
 pub fn finish(
     conn: &mut DbConnection,
     id: i64,
@@ -154,14 +168,9 @@ pub fn finish(
     sha256: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let status = match ending {
-        Ending::Complete => "complete",
-        Ending::Aborted => "aborted",
-        Ending::Failed => "failed",
-    };
     diesel::update(l::table.find(id))
         .set((
-            l::status.eq(status),
+            l::status.eq(ending.as_str()),
             l::rows_written.eq(i64::try_from(rows).unwrap_or(i64::MAX)),
             l::sha256.eq(sha256),
             l::finished_at.eq(now),

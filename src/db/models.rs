@@ -5,7 +5,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{outbox, petitions, signatures};
-use crate::domain::{HoldReason, MailKind, SignItem, SignatureStatus};
+use crate::domain::{HoldReason, MailKind, PetitionState, SignItem, SignatureStatus};
+
+/// A stored state as read from `petitions.state`.
+impl From<String> for PetitionState {
+    fn from(stored: String) -> Self {
+        Self::from_db(&stored)
+    }
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = petitions)]
@@ -16,7 +23,9 @@ pub struct PetitionRow {
     pub body: String,
     pub addressee: Option<String>,
     pub goal: Option<i64>,
-    pub state: String,
+    /// Stored as `open` or `closed`.
+    #[diesel(deserialize_as = String)]
+    pub state: PetitionState,
     pub closes_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,

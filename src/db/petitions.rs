@@ -8,7 +8,7 @@ use super::models::{NewPetitionRow, PetitionRow, TranslationRow};
 use super::schema::petition_revisions as r;
 use super::schema::petition_translations as pt;
 use super::schema::petitions::dsl as p;
-use crate::domain::{Addressee, Goal, Language, NewPetition, PetitionBody, PetitionState, PetitionTitle};
+use crate::domain::{Addressee, Language, NewPetition, PetitionBody, PetitionEdit, PetitionState, PetitionTitle};
 
 /// Inserts a petition, open, with its first text revision by `actor`.
 /// Fails with a unique violation if the slug is taken.
@@ -60,18 +60,6 @@ fn record_revision(
         ))
         .execute(conn)
         .map(|_| ())
-}
-
-/// What an edit may change. The text is title, body and addressee.
-#[derive(Debug, Clone)]
-pub struct PetitionEdit {
-    pub title: PetitionTitle,
-    pub body: PetitionBody,
-    pub addressee: Option<Addressee>,
-    pub goal: Option<Goal>,
-    pub closes_at: Option<NaiveDateTime>,
-    /// The language the title and text are written in.
-    pub lang: Language,
 }
 
 /// Applies an edit; if the text changed, records the new revision and when.

@@ -23,7 +23,9 @@ pub use errors::{FieldErrors, Localised, Problem};
 pub use language::Language;
 pub use name::{NameError, SignerName};
 pub use password::{Password, PasswordError};
-pub use petition::{Addressee, Goal, NewPetition, PetitionBody, PetitionError, PetitionState, PetitionTitle, Slug};
+pub use petition::{
+    Addressee, Goal, NewPetition, PetitionBody, PetitionEdit, PetitionError, PetitionState, PetitionTitle, Slug,
+};
 pub use postcode::{Postcode, PostcodeError};
 pub use signature::{
     DetailsDigest, HoldReason, MailKind, NewSignature, SignatureDetails, SignatureInput, SignatureStatus, StatusCounts,

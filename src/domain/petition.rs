@@ -128,6 +128,35 @@ impl NewPetition {
     }
 }
 
+/// What an edit may change: everything but the slug. The text is title,
+/// body and addressee.
+#[derive(Debug, Clone)]
+pub struct PetitionEdit {
+    pub title: PetitionTitle,
+    pub body: PetitionBody,
+    pub addressee: Option<Addressee>,
+    pub goal: Option<Goal>,
+    /// Signing stops at the start of this instant (UTC).
+    pub closes_at: Option<NaiveDateTime>,
+    /// The language the title and text are written in.
+    pub lang: super::Language,
+}
+
+impl PetitionEdit {
+    /// The new petition these fields make under `slug`.
+    pub fn into_new(self, slug: Slug) -> NewPetition {
+        NewPetition {
+            slug,
+            title: self.title,
+            body: self.body,
+            addressee: self.addressee,
+            goal: self.goal,
+            closes_at: self.closes_at,
+            lang: self.lang,
+        }
+    }
+}
+
 /// Whether a petition takes signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -146,6 +175,15 @@ impl PetitionState {
 
     pub fn from_db(s: &str) -> Self {
         if s == "open" { Self::Open } else { Self::Closed }
+    }
+
+    /// The state at `now` of a petition stored as `self`: closed by an
+    /// organiser, or past its closing time (`closes_at`), it is closed.
+    pub fn at(self, closes_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Self {
+        match (self, closes_at) {
+            (Self::Open, Some(closes)) if closes <= now => Self::Closed,
+            (state, _) => state,
+        }
     }
 }
 
@@ -179,5 +217,17 @@ mod tests {
         let end = NewPetition::closes_at_end_of(today, today).unwrap();
         assert_eq!(end.to_string(), "2026-11-28 00:00:00");
         assert!(NewPetition::closes_at_end_of(today.pred_opt().unwrap(), today).is_err());
+    }
+
+    #[test]
+    fn an_open_petition_closes_at_its_closing_time() {
+        let now = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap().and_hms_opt(12, 0, 0).unwrap();
+        let hour = chrono::TimeDelta::hours(1);
+        assert_eq!(PetitionState::Open.at(None, now), PetitionState::Open);
+        assert_eq!(PetitionState::Open.at(Some(now + hour), now), PetitionState::Open);
+        assert_eq!(PetitionState::Open.at(Some(now), now), PetitionState::Closed);
+        assert_eq!(PetitionState::Open.at(Some(now - hour), now), PetitionState::Closed);
+        assert_eq!(PetitionState::Closed.at(Some(now + hour), now), PetitionState::Closed);
+        assert_eq!(PetitionState::Closed.at(None, now), PetitionState::Closed);
     }
 }

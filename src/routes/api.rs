@@ -10,6 +10,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::client::client_ip;
+use super::extract::PetitionBySlug;
 use super::input;
 use crate::catalog::PetitionView;
 use crate::domain::PetitionState;
@@ -133,9 +134,8 @@ pub async fn list_petitions(state: web::Data<AppState>) -> HttpResponse {
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
-pub async fn show_petition(state: web::Data<AppState>, slug: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-    Ok(cacheable(json!(PetitionJson::new(&p, crate::now()))))
+pub async fn show_petition(PetitionBySlug(p): PetitionBySlug) -> HttpResponse {
+    cacheable(json!(PetitionJson::new(&p, crate::now())))
 }
 
 /// The public key that signs delivery packets, so that recipients can check

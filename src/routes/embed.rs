@@ -6,9 +6,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::extract::PetitionBySlug;
 use super::input;
 use super::pages::{FormResult, sign_from_form};
-use super::views::{SignForm, Summary, html};
+use super::views::{SignForm, Summary, html, no_store, see_other};
 use crate::catalog::PetitionView;
 use crate::error::AppError;
 use crate::i18n::Tr;
@@ -52,21 +53,19 @@ fn embed_page(
         after,
         valid_for: tr.duration(state.confirmation_ttl),
     };
-    let mut res = html(status, page)?;
+    let mut res = no_store(html(status, page)?);
     let (name, value) = super::security::framable(&state.frame_ancestors);
     res.headers_mut().insert(name, value);
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
     Ok(res)
 }
 
 /// GET: the form (or, after signing, what happens next).
 pub async fn show(
     state: web::Data<AppState>,
-    slug: web::Path<String>,
+    PetitionBySlug(p): PetitionBySlug,
     req: HttpRequest,
     tr: Tr,
 ) -> Result<HttpResponse, AppError> {
-    let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
     let after = url::form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(k, _)| k == "after")
         .map(|(_, v)| v.into_owned())
@@ -98,8 +97,7 @@ pub async fn sign(
         }
     };
     let see_other = |p: &PetitionView, after: &str, tr: Tr| {
-        let to = format!("/p/{}/embed?after={after}&lang={}", p.slug, tr.code());
-        HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
+        see_other(format!("/p/{}/embed?after={after}&lang={}", p.slug, tr.code()))
     };
     match sign_from_form(&state, &slug, &req, read).await? {
         (tr, FormResult::Signed(p, Signed::Pending)) => Ok(see_other(&p, "sent", tr)),
@@ -110,13 +108,12 @@ pub async fn sign(
 
 /// A count badge: "12,345 | signatures", in the reader's language (or
 /// `?lang=`). Cached for a minute by browsers and proxies.
-pub async fn badge(state: web::Data<AppState>, slug: web::Path<String>, tr: Tr) -> Result<HttpResponse, AppError> {
-    let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+pub async fn badge(PetitionBySlug(p): PetitionBySlug, tr: Tr) -> HttpResponse {
     let svg = badge_svg(&tr.number(p.total), &tr.count("badge-label", p.total), tr);
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("image/svg+xml; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "public, max-age=60"))
-        .body(svg))
+        .body(svg)
 }
 
 /// Escapes text for SVG (XML) content and attributes.

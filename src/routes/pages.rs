@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::client::client_ip;
+use super::extract::PetitionBySlug;
 use super::input;
-use super::views::{SignForm, Summary, html};
+use super::views::{SignForm, Summary, html, no_store, see_other};
 use crate::catalog::PetitionView;
 use crate::domain::SignatureInput;
 use crate::error::AppError;
@@ -67,17 +68,15 @@ fn petition_page(
             action: format!("/p/{}/sign", p.slug),
         },
     )?;
+    // The page carries a per-view form stamp: caches must not share it.
     Ok(no_store(res))
 }
 
-/// The page carries a per-view form stamp: caches must not share it.
-fn no_store(mut res: HttpResponse) -> HttpResponse {
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    res
-}
-
-pub async fn petition(state: web::Data<AppState>, slug: web::Path<String>, tr: Tr) -> Result<HttpResponse, AppError> {
-    let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+pub async fn petition(
+    state: web::Data<AppState>,
+    PetitionBySlug(p): PetitionBySlug,
+    tr: Tr,
+) -> Result<HttpResponse, AppError> {
     petition_page(&state, StatusCode::OK, &p, SignForm::empty(tr))
 }
 
@@ -91,7 +90,6 @@ pub async fn sign(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     let read = input::sign_form(&req, payload).await?;
-    let see_other = |path: String| HttpResponse::SeeOther().insert_header((header::LOCATION, path)).finish();
     match sign_from_form(&state, &slug, &req, read).await? {
         (tr, FormResult::Signed(p, Signed::Pending)) => {
             Ok(see_other(format!("/p/{}/check-email?lang={}", p.slug, tr.code())))
@@ -141,8 +139,7 @@ pub(super) async fn sign_from_form(
 /// form again after a POST): back to the petition, keeping the query.
 pub async fn sign_page(slug: web::Path<String>, req: HttpRequest) -> HttpResponse {
     let query = req.query_string();
-    let to = if query.is_empty() { format!("/p/{slug}") } else { format!("/p/{slug}?{query}") };
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
+    see_other(if query.is_empty() { format!("/p/{slug}") } else { format!("/p/{slug}?{query}") })
 }
 
 #[derive(Template)]
@@ -155,10 +152,9 @@ struct CheckEmailPage {
 
 pub async fn check_email(
     state: web::Data<AppState>,
-    slug: web::Path<String>,
+    PetitionBySlug(p): PetitionBySlug,
     tr: Tr,
 ) -> Result<HttpResponse, AppError> {
-    let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
     html(
         StatusCode::OK,
         CheckEmailPage {
@@ -177,7 +173,6 @@ struct HeldPage {
 }
 
 /// After a signature was held for review.
-pub async fn held(state: web::Data<AppState>, slug: web::Path<String>, tr: Tr) -> Result<HttpResponse, AppError> {
-    let p = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
+pub async fn held(PetitionBySlug(p): PetitionBySlug, tr: Tr) -> Result<HttpResponse, AppError> {
     html(StatusCode::OK, HeldPage { tr, petition: Summary::new(&p, crate::now(), &tr) })
 }

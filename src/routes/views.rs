@@ -1,7 +1,7 @@
 //! What templates are given: plain values, already in the reader's language.
 
 use actix_web::HttpResponse;
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use askama::Template;
 use chrono::NaiveDateTime;
 
@@ -13,6 +13,18 @@ use crate::i18n::Tr;
 /// Renders a template as an HTML response with the given status.
 pub fn html(status: StatusCode, page: impl Template) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(page.render()?))
+}
+
+/// The response, marked for no cache to keep (a page with a per-view form
+/// stamp or a CSRF token, an export).
+pub fn no_store(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    res
+}
+
+/// 303 See Other to `location`: where a form's POST sends the browser next.
+pub fn see_other(location: impl AsRef<str>) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.as_ref())).finish()
 }
 
 /// A petition's headline facts, as lists and pages show them, in the

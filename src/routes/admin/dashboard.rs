@@ -9,8 +9,9 @@ use askama::Template;
 use super::chart::Chart;
 use crate::auth::CurrentOrganiser;
 use crate::db;
-use crate::domain::{Country, SignatureStatus, Tally};
+use crate::domain::{Country, PetitionState, SignatureStatus, Tally};
 use crate::error::AppError;
+use crate::routes::extract::OrganiserPetition;
 use crate::routes::views::{Summary, html};
 use crate::state::AppState;
 use crate::text::thousands;
@@ -97,10 +98,8 @@ fn minute(t: chrono::NaiveDateTime) -> String {
 
 pub async fn petition(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
-    slug: web::Path<String>,
+    OrganiserPetition { organiser, petition: view }: OrganiserPetition,
 ) -> Result<HttpResponse, AppError> {
-    let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
     let id = view.id;
     let (row, counts, daily, tallies, statuses, log, revisions, held) = state
         .db
@@ -136,7 +135,7 @@ pub async fn petition(
     let page = PetitionPage {
         organiser: organiser.email,
         csrf: organiser.csrf,
-        state_open: row.state == "open",
+        state_open: row.state == PetitionState::Open,
         confirmed: summary.count.clone(),
         petition: summary,
         pending: thousands(statuses.get(SignatureStatus::Pending) - held),

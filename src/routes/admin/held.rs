@@ -3,17 +3,16 @@
 //! or discard them.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::petitions::see_other;
-use crate::auth::CurrentOrganiser;
 use crate::db::{self, held::Selection};
 use crate::domain::HoldReason;
 use crate::error::AppError;
-use crate::routes::input;
-use crate::routes::views::{Summary, html};
+use crate::organise::held::{self as organise, Review};
+use crate::routes::extract::{OrganiserPetition, OrganiserPost, impl_organiser_form};
+use crate::routes::views::{Summary, html, see_other};
 use crate::state::AppState;
 use crate::text::thousands;
 
@@ -46,10 +45,8 @@ struct HeldPage {
 
 pub async fn list(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
-    slug: web::Path<String>,
+    OrganiserPetition { organiser, petition: view }: OrganiserPetition,
 ) -> Result<HttpResponse, AppError> {
-    let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
     let id = view.id;
     let (counts, rows) =
         state.db.snapshot(move |c| Ok((db::held::count_by_reason(c, id)?, db::held::list(c, id, PAGE)?))).await?;
@@ -107,6 +104,8 @@ pub struct ReviewForm {
     which: String,
 }
 
+impl_organiser_form!(ReviewForm: 4096);
+
 fn selection(which: &str) -> Result<Selection, AppError> {
     if which == "all" {
         return Ok(Selection::All);
@@ -120,24 +119,17 @@ fn selection(which: &str) -> Result<Selection, AppError> {
 /// Releases or discards held signatures.
 pub async fn review(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
     slug: web::Path<String>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<ReviewForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: ReviewForm = input::form(&req, payload, 4096).await?;
-    organiser.check_csrf(&form.csrf_token)?;
     let which = selection(&form.which)?;
-    let view = state.catalog.find(&state.db, &slug).await?.ok_or(AppError::NotFound)?;
-    let (id, now) = (view.id, crate::now());
-    let n = match form.action.as_str() {
-        "release" => state.db.write(move |c| db::held::release(c, id, which, now)).await?,
-        "discard" => state.db.write(move |c| db::held::discard(c, id, which)).await?,
-        _ => return Err(AppError::BadRequest("action must be release or discard".into())),
-    };
-    if form.action == "release" && n > 0 {
+    let view = crate::routes::extract::petition(&state, &slug).await?;
+    let review =
+        Review::parse(&form.action).ok_or_else(|| AppError::BadRequest("action must be release or discard".into()))?;
+    let done = organise::review(&state.db, view.id, review, which).await?;
+    if done.mail_queued {
         state.mail_wakeup.notify_one();
     }
-    tracing::info!(petition = %slug, organiser_id = organiser.id, action = %form.action, count = n, "held signatures reviewed");
+    tracing::info!(petition = %slug, organiser_id = organiser.id, action = review.as_str(), count = done.count, "held signatures reviewed");
     Ok(see_other(format!("/admin/petitions/{slug}/held")))
 }

@@ -2,19 +2,20 @@
 
 use actix_session::Session;
 use actix_web::cookie::{Cookie, CookieJar, SameSite, time::Duration as CookieDuration};
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::auth::csrf;
 use crate::auth::session::{CSRF, ORGANISER, cookie_name};
 use crate::auth::throttle::{self, AttemptKeys};
-use crate::auth::{CurrentOrganiser, csrf};
 use crate::db;
 use crate::error::AppError;
 use crate::routes::client::client_ip;
+use crate::routes::extract::{OrganiserPost, impl_organiser_form};
 use crate::routes::input;
-use crate::routes::views::html;
+use crate::routes::views::{html, no_store, see_other};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -44,8 +45,7 @@ fn login_page(
         .max_age(CookieDuration::hours(1))
         .finish();
     res.add_cookie(&cookie).map_err(|e| AppError::Internal(e.into()))?;
-    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    Ok(res)
+    Ok(no_store(res))
 }
 
 pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
@@ -162,7 +162,7 @@ pub async fn submit(
     session.insert(ORGANISER, organiser.id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     session.insert(CSRF, csrf::new_token()).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
     tracing::info!(organiser_id = organiser.id, "organiser signed in");
-    let mut res = HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin")).finish();
+    let mut res = see_other("/admin");
     if device.is_none() {
         res.add_cookie(&new_device_cookie(&state, organiser.id)).map_err(|e| AppError::Internal(e.into()))?;
     }
@@ -175,15 +175,11 @@ pub struct LogoutForm {
     csrf_token: String,
 }
 
+impl_organiser_form!(LogoutForm: 4096);
+
 /// Ends the session on the server, not only in the browser.
-pub async fn logout(
-    organiser: CurrentOrganiser,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, AppError> {
-    let form: LogoutForm = input::form(&req, payload, 4096).await?;
-    organiser.check_csrf(&form.csrf_token)?;
+pub async fn logout(OrganiserPost { organiser, .. }: OrganiserPost<LogoutForm>) -> Result<HttpResponse, AppError> {
     organiser.session.purge();
     tracing::info!(organiser_id = organiser.id, "organiser signed out");
-    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, "/admin/login")).finish())
+    Ok(see_other("/admin/login"))
 }

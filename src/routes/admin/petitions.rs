@@ -1,18 +1,21 @@
 //! Creating, editing, opening and closing petitions from the dashboard.
 
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::FORM_LIMIT;
 use crate::auth::CurrentOrganiser;
-use crate::db::{self, DbError, petitions::PetitionEdit};
-use crate::domain::{Addressee, FieldErrors, Goal, Language, NewPetition, PetitionBody, PetitionTitle, Slug};
+use crate::db;
+use crate::domain::{
+    Addressee, FieldErrors, Goal, Language, NewPetition, PetitionBody, PetitionEdit, PetitionTitle, Slug,
+};
 use crate::error::AppError;
-use crate::routes::input;
-use crate::routes::views::html;
+use crate::organise::petitions::{self as organise, CreateError, StateError};
+use crate::routes::extract::{self, OrganiserPost, impl_organiser_form};
+use crate::routes::views::{html, see_other};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -38,6 +41,8 @@ struct FormPage<'a> {
     form: &'a PetitionForm,
     errors: &'a FieldErrors,
 }
+
+impl_organiser_form!(PetitionForm: FORM_LIMIT, StateForm: 4096);
 
 impl FormPage<'_> {
     fn error(&self, field: &str) -> Option<&str> {
@@ -101,73 +106,45 @@ fn parse_common(form: &PetitionForm, errors: &mut FieldErrors) -> Option<Petitio
     })
 }
 
-pub(super) fn see_other(location: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, location)).finish()
+/// The petition form (for a new petition unless `editing` one), with what
+/// was typed and what was wrong.
+fn form_page(
+    status: StatusCode,
+    organiser: &CurrentOrganiser,
+    editing: Option<&str>,
+    form: &PetitionForm,
+    errors: &FieldErrors,
+) -> Result<HttpResponse, AppError> {
+    html(status, FormPage { organiser: &organiser.email, csrf: &organiser.csrf, editing, form, errors })
 }
 
 pub async fn new_form(organiser: CurrentOrganiser) -> Result<HttpResponse, AppError> {
-    let form = PetitionForm::default();
-    let page = FormPage {
-        organiser: &organiser.email,
-        csrf: &organiser.csrf,
-        editing: None,
-        form: &form,
-        errors: &FieldErrors::default(),
-    };
-    html(StatusCode::OK, page)
+    form_page(StatusCode::OK, &organiser, None, &PetitionForm::default(), &FieldErrors::default())
 }
 
 pub async fn create(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<PetitionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: PetitionForm = input::form(&req, payload, FORM_LIMIT).await?;
-    organiser.check_csrf(&form.csrf_token)?;
     let mut errors = FieldErrors::default();
     let slug = errors.check("slug", Slug::parse(&form.slug));
     let common = parse_common(&form, &mut errors);
     let (Some(slug), Some(common)) = (slug, common) else {
-        let page = FormPage {
-            organiser: &organiser.email,
-            csrf: &organiser.csrf,
-            editing: None,
-            form: &form,
-            errors: &errors,
-        };
-        return html(StatusCode::UNPROCESSABLE_ENTITY, page);
+        return form_page(StatusCode::UNPROCESSABLE_ENTITY, &organiser, None, &form, &errors);
     };
-    let new = NewPetition {
-        slug,
-        title: common.title,
-        body: common.body,
-        addressee: common.addressee,
-        goal: common.goal,
-        closes_at: common.closes_at,
-        lang: common.lang,
-    };
+    let new = common.into_new(slug);
     let slug = new.slug.as_str().to_owned();
-    let actor = organiser.actor().description;
-    let now = crate::now();
-    match state.db.write(move |c| db::petitions::insert(c, &new, now, &actor)).await {
-        Ok(_) => {
+    match organise::create(&state.db, new, organiser.actor().description).await {
+        Ok(()) => {
             tracing::info!(petition = %slug, organiser_id = organiser.id, "petition created");
             let _ = crate::jobs::counter::refresh_once(&state.db, &state.catalog).await;
             Ok(see_other(format!("/admin/petitions/{slug}")))
         }
-        Err(DbError::Query(e)) if db::is_unique_violation(&e) => {
+        Err(CreateError::SlugTaken) => {
             errors.add("slug", "a petition with this slug already exists");
-            let page = FormPage {
-                organiser: &organiser.email,
-                csrf: &organiser.csrf,
-                editing: None,
-                form: &form,
-                errors: &errors,
-            };
-            html(StatusCode::UNPROCESSABLE_ENTITY, page)
+            form_page(StatusCode::UNPROCESSABLE_ENTITY, &organiser, None, &form, &errors)
         }
-        Err(e) => Err(e.into()),
+        Err(CreateError::Db(e)) => Err(e.into()),
     }
 }
 
@@ -191,14 +168,7 @@ pub async fn edit_form(
         body: row.body,
         lang: row.lang,
     };
-    let page = FormPage {
-        organiser: &organiser.email,
-        csrf: &organiser.csrf,
-        editing: Some(&row.slug),
-        form: &form,
-        errors: &FieldErrors::default(),
-    };
-    html(StatusCode::OK, page)
+    form_page(StatusCode::OK, &organiser, Some(&row.slug), &form, &FieldErrors::default())
 }
 
 /// Saves an edit. A change of title, text or addressee is recorded as a new
@@ -206,28 +176,15 @@ pub async fn edit_form(
 /// changed.
 pub async fn update(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
     slug: web::Path<String>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<PetitionForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: PetitionForm = input::form(&req, payload, FORM_LIMIT).await?;
-    organiser.check_csrf(&form.csrf_token)?;
     let mut errors = FieldErrors::default();
     let Some(edit) = parse_common(&form, &mut errors) else {
-        let page = FormPage {
-            organiser: &organiser.email,
-            csrf: &organiser.csrf,
-            editing: Some(&slug),
-            form: &form,
-            errors: &errors,
-        };
-        return html(StatusCode::UNPROCESSABLE_ENTITY, page);
+        return form_page(StatusCode::UNPROCESSABLE_ENTITY, &organiser, Some(&slug), &form, &errors);
     };
-    let (slug, actor, now) = (slug.into_inner(), organiser.actor().description, crate::now());
-    let s = slug.clone();
-    let changed = state.db.write(move |c| db::petitions::edit(c, &s, &edit, now, &actor)).await?;
-    let text_changed = changed.ok_or(AppError::NotFound)?;
+    let text_changed =
+        organise::edit(&state.db, &slug, edit, organiser.actor().description).await?.ok_or(AppError::NotFound)?;
     tracing::info!(petition = %slug, organiser_id = organiser.id, text_changed, "petition edited");
     let _ = crate::jobs::counter::refresh_once(&state.db, &state.catalog).await;
     Ok(see_other(format!("/admin/petitions/{slug}")))
@@ -244,33 +201,30 @@ pub struct StateForm {
 /// Opens or closes a petition.
 pub async fn set_state(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
     slug: web::Path<String>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<StateForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: StateForm = input::form(&req, payload, 4096).await?;
-    organiser.check_csrf(&form.csrf_token)?;
-    let (s, now) = (slug.clone(), crate::now());
-    let outcome = state
-        .db
-        .write(move |c| {
-            let Some(p) = db::petitions::find_by_slug(c, &s)? else { return Ok(Err(AppError::NotFound)) };
-            Ok(match (form.action.as_str(), p.state.as_str()) {
-                ("close", "open") => db::petitions::close(c, &s, now).map(|_| Ok(()))?,
-                ("open", "closed") if p.erased_at.is_some() => Err(AppError::Conflict(
-                    "Its signers' personal data has been erased; it cannot take signatures again.".into(),
-                )),
-                ("open", "closed") if p.closes_at.is_some_and(|t| t <= now) => Err(AppError::Conflict(
-                    "Its closing date has passed: edit the petition to set a new one (or none) first.".into(),
-                )),
-                ("open", "closed") => db::petitions::reopen(c, &s, p.closes_at, now).map(|_| Ok(()))?,
-                ("open" | "close", state) => Err(AppError::Conflict(format!("The petition is already {state}."))),
-                _ => Err(AppError::BadRequest("action must be open or close".into())),
-            })
-        })
-        .await?;
-    outcome?;
+    let changed = match form.action.as_str() {
+        "close" => organise::close(&state.db, &slug).await,
+        "open" => organise::reopen(&state.db, &slug, None).await,
+        _ => {
+            // An unknown petition is 404 whatever the action.
+            extract::petition(&state, &slug).await?;
+            return Err(AppError::BadRequest("action must be open or close".into()));
+        }
+    };
+    changed.map_err(|e| match e {
+        StateError::NotFound => AppError::NotFound,
+        StateError::AlreadyOpen => AppError::Conflict("The petition is already open.".into()),
+        StateError::AlreadyClosed => AppError::Conflict("The petition is already closed.".into()),
+        StateError::Erased => {
+            AppError::Conflict("Its signers' personal data has been erased; it cannot take signatures again.".into())
+        }
+        StateError::ClosingDatePassed => AppError::Conflict(
+            "Its closing date has passed: edit the petition to set a new one (or none) first.".into(),
+        ),
+        StateError::Db(e) => e.into(),
+    })?;
     tracing::info!(petition = %slug, organiser_id = organiser.id, "petition state changed");
     let _ = crate::jobs::counter::refresh_once(&state.db, &state.catalog).await;
     Ok(see_other(format!("/admin/petitions/{slug}")))

@@ -2,18 +2,17 @@
 //! a translation see it; the others see the petition's own language.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
 use super::FORM_LIMIT;
-use super::petitions::see_other;
 use crate::auth::CurrentOrganiser;
 use crate::db::{self, TranslationRow};
 use crate::domain::{FieldErrors, Language, PetitionBody, PetitionTitle};
 use crate::error::AppError;
-use crate::routes::input;
-use crate::routes::views::html;
+use crate::routes::extract::{OrganiserPost, impl_organiser_form};
+use crate::routes::views::{html, see_other};
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,6 +25,8 @@ pub struct TranslationForm {
     /// "save" or "remove".
     action: String,
 }
+
+impl_organiser_form!(TranslationForm: FORM_LIMIT);
 
 #[derive(Template)]
 #[template(path = "admin/translation.html")]
@@ -137,13 +138,9 @@ pub async fn form(
 /// POST: saves (or removes) the translation.
 pub async fn save(
     state: web::Data<AppState>,
-    organiser: CurrentOrganiser,
     path: web::Path<(String, String)>,
-    req: HttpRequest,
-    payload: web::Payload,
+    OrganiserPost { organiser, form }: OrganiserPost<TranslationForm>,
 ) -> Result<HttpResponse, AppError> {
-    let form: TranslationForm = input::form(&req, payload, FORM_LIMIT).await?;
-    organiser.check_csrf(&form.csrf_token)?;
     let (slug, tag) = path.into_inner();
     let (ctx, main) = context(&state, &slug).await?;
     let lang = language(&tag, main)?;
