@@ -25,7 +25,12 @@ pub enum Backend {
 
 impl Backend {
     /// PostgreSQL if TEST_DATABASE_URL is set (CI sets it), else None.
+    /// Always None in a build without the `postgres` feature.
     pub fn postgres() -> Option<Self> {
+        if !cfg!(feature = "postgres") {
+            eprintln!("built without the postgres feature: PostgreSQL variant not run");
+            return None;
+        }
         match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
             _ => {
@@ -76,8 +81,7 @@ impl TestDatabase {
             }
             Backend::Postgres(admin_url) => {
                 let name = format!("undersigned_test_{}", hex::encode(rand::random::<[u8; 8]>()));
-                let mut admin = diesel::PgConnection::establish(admin_url).expect("TEST_DATABASE_URL reachable");
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).unwrap();
+                on_server(admin_url, format!("CREATE DATABASE \"{name}\"")).expect("TEST_DATABASE_URL reachable");
                 let mut url = url::Url::parse(admin_url).unwrap();
                 url.set_path(&name);
                 (Self::Postgres { admin_url: admin_url.clone(), name }, url.to_string())
@@ -88,11 +92,24 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Self::Postgres { admin_url, name } = self
-            && let Ok(mut admin) = diesel::PgConnection::establish(admin_url)
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin);
+        if let Self::Postgres { admin_url, name } = self {
+            let _ = on_server(admin_url, format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
         }
+    }
+}
+
+/// Runs one statement on the PostgreSQL server of TEST_DATABASE_URL (to make
+/// or drop a test's database).
+fn on_server(admin_url: &str, sql: String) -> Result<(), String> {
+    #[cfg(feature = "postgres")]
+    {
+        let mut admin = diesel::PgConnection::establish(admin_url).map_err(|e| e.to_string())?;
+        diesel::sql_query(sql).execute(&mut admin).map(|_| ()).map_err(|e| e.to_string())
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (admin_url, sql);
+        unreachable!("without the postgres feature Backend::postgres() is None")
     }
 }
 
