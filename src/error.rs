@@ -1,20 +1,16 @@
 //! The one error type at the HTTP edge.
 //!
-//! Handlers return `Result<_, AppError>`. Under `/api/` the answer is JSON;
-//! elsewhere [`render_error_pages`] turns the same error into an HTML page.
+//! Handlers return `Result<_, AppError>`. The answer is JSON, with an
+//! [`ErrorPage`] attached; outside `/api/`, `routes::error_page` turns it
+//! into an HTML page.
 //! Server errors never carry their cause to the client: it is logged.
 
-use actix_web::body::{BoxBody, EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
-use askama::Template;
 use serde_json::json;
 
 use crate::db::DbError;
 use crate::domain::FieldErrors;
-use crate::i18n::Tr;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -107,45 +103,17 @@ pub struct ValidationErrors {
     pub errors: FieldErrors,
 }
 
-/// What an HTML error page shows; attached to error responses so that the
-/// page can be drawn by [`render_error_pages`], which knows the request path.
-#[derive(Clone)]
-struct ErrorPage {
-    code: &'static str,
-    title: &'static str,
-    message: String,
-}
-
-impl ErrorPage {
-    /// Title and message in the reader's language where the page has fixed
-    /// words (the rest, mostly for organisers, stays in English).
-    fn in_language(&self, tr: &Tr) -> (String, String) {
-        let (title, text) = match self.code {
-            "not_found" => ("error-not-found-title", Some("error-not-found-text")),
-            "unavailable" => ("error-unavailable-title", Some("error-unavailable-text")),
-            "internal" => ("error-internal-title", Some("error-internal-text")),
-            "gone" => ("error-gone-title", None),
-            "forbidden" => ("error-refused-title", None),
-            "conflict" => ("error-conflict-title", None),
-            // The specific reason is in English; other readers get a general
-            // sentence in their language first.
-            "bad_request"
-            | "invalid"
-            | "payload_too_large"
-            | "unsupported_media_type"
-            | "method_not_allowed"
-            | "request_timeout" => {
-                let message = if tr.lang == crate::domain::Language::En {
-                    self.message.clone()
-                } else {
-                    format!("{} ({})", tr.t("error-bad-request-text"), self.message)
-                };
-                return (tr.t("error-bad-request-title"), message);
-            }
-            _ => return (self.title.to_owned(), self.message.clone()),
-        };
-        (tr.t(title), text.map(|t| tr.t(t)).unwrap_or_else(|| self.message.clone()))
-    }
+/// What an HTML error page shows: attached to every error response, so that
+/// `routes::error_page` can draw the page in the reader's language (it knows
+/// the request path; this type does not).
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    /// The stable code, as in the JSON body (`not_found`, `invalid`, ...).
+    pub code: &'static str,
+    /// The page's English title.
+    pub title: &'static str,
+    /// The English message, as in the JSON body.
+    pub message: String,
 }
 
 impl AppError {
@@ -254,50 +222,4 @@ impl ResponseError for AppError {
         });
         res
     }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorTemplate<'a> {
-    tr: Tr,
-    title: &'a str,
-    message: &'a str,
-}
-
-/// Whether a request is for machines (JSON errors): the API, and export
-/// downloads, which scripts fetch with API tokens.
-fn wants_json(path: &str) -> bool {
-    path.starts_with("/api/")
-        || (path.starts_with("/admin/petitions/")
-            && [".csv", ".json", ".ndjson", ".zip"].iter().any(|ext| path.ends_with(ext)))
-}
-
-/// Middleware: except for API and export URLs, replaces the JSON body of an
-/// [`AppError`] response with an HTML page, keeping status and headers.
-pub async fn render_error_pages(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody, BoxBody>>, actix_web::Error> {
-    let api = wants_json(req.path());
-    // The organisers' side is in English.
-    let tr = if req.path().starts_with("/admin") {
-        Tr::ENGLISH
-    } else {
-        Tr::new(crate::routes::language::negotiate(req.request()))
-    };
-    let res = next.call(req).await?;
-    let page = if api { None } else { res.response().extensions().get::<ErrorPage>().cloned() };
-    let Some(page) = page else {
-        return Ok(res.map_into_left_body());
-    };
-    let (title, message) = page.in_language(&tr);
-    let html = ErrorTemplate { tr, title: &title, message: &message }.render().unwrap_or_else(|_| message.clone());
-    Ok(res
-        .map_body(|head, _| {
-            head.headers_mut()
-                .insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/html; charset=utf-8"));
-            head.headers_mut().remove(header::CONTENT_LENGTH);
-            BoxBody::new(html)
-        })
-        .map_into_right_body())
 }

@@ -20,7 +20,6 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod example;
-mod example_translations;
 pub mod export;
 pub mod i18n;
 pub mod jobs;

@@ -19,8 +19,8 @@ use crate::jobs::counter;
 use crate::jobs::mail_worker::{LinkMaker, MailWorker};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
+use crate::routes;
 use crate::state::AppState;
-use crate::{error, routes};
 
 // Connection limits. A connection costs a worker no thread (each worker is
 // one event loop serving many), only a little memory and a file descriptor;
@@ -172,7 +172,7 @@ impl Application {
                 .wrap(from_fn(routes::refuse_paths_that_are_not_text))
                 // Inside the error pages, so that its 408 gets one too.
                 .wrap(from_fn(routes::body_deadline::body_deadline))
-                .wrap(from_fn(error::render_error_pages))
+                .wrap(from_fn(routes::error_page::render_error_pages))
                 // Outside the error pages, so that they too vary by language.
                 .wrap(from_fn(routes::language::remember_language))
                 .wrap(from_fn(routes::security::headers))

@@ -97,6 +97,7 @@ impl PasswordHasher {
     }
 
     /// How many verifications ran (each costs one Argon2id computation).
+    #[cfg(feature = "testing")]
     pub fn verifications(&self) -> u64 {
         self.verifications.load(Ordering::Relaxed)
     }

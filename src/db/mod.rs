@@ -16,6 +16,7 @@ mod pool;
 pub mod retention;
 pub mod schema;
 pub mod secrets;
+#[cfg(feature = "testing")]
 pub mod seed;
 pub mod sessions;
 pub mod signatures;
@@ -178,6 +179,7 @@ impl Db {
 
     /// How many write transactions this handle (and its clones) has begun:
     /// lets tests show that something costs no write.
+    #[cfg(feature = "testing")]
     pub fn writes(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)
     }

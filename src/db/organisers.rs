@@ -213,6 +213,9 @@ pub fn forget_attempt(conn: &mut DbConnection, attempt: i64) -> QueryResult<()> 
     diesel::delete(f::table.find(attempt)).execute(conn).map(|_| ())
 }
 
+/// Records a failed login directly (tests set up throttling with it; the
+/// login itself goes through `begin_attempt`).
+#[cfg(feature = "testing")]
 pub fn record_failure(
     conn: &mut DbConnection,
     account_key: &[u8],

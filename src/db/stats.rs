@@ -17,6 +17,11 @@ pub struct Stats {
     pub outbox: outbox::OutboxStatus,
 }
 
+/// Whether the database answers a query at all (`/readyz`).
+pub fn ready(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
+}
+
 /// Signatures by state over all petitions, and the outbox. Call in a snapshot.
 pub fn read(conn: &mut DbConnection) -> QueryResult<Stats> {
     let ids: Vec<i64> = p::table.select(p::id).load(conn)?;

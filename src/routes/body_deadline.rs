@@ -30,8 +30,9 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 /// How long a client has to send a whole request body, from the end of its
-/// head: a 16 KiB form takes well under a second even on a poor mobile link.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// head, unless REQUEST_BODY_TIMEOUT says otherwise (the setting's default
+/// lives with the setting).
+pub const DEFAULT_TIMEOUT: Duration = crate::configuration::DEFAULT_BODY_TIMEOUT;
 
 /// How long the body of a timed-out request is kept after the 408: while it
 /// is, actix-web sees a body nobody finished reading and closes the

@@ -16,7 +16,7 @@ pub async fn healthz() -> HttpResponse {
 /// Ready: the database answers (else 503 with Retry-After, within about a
 /// second: calls wait at most `db::CHECKOUT_TIMEOUT` for a connection).
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let ping = state.db.read(|c| diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), c));
+    let ping = state.db.read(db::stats::ready);
     tokio::time::timeout(db::REQUEST_DEADLINE, ping).await.map_err(|_| AppError::Unavailable)??;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready\n"))
 }

@@ -7,6 +7,7 @@ mod assets;
 pub mod body_deadline;
 mod client;
 mod embed;
+pub mod error_page;
 mod extract;
 mod health;
 pub mod input;

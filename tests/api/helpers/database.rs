@@ -12,7 +12,12 @@ pub enum Backend {
 
 impl Backend {
     /// PostgreSQL if TEST_DATABASE_URL is set (CI sets it), else None.
+    /// Always None in a build without the `postgres` feature.
     pub fn postgres() -> Option<Self> {
+        if !cfg!(feature = "postgres") {
+            eprintln!("built without the postgres feature: PostgreSQL variant not run");
+            return None;
+        }
         match std::env::var("TEST_DATABASE_URL") {
             Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
             _ => {
@@ -63,8 +68,7 @@ impl TestDatabase {
             }
             Backend::Postgres(admin_url) => {
                 let name = format!("undersigned_test_{}", hex::encode(rand::random::<[u8; 8]>()));
-                let mut admin = diesel::PgConnection::establish(admin_url).expect("TEST_DATABASE_URL reachable");
-                diesel::sql_query(format!("CREATE DATABASE \"{name}\"")).execute(&mut admin).unwrap();
+                on_server(admin_url, &format!("CREATE DATABASE \"{name}\"")).expect("TEST_DATABASE_URL reachable");
                 let mut url = url::Url::parse(admin_url).unwrap();
                 url.set_path(&name);
                 (Self::Postgres { admin_url: admin_url.clone(), name }, url.to_string())
@@ -75,21 +79,31 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Self::Postgres { admin_url, name } = self
-            && let Ok(mut admin) = diesel::PgConnection::establish(admin_url)
-        {
+        if let Self::Postgres { admin_url, name } = self {
             // Bounded: DROP DATABASE may wait on other backends of the cluster
             // (those it terminates, and PostgreSQL 15's signal barrier, which
             // a backend blocked writing to a client that does not read takes
             // late), and an unbounded wait here would hold this test and its
             // runtime for ever. Past the timeout the database is left
             // behind, which only costs space.
-            let _ = diesel::sql_query("SET statement_timeout = '30s'").execute(&mut admin);
-            if let Err(e) =
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut admin)
-            {
+            let drop = format!("SET statement_timeout = '30s'; DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+            if let Err(e) = on_server(admin_url, &drop) {
                 eprintln!("test database {name} left behind: {e}");
             }
         }
+    }
+}
+
+/// Runs `sql` on the PostgreSQL server of TEST_DATABASE_URL.
+fn on_server(admin_url: &str, sql: &str) -> Result<(), String> {
+    #[cfg(feature = "postgres")]
+    {
+        let mut admin = diesel::PgConnection::establish(admin_url).map_err(|e| e.to_string())?;
+        diesel::connection::SimpleConnection::batch_execute(&mut admin, sql).map_err(|e| e.to_string())
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (admin_url, sql);
+        unreachable!("without the postgres feature Backend::postgres() is None")
     }
 }

@@ -1,8 +1,10 @@
 //! The example campaign a new SQLite site starts with (`serve --example`).
 
+mod translations;
+
 use crate::db::{self, Db, DbError};
 use crate::domain::{Addressee, Goal, Language, NewPetition, PetitionBody, PetitionTitle, Slug};
-use crate::example_translations::TRANSLATIONS;
+use translations::TRANSLATIONS;
 
 struct Example {
     slug: &'static str,

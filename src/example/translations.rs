@@ -1,4 +1,4 @@
-//! Translations of the example campaign's petitions (see example.rs) into
+//! Translations of the example campaign's petitions (see `example`) into
 //! the other official UN languages. Machine-assisted; to be checked by
 //! native speakers before a real campaign relies on them.
 
