@@ -164,7 +164,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Purge => {
             let settings = Settings::from_env()?;
             let (db, _) = open_database(&settings.database).await?;
-            let files = settings.mail.files()?;
+            let files = crate::email::MailFiles::configured(&settings.mail)?;
             let report =
                 crate::jobs::housekeeping::purge(&db, files.as_ref(), settings.retention, settings.confirmation_ttl)
                     .await?;

@@ -7,6 +7,7 @@
 //! `crate::keys`'.
 
 mod parse;
+mod smtp_url;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -19,6 +20,7 @@ use std::time::Duration;
 use lettre::message::Mailbox;
 
 use self::parse::{Lookup, duration, duration_within, get, number, on_off, parse_with};
+pub use self::smtp_url::{SmtpSecurity, SmtpUrl};
 pub use self::values::{EmbedOrigins, MIN_METRICS_TOKEN, MetricsToken, PublicUrl};
 use crate::db::DatabaseUrl;
 use crate::keys::{DeliveryKey, SecretKey};
@@ -181,23 +183,11 @@ pub struct MailSettings {
     pub retry_max: Duration,
 }
 
-impl MailSettings {
-    /// The file outbox, when SMTP_URL is unset (its directory created
-    /// private if missing).
-    pub fn files(&self) -> anyhow::Result<Option<crate::email::MailFiles>> {
-        match &self.transport {
-            MailTransport::Files(dir) => crate::email::MailFiles::open(dir)
-                .map(Some)
-                .map_err(|e| anyhow::anyhow!("OUTBOX_DIR: cannot create {}: {e}", dir.display())),
-            MailTransport::Smtp(_) => Ok(None),
-        }
-    }
-}
-
 #[derive(Clone)]
 pub enum MailTransport {
-    /// A lettre SMTP URL (it may carry credentials, so it is never printed).
-    Smtp(String),
+    /// A lettre SMTP URL, parsed (it may carry credentials, which its
+    /// Debug output leaves out).
+    Smtp(SmtpUrl),
     /// Each mail becomes an .eml file in this directory.
     Files(PathBuf),
 }
@@ -237,7 +227,7 @@ impl Settings {
         let public_url = parse_with(lookup, "PUBLIC_URL", None, |s| PublicUrl::parse(s).map(Some))?;
         let transport = match get(lookup, "SMTP_URL") {
             Some(url) => {
-                crate::email::smtp::SmtpTarget::parse(&url).map_err(|e| ConfigError {
+                let url = SmtpUrl::parse(&url).map_err(|e| ConfigError {
                     var: "SMTP_URL",
                     problem: format!(
                         "not a usable SMTP URL ({e}); expected e.g. smtp://host:25 or smtps://user:pass@host"

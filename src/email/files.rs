@@ -15,6 +15,8 @@ use std::time::{Duration, SystemTime};
 
 use rand::RngCore as _;
 
+use crate::configuration::{MailSettings, MailTransport};
+
 /// Only the owner may list the directory or read the files.
 const DIR_MODE: u32 = 0o700;
 const FILE_MODE: u32 = 0o600;
@@ -58,6 +60,17 @@ fn file_name(signature_id: i64) -> String {
 }
 
 impl MailFiles {
+    /// The file outbox of these settings, when SMTP_URL is unset (its
+    /// directory created private if missing); None when mail goes by SMTP.
+    pub fn configured(settings: &MailSettings) -> anyhow::Result<Option<Self>> {
+        match &settings.transport {
+            MailTransport::Files(dir) => Self::open(dir)
+                .map(Some)
+                .map_err(|e| anyhow::anyhow!("OUTBOX_DIR: cannot create {}: {e}", dir.display())),
+            MailTransport::Smtp(_) => Ok(None),
+        }
+    }
+
     /// Creates the directory (0700) if needed, and makes an existing one
     /// private too, with every mail file already in it.
     pub fn open(dir: &Path) -> std::io::Result<Self> {

@@ -50,12 +50,12 @@ impl Mailer {
     /// `public_host` (PUBLIC_URL's) is the name the SMTP greeting gives,
     /// unless SMTP_URL names one.
     pub fn new(settings: &MailSettings, public_host: &str) -> anyhow::Result<Self> {
-        if let Some(files) = settings.files()? {
+        if let Some(files) = MailFiles::configured(settings)? {
             return Ok(Self::Files(files));
         }
         match &settings.transport {
             MailTransport::Smtp(url) => {
-                let target = smtp::SmtpTarget::parse(url).map_err(|e| anyhow::anyhow!("SMTP_URL: {e}"))?;
+                let target = smtp::SmtpTarget::from(url);
                 Ok(Self::Smtp(smtp::pool(target.greeting_as(public_host), settings.concurrency)?))
             }
             MailTransport::Files(dir) => anyhow::bail!("OUTBOX_DIR: {} is not open", dir.display()),

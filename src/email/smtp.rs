@@ -14,26 +14,17 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 
+use crate::configuration::{SmtpSecurity as Security, SmtpUrl};
+
 /// How long connecting, or sending one message, may take.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// A pooled connection idle longer than this is checked (NOOP) before reuse.
 const CHECK_AFTER_IDLE: Duration = Duration::from_secs(30);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Security {
-    /// Plain text (smtp://host).
-    None,
-    /// STARTTLS, required or when offered (smtp://host?tls=required|opportunistic).
-    StartTls { required: bool },
-    /// TLS from the first byte (smtps://host).
-    Wrapper,
-}
-
-/// Where and how to send, from an `SMTP_URL` in lettre's URL form:
-/// `smtp://[user:pass@]host[:port][/helo-name][?tls=required|opportunistic]`
-/// or `smtps://…`. Default ports as lettre's: 25 plain, 587 with STARTTLS, 465 smtps.
-/// Without a helo-name the greeting names `PUBLIC_URL`'s host (see
-/// [`SmtpTarget::greeting_as`]), never the machine's hostname.
+/// Where and how to send: `SMTP_URL` ([`SmtpUrl`], parsed by
+/// configuration) in lettre's terms. Without a helo-name in the URL the
+/// greeting names `PUBLIC_URL`'s host (see [`SmtpTarget::greeting_as`]),
+/// never the machine's hostname.
 #[derive(Clone)]
 pub struct SmtpTarget {
     host: String,
@@ -57,31 +48,25 @@ impl std::fmt::Debug for SmtpTarget {
     }
 }
 
+impl From<&SmtpUrl> for SmtpTarget {
+    fn from(url: &SmtpUrl) -> Self {
+        Self {
+            host: url.host.clone(),
+            port: url.port,
+            security: url.security.clone(),
+            credentials: url
+                .credentials
+                .as_ref()
+                .map(|(user, password)| Credentials::new(user.clone(), password.clone())),
+            hello: url.hello.as_ref().map(|name| ClientId::Domain(name.clone())),
+        }
+    }
+}
+
 impl SmtpTarget {
+    /// Parses an `SMTP_URL` (see [`SmtpUrl::parse`]).
     pub fn parse(url: &str) -> Result<Self, String> {
-        let url = url::Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
-        let host = url.host_str().filter(|h| !h.is_empty()).ok_or("no host")?.trim_matches(['[', ']']).to_owned();
-        let tls = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
-        let (security, default_port) = match (url.scheme(), tls.as_deref()) {
-            ("smtp", None) => (Security::None, 25),
-            ("smtp", Some("required")) => (Security::StartTls { required: true }, 587),
-            ("smtp", Some("opportunistic")) => (Security::StartTls { required: false }, 587),
-            ("smtps", _) => (Security::Wrapper, 465),
-            (scheme, tls) => return Err(format!("unknown scheme {scheme:?} or tls parameter {tls:?}")),
-        };
-        let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8().map(|c| c.into_owned());
-        let credentials = match url.password() {
-            Some(password) => Some(Credentials::new(
-                decode(url.username()).map_err(|_| "user name is not UTF-8")?,
-                decode(password).map_err(|_| "password is not UTF-8")?,
-            )),
-            None => None,
-        };
-        let hello = match url.path().trim_matches('/') {
-            "" => None,
-            name => Some(ClientId::Domain(name.to_owned())),
-        };
-        Ok(Self { port: url.port().unwrap_or(default_port), host, security, credentials, hello })
+        SmtpUrl::parse(url).map(|u| Self::from(&u))
     }
 
     /// The name the EHLO greeting gives: the URL's helo-name if it has one,
