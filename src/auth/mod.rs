@@ -2,12 +2,10 @@
 
 pub mod api_token;
 pub mod csrf;
-pub mod extract;
 pub mod password;
 pub mod session;
 pub mod throttle;
 
-pub use extract::{Caller, CurrentOrganiser};
 pub use password::PasswordHasher;
 
 /// Who is acting, for logs meant to be read by people (export log, revisions).

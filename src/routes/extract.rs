@@ -10,9 +10,9 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 
 use super::input;
-use crate::auth::CurrentOrganiser;
 use crate::catalog::PetitionView;
 use crate::error::AppError;
+use crate::routes::caller::CurrentOrganiser;
 use crate::state::AppState;
 
 /// The petition called `slug`, from the public snapshot (or the database

@@ -5,6 +5,7 @@ mod admin;
 pub mod api;
 mod assets;
 pub mod body_deadline;
+pub mod caller;
 mod client;
 mod embed;
 pub mod error_page;

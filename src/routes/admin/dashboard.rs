@@ -7,10 +7,10 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 
 use super::chart::Chart;
-use crate::auth::CurrentOrganiser;
 use crate::db;
 use crate::domain::{Country, PetitionState, SignatureStatus, Tally};
 use crate::error::AppError;
+use crate::routes::caller::CurrentOrganiser;
 use crate::routes::extract::OrganiserPetition;
 use crate::routes::views::{Summary, html};
 use crate::state::AppState;

@@ -6,11 +6,12 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::{Actor, Caller};
+use crate::auth::Actor;
 use crate::db::exports::Ending;
 use crate::error::AppError;
 use crate::export::{self, Columns, Format};
 use crate::organise::exports::{self as exporting, Failure, Refused, What};
+use crate::routes::caller::Caller;
 use crate::routes::views::no_store;
 use crate::state::AppState;
 

@@ -7,13 +7,13 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::FORM_LIMIT;
-use crate::auth::CurrentOrganiser;
 use crate::db;
 use crate::domain::{
     Addressee, FieldErrors, Goal, Language, NewPetition, PetitionBody, PetitionEdit, PetitionTitle, Slug,
 };
 use crate::error::AppError;
 use crate::organise::petitions::{self as organise, CreateError, StateError};
+use crate::routes::caller::CurrentOrganiser;
 use crate::routes::extract::{self, OrganiserPost, impl_organiser_form};
 use crate::routes::views::{html, see_other};
 use crate::state::AppState;

@@ -7,10 +7,10 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::FORM_LIMIT;
-use crate::auth::CurrentOrganiser;
 use crate::db::{self, TranslationRow};
 use crate::domain::{FieldErrors, Language, PetitionBody, PetitionTitle};
 use crate::error::AppError;
+use crate::routes::caller::CurrentOrganiser;
 use crate::routes::extract::{OrganiserPost, impl_organiser_form};
 use crate::routes::views::{html, see_other};
 use crate::state::AppState;

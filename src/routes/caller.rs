@@ -1,5 +1,6 @@
 //! Who is asking: an organiser with a session (admin pages), or a session
-//! or API token (exports).
+//! or API token (exports). HTTP extractors over `auth`'s rules, here in
+//! `routes` because they read the application state.
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::Payload;
@@ -7,8 +8,8 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use super::Actor;
-use super::session::{CSRF, ORGANISER};
+use crate::auth::Actor;
+use crate::auth::session::{CSRF, ORGANISER};
 use crate::db;
 use crate::domain::ApiToken;
 use crate::error::AppError;
@@ -31,7 +32,7 @@ impl CurrentOrganiser {
 
     /// Refuses (403) a form that does not carry this session's CSRF token.
     pub fn check_csrf(&self, sent: &str) -> Result<(), AppError> {
-        super::csrf::verify(&self.csrf, sent)
+        crate::auth::csrf::verify(&self.csrf, sent)
     }
 }
 
@@ -96,7 +97,7 @@ impl FromRequest for Caller {
                 // A token was sent: it alone decides.
                 Some(token) => {
                     let token = ApiToken::parse(&token).ok_or(AppError::Unauthorized)?;
-                    let actor = super::api_token::authenticate(&state.db, &token, crate::now()).await?;
+                    let actor = crate::auth::api_token::authenticate(&state.db, &token, crate::now()).await?;
                     Ok(Self { actor: actor.ok_or(AppError::Unauthorized)? })
                 }
                 None => match from_session(&state, &session).await? {
