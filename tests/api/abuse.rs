@@ -15,6 +15,7 @@ on_both_databases!(
     a_flood_from_one_network_is_held_not_dropped_and_organisers_release_it,
     forms_sent_back_too_fast_or_without_a_genuine_stamp_are_held,
     disposable_addresses_are_refused_with_a_clear_message,
+    a_bot_flood_is_tallied_in_group_commits_not_a_commit_each,
 );
 
 async fn sign_from(app: &TestApp, ip: &str, email: &str) -> reqwest::Response {
@@ -241,4 +242,31 @@ async fn disposable_addresses_are_refused_with_a_clear_message(backend: Backend)
     assert_eq!(res.status(), 422);
     let res = app.sign_json("p", &json!({"name": "T", "email": "t@mailinator.com", "country": "US"})).await;
     assert_eq!(res.status(), 202, "the file replaces the built-in list");
+}
+
+/// The honeypot's tally is written in the signatures' group commit: 64 bots
+/// at once cost far fewer than 64 transactions, and each is still counted.
+async fn a_bot_flood_is_tallied_in_group_commits_not_a_commit_each(backend: Backend) {
+    const BOTS: usize = 64;
+    let app = spawn_app(backend).await;
+    let id = app.create_petition("p").await;
+    let writes_before = app.state.db.writes();
+    let bots = (0..BOTS).map(|i| {
+        let body = json!({"name": "Bot", "email": format!("bot{i}@example.com"), "country": "FR",
+                          "website": "http://spam.example"});
+        app.client.post(app.url("/api/v1/petitions/p/signatures")).json(&body).send()
+    });
+    for res in futures_util::future::join_all(bots).await {
+        assert_eq!(res.unwrap().status(), 202, "a bot hears what a person hears");
+    }
+    app.settled().await;
+    let writes = app.state.db.writes() - writes_before;
+    let tallies = app.query(move |c| undersigned::db::counts::tallies(c, id)).await;
+    assert_eq!(tallies.get(&undersigned::domain::Tally::Honeypot).copied(), Some(BOTS as i64), "every bot counted");
+    let stored: i64 = app.query(|c| s::table.count().get_result(c)).await;
+    assert_eq!(stored, 0, "nothing of theirs is stored");
+    // One transaction per request would be at least 64 (the background
+    // tasks only add to it); group commit takes them a batch at a time.
+    assert!(writes < BOTS as u64, "{writes} write transactions for {BOTS} bots");
+    eprintln!("{BOTS} honeypot submissions at once: {writes} write transactions");
 }

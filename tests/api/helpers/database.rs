@@ -86,20 +86,23 @@ impl Drop for TestDatabase {
             // late), and an unbounded wait here would hold this test and its
             // runtime for ever. Past the timeout the database is left
             // behind, which only costs space.
-            let drop = format!("SET statement_timeout = '30s'; DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            if let Err(e) = on_server(admin_url, &drop) {
+            if let Err(e) = on_server(admin_url, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")) {
                 eprintln!("test database {name} left behind: {e}");
             }
         }
     }
 }
 
-/// Runs `sql` on the PostgreSQL server of TEST_DATABASE_URL.
+/// Runs one statement on the PostgreSQL server of TEST_DATABASE_URL, within
+/// 30 seconds (statement_timeout; CREATE and DROP DATABASE cannot run in a
+/// transaction, so it is set on its own first).
 fn on_server(admin_url: &str, sql: &str) -> Result<(), String> {
     #[cfg(feature = "postgres")]
     {
         let mut admin = diesel::PgConnection::establish(admin_url).map_err(|e| e.to_string())?;
-        diesel::connection::SimpleConnection::batch_execute(&mut admin, sql).map_err(|e| e.to_string())
+        let run = |conn: &mut diesel::PgConnection, sql: &str| diesel::sql_query(sql).execute(conn).map(|_| ());
+        run(&mut admin, "SET statement_timeout = '30s'").map_err(|e| e.to_string())?;
+        run(&mut admin, sql).map_err(|e| e.to_string())
     }
     #[cfg(not(feature = "postgres"))]
     {
