@@ -20,6 +20,7 @@ mod exports;
 mod faults;
 mod hostile_packets;
 mod languages;
+mod layers;
 mod logs;
 mod mail_delivery;
 mod migrations;
