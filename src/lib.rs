@@ -32,6 +32,7 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod text;
+pub mod tlog;
 
 /// The current time in UTC, as stored in the database.
 pub fn now() -> chrono::NaiveDateTime {
