@@ -12,6 +12,7 @@ mod name;
 mod password;
 mod petition;
 mod postcode;
+mod receipt;
 mod signature;
 mod signing;
 mod tally;
@@ -27,6 +28,7 @@ pub use petition::{
     Addressee, Goal, NewPetition, PetitionBody, PetitionEdit, PetitionError, PetitionState, PetitionTitle, Slug,
 };
 pub use postcode::{Postcode, PostcodeError};
+pub use receipt::{Commitment, Receipt, ReceiptError};
 pub use signature::{
     DetailsDigest, HoldReason, MailKind, NewSignature, SignatureDetails, SignatureInput, SignatureStatus, StatusCounts,
 };

@@ -66,6 +66,8 @@ error-email-invalid = أدخل عنوان بريد إلكتروني صالحًا
 error-email-disposable = العناوين التابعة للنطاق { $domain } عناوين مؤقتة لا يمكننا قبولها: يُرجى استخدام عنوان ستظل تستخدمه في الشهر المقبل
 error-country-empty = اختر بلدك
 error-country-unknown = اختر بلدًا من القائمة
+error-receipt-empty = أدخل إيصالك
+error-receipt-malformed = يتكون الإيصال من 43 حرفًا ورقمًا و«-» و«_» كما عُرض
 error-postcode-too-long = يجب ألا يتجاوز الرمز البريدي 16 حرفًا
 error-postcode-invalid = لا يجوز أن يحتوي الرمز البريدي إلا على حروف وأرقام ومسافات وشرطات
 

@@ -56,6 +56,8 @@ error-email-invalid = Enter a valid email address, like name@example.com
 error-email-disposable = Addresses at { $domain } are temporary (disposable), so the signature could not be confirmed for long. Please use an address you keep.
 error-country-empty = Choose your country
 error-country-unknown = Choose a country from the list
+error-receipt-empty = Enter your receipt
+error-receipt-malformed = A receipt is 43 letters, digits, '-' and '_', as it was shown
 error-postcode-too-long = Postcode must be 16 characters or fewer
 error-postcode-invalid = Postcode can only contain letters, numbers, spaces and hyphens
 

@@ -56,6 +56,8 @@ error-email-invalid = Escriba una dirección de correo electrónico válida, com
 error-email-disposable = Las direcciones de { $domain } son direcciones desechables, que no podemos aceptar: utilice una dirección que siga teniendo el mes que viene
 error-country-empty = Elija su país
 error-country-unknown = Elija un país de la lista
+error-receipt-empty = Introduzca su recibo
+error-receipt-malformed = Un recibo tiene 43 letras, cifras, «-» y «_», tal como se mostró
 error-postcode-too-long = El código postal no puede tener más de 16 caracteres
 error-postcode-invalid = El código postal solo puede contener letras, números, espacios y guiones
 

@@ -57,6 +57,8 @@ error-email-invalid = Indiquez une adresse électronique valide, par exemple nom
 error-email-disposable = Les adresses du domaine { $domain } sont des adresses jetables, que nous ne pouvons pas accepter : veuillez utiliser une adresse que vous aurez encore le mois prochain
 error-country-empty = Choisissez votre pays
 error-country-unknown = Choisissez un pays dans la liste
+error-receipt-empty = Saisissez votre reçu
+error-receipt-malformed = Un reçu compte 43 lettres, chiffres, « - » et « _ », tel qu’il a été affiché
 error-postcode-too-long = Le code postal ne doit pas dépasser 16 caractères
 error-postcode-invalid = Le code postal ne peut contenir que des lettres, des chiffres, des espaces et des tirets
 

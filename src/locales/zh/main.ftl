@@ -55,6 +55,8 @@ error-email-invalid = 请输入有效的电子邮件地址，例如 name@example
 error-email-disposable = { $domain } 的地址是一次性地址，我们无法接受：请使用您下个月仍会使用的地址
 error-country-empty = 请选择您的国家
 error-country-unknown = 请从列表中选择一个国家
+error-receipt-empty = 请输入您的回执
+error-receipt-malformed = 回执由 43 个字母、数字、“-”和“_”组成，与显示时相同
 error-postcode-too-long = 邮政编码不得超过 16 个字符
 error-postcode-invalid = 邮政编码只能包含字母、数字、空格和连字符
 
