@@ -10,15 +10,17 @@
 
 use crate::db::links::{self, TokenTarget, WithdrawOutcome};
 use crate::db::{Db, DbError};
-use crate::domain::{DetailsDigest, SignatureStatus, TokenHash};
+use crate::domain::{DetailsDigest, Receipt, SignatureStatus, TokenHash};
 use crate::email::MailFiles;
 use crate::keys::Keys;
 
 /// What a confirmation POST came to.
 #[derive(Debug, Clone)]
 pub enum Confirmed {
+    /// Confirmed by this request; the receipt is the signer's, shown once.
     Now {
         petition_id: i64,
+        receipt: Receipt,
     },
     Already {
         petition_id: i64,
@@ -89,8 +91,9 @@ pub async fn confirm(
             if !may_confirm(keys.details_digest(&details), target.bound_to, shown) {
                 return Ok(Confirmed::Changed(Box::new(target)));
             }
-            if links::confirm_as(c, &target, &details, now)? {
-                return Ok(Confirmed::Now { petition_id });
+            let receipt = Receipt::generate();
+            if links::confirm_as(c, &target, &details, &receipt.commitment(), now)? {
+                return Ok(Confirmed::Now { petition_id, receipt });
             }
             // Confirmed, withdrawn or changed meanwhile: look again.
         }

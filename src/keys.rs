@@ -37,7 +37,8 @@ impl SecretKey {
     }
 }
 
-/// The key that signs delivery packets (DELIVERY_SIGNING_KEY). Never printed.
+/// An Ed25519 signing key given as configuration (DELIVERY_SIGNING_KEY,
+/// LOG_SIGNING_KEY). Never printed.
 #[derive(Clone)]
 pub struct DeliveryKey(pub SigningKey);
 
@@ -48,7 +49,7 @@ impl std::fmt::Debug for DeliveryKey {
 }
 
 impl DeliveryKey {
-    /// DELIVERY_SIGNING_KEY as configured: the base64 of a 32-byte seed.
+    /// The key as configured: the base64 of a 32-byte seed.
     pub fn parse(s: &str) -> Result<Self, String> {
         parse_signing_key(s)
             .map(Self)
@@ -79,10 +80,11 @@ pub struct Keys {
     form: [u8; 32],
     details: [u8; 32],
     delivery: SigningKey,
+    log: crate::tlog::LogSigner,
 }
 
 impl Keys {
-    pub fn derive(master: &[u8], delivery: SigningKey) -> Self {
+    pub fn derive(master: &[u8], delivery: SigningKey, log: SigningKey) -> Self {
         Self {
             email: hmac(master, b"undersigned/email-dedup/v1"),
             fingerprint: hmac(master, b"undersigned/fingerprint/v1"),
@@ -91,6 +93,7 @@ impl Keys {
             form: hmac(master, b"undersigned/form-stamp/v1"),
             details: hmac(master, b"undersigned/confirm-details/v1"),
             delivery,
+            log: crate::tlog::LogSigner::new(log),
         }
     }
 
@@ -141,12 +144,24 @@ impl Keys {
         &self.delivery
     }
 
+    /// Signs the transparency logs' checkpoints: a key of its own, so that
+    /// a checkpoint and a delivery manifest can never pass for each other.
+    pub fn log(&self) -> &crate::tlog::LogSigner {
+        &self.log
+    }
+
     /// Loads the keys: the master secret from `SECRET_KEY` or the one
     /// generated on first start and kept in the database; the delivery key from
-    /// `DELIVERY_SIGNING_KEY` or likewise generated and kept. Warns if the
+    /// `DELIVERY_SIGNING_KEY` and the log key from `LOG_SIGNING_KEY`, or
+    /// likewise generated and kept. Warns if the
     /// master secret differs from the one the stored signatures were keyed with
     /// (duplicates would go unnoticed).
-    pub async fn load(db: &Db, configured: Option<SecretKey>, delivery: Option<SigningKey>) -> Result<Self, DbError> {
+    pub async fn load(
+        db: &Db,
+        configured: Option<SecretKey>,
+        delivery: Option<SigningKey>,
+        log: Option<SigningKey>,
+    ) -> Result<Self, DbError> {
         db.write(move |conn| {
             let master = match configured {
                 Some(SecretKey(k)) => k,
@@ -156,7 +171,11 @@ impl Keys {
                 Some(k) => k,
                 None => stored_delivery_key(conn)?,
             };
-            let keys = Keys::derive(&master, delivery);
+            let log = match log {
+                Some(k) => k,
+                None => stored_key(conn, "log_signing_key")?,
+            };
+            let keys = Keys::derive(&master, delivery, log);
             let stored = secrets::get_or_insert(conn, "secret_fingerprint", || keys.fingerprint.to_vec())?;
             if stored != keys.fingerprint {
                 tracing::warn!(
@@ -173,10 +192,15 @@ impl Keys {
 
 /// The delivery key generated on first start and kept in the database.
 fn stored_delivery_key(conn: &mut crate::db::DbConnection) -> diesel::QueryResult<SigningKey> {
-    let seed = secrets::get_or_insert(conn, "delivery_signing_key", || random_bytes::<32>().to_vec())?;
+    stored_key(conn, "delivery_signing_key")
+}
+
+/// An Ed25519 key generated on first start and kept in the database as `name`.
+fn stored_key(conn: &mut crate::db::DbConnection, name: &str) -> diesel::QueryResult<SigningKey> {
+    let seed = secrets::get_or_insert(conn, name, || random_bytes::<32>().to_vec())?;
     let seed: [u8; 32] = seed
         .try_into()
-        .map_err(|_| diesel::result::Error::DeserializationError("delivery key is not 32 bytes".into()))?;
+        .map_err(|_| diesel::result::Error::DeserializationError(format!("{name} is not 32 bytes").into()))?;
     Ok(SigningKey::from_bytes(&seed))
 }
 

@@ -33,6 +33,7 @@ pub mod state;
 pub mod telemetry;
 pub mod text;
 pub mod tlog;
+pub mod transparency;
 
 /// The current time in UTC, as stored in the database.
 pub fn now() -> chrono::NaiveDateTime {

@@ -74,6 +74,7 @@ pub struct Application {
     worker: Option<MailWorker>,
     sign_writer: crate::signing::SignWriter,
     count_refresh: Duration,
+    log_interval: Duration,
     retention: crate::configuration::RetentionSettings,
 }
 
@@ -86,9 +87,14 @@ impl Application {
     }
 
     pub async fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Self> {
-        let keys = Keys::load(&db, settings.secret_key.clone(), settings.delivery_key.clone().map(|k| k.0))
-            .await
-            .context("loading the secret keys")?;
+        let keys = Keys::load(
+            &db,
+            settings.secret_key.clone(),
+            settings.delivery_key.clone().map(|k| k.0),
+            settings.log_key.clone().map(|k| k.0),
+        )
+        .await
+        .context("loading the secret keys")?;
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("BIND: cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
@@ -204,6 +210,7 @@ impl Application {
             worker,
             sign_writer,
             count_refresh: settings.count_refresh,
+            log_interval: settings.log_interval,
             retention: settings.retention,
         })
     }
@@ -234,7 +241,9 @@ impl Application {
         });
         let sign_writer = tokio::spawn(self.sign_writer.run());
         let state = self.state.clone();
-        let refresher = tokio::spawn(counter::run(state.db.clone(), Arc::clone(&state.catalog), self.count_refresh));
+        let log = counter::LogRounds { appender: state.appender(), every: self.log_interval };
+        let refresher =
+            tokio::spawn(counter::run(state.db.clone(), Arc::clone(&state.catalog), self.count_refresh, log));
         let housekeeping = tokio::spawn(crate::jobs::housekeeping::run(
             state.db.clone(),
             state.mail_files.clone(),

@@ -39,6 +39,14 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What appending to the transparency logs needs.
+    pub fn appender(&self) -> crate::transparency::Appender {
+        crate::transparency::Appender {
+            signer: self.keys.log().clone(),
+            origin_base: self.public_url.log_origin_base(),
+        }
+    }
+
     /// What signing needs of the application.
     pub fn signing(&self) -> crate::signing::Signing<'_> {
         crate::signing::Signing {

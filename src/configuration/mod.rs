@@ -52,6 +52,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("MAIL_RETRY_MAX", "longest delay between retries (default 15m)"),
     ("SECRET_KEY", "at least 32 characters; unset: generated once and kept in the database"),
     ("DELIVERY_SIGNING_KEY", "base64 Ed25519 seed signing delivery packets; unset: generated once and kept"),
+    ("LOG_SIGNING_KEY", "base64 Ed25519 seed signing the transparency logs; unset: generated once and kept"),
+    ("LOG_INTERVAL", "how often confirmations are appended to the transparency logs (default 2s, at most 5s)"),
     ("CONFIRMATION_TTL", "how long a confirmation link works (default 7d)"),
     ("COUNT_REFRESH", "how often public counts are refreshed (default and most 1s)"),
     ("HTTP_WORKERS", "HTTP worker threads (default: one per core)"),
@@ -106,6 +108,9 @@ pub struct Settings {
     pub mail: MailSettings,
     pub secret_key: Option<SecretKey>,
     pub delivery_key: Option<DeliveryKey>,
+    pub log_key: Option<DeliveryKey>,
+    /// How often the transparency logs are appended to.
+    pub log_interval: Duration,
     pub confirmation_ttl: Duration,
     pub count_refresh: Duration,
     pub http_workers: Option<usize>,
@@ -268,6 +273,13 @@ impl Settings {
         }
         let secret_key = parse_with(lookup, "SECRET_KEY", None, |s| SecretKey::parse(s).map(Some))?;
         let delivery_key = parse_with(lookup, "DELIVERY_SIGNING_KEY", None, |s| DeliveryKey::parse(s).map(Some))?;
+        let log_key = parse_with(lookup, "LOG_SIGNING_KEY", None, |s| DeliveryKey::parse(s).map(Some))?;
+        let log_interval = parse_with(
+            lookup,
+            "LOG_INTERVAL",
+            Duration::from_secs(2),
+            duration_within(Duration::from_millis(10), Duration::from_secs(5)),
+        )?;
         let confirmation_ttl = parse_with(
             lookup,
             "CONFIRMATION_TTL",
@@ -345,6 +357,8 @@ impl Settings {
             mail,
             secret_key,
             delivery_key,
+            log_key,
+            log_interval,
             confirmation_ttl,
             count_refresh,
             http_workers,

@@ -113,6 +113,12 @@ impl PublicUrl {
         format!("{}{}", self.origin, path)
     }
 
+    /// What names the transparency logs of this deployment: the origin
+    /// without its scheme (`sign.example.org`, with a port if it has one).
+    pub fn log_origin_base(&self) -> String {
+        self.origin.split_once("://").map_or(self.origin.as_str(), |(_, rest)| rest).to_owned()
+    }
+
     pub fn is_https(&self) -> bool {
         self.origin.starts_with("https://")
     }

@@ -6,8 +6,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{signature_tokens as t, signatures as s};
-use super::{DbConnection, counts, outbox};
-use crate::domain::{DetailsDigest, Language, SignatureDetails, SignatureStatus, TokenHash};
+use super::{DbConnection, counts, outbox, tlog};
+use crate::domain::{Commitment, DetailsDigest, Language, SignatureDetails, SignatureStatus, TokenHash};
 
 /// Stores the hashes of the tokens of a batch of mails, (hash, signature,
 /// digest of the details the mail shows), in one statement per 500 (not one
@@ -49,6 +49,9 @@ pub struct TokenTarget {
     pub status: SignatureStatus,
     pub country: String,
     pub confirmed_at: Option<NaiveDateTime>,
+    /// When the signature was made (the text it supported is the one
+    /// current then).
+    pub signed_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     /// The details as they are now; None once erased (withdrawn).
     pub details: Option<SignatureDetails>,
@@ -72,6 +75,7 @@ type TargetRow = (
     String,
     Option<NaiveDateTime>,
     NaiveDateTime,
+    NaiveDateTime,
     String,
     Option<String>,
     bool,
@@ -90,6 +94,7 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
             s::name,
             s::country,
             s::confirmed_at,
+            s::created_at,
             t::expires_at,
             s::lang,
             s::postcode,
@@ -99,7 +104,20 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
         .first(conn)
         .optional()?;
     Ok(row.map(
-        |(signature_id, petition_id, status, name, country, confirmed_at, expires_at, lang, postcode, keep, bound)| {
+        |(
+            signature_id,
+            petition_id,
+            status,
+            name,
+            country,
+            confirmed_at,
+            signed_at,
+            expires_at,
+            lang,
+            postcode,
+            keep,
+            bound,
+        )| {
             TokenTarget {
                 signature_id,
                 petition_id,
@@ -113,6 +131,7 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
                 }),
                 country,
                 confirmed_at,
+                signed_at,
                 expires_at,
                 bound_to: bound.as_deref().and_then(DetailsDigest::from_db),
             }
@@ -122,11 +141,13 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
 
 /// Confirms a pending signature if its details are still exactly
 /// `details` (compared in the same statement, so that a change committed
-/// meanwhile wins); returns whether it did. The count follows.
+/// meanwhile wins); returns whether it did. The count follows, and the
+/// transparency log's queue gets its leaf, carrying `commitment`.
 pub fn confirm_as(
     conn: &mut DbConnection,
     target: &TokenTarget,
     details: &SignatureDetails,
+    commitment: &Commitment,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let row = s::table
@@ -146,6 +167,15 @@ pub fn confirm_as(
     };
     if changed == 1 {
         counts::record_confirmed(conn, target.petition_id, &details.country, now.date(), 1)?;
+        tlog::queue_confirmed(
+            conn,
+            target.petition_id,
+            target.signature_id,
+            &details.country,
+            now.date(),
+            target.signed_at,
+            &commitment.0,
+        )?;
     }
     Ok(changed == 1)
 }
@@ -185,6 +215,7 @@ pub fn withdraw(conn: &mut DbConnection, hash: &TokenHash, now: NaiveDateTime) -
         if target.status == SignatureStatus::Confirmed {
             let day = target.confirmed_at.unwrap_or(now).date();
             counts::record_confirmed(conn, target.petition_id, &target.country, day, -1)?;
+            tlog::queue_withdrawn(conn, target.petition_id, target.signature_id, &target.country, day, now)?;
         }
         diesel::delete(t::table.filter(t::signature_id.eq(target.signature_id))).execute(conn)?;
         outbox::delete_for_signature(conn, target.signature_id)?;

@@ -10,12 +10,15 @@ use super::DbConnection;
 #[derive(Debug, Clone, Copy)]
 pub enum Job {
     FoldCounts,
+    /// Appending to the transparency logs.
+    AppendLog,
 }
 
 impl Job {
-    fn key(self) -> i64 {
+    pub fn key(self) -> i64 {
         match self {
             Self::FoldCounts => 0x756e_6465_7273_6702,
+            Self::AppendLog => 0x756e_6465_7273_6703,
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod signatures;
 pub mod signing;
 pub mod stats;
+pub mod tlog;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -57,7 +57,8 @@ pub fn due_for_erasure(conn: &mut DbConnection, closed_before: NaiveDateTime) ->
 
 /// Erases the personal data of up to [`CHUNK`] signatures of a petition with
 /// ids above `after`: confirmed and withdrawn ones keep only their country
-/// and dates; unconfirmed and held ones, never counted, are deleted.
+/// and dates (their transparency-log leaves stay, no longer linked to
+/// them); unconfirmed and held ones, never counted, are deleted.
 /// Returns how many were handled and the last id, or None when done.
 pub fn erase_chunk(conn: &mut DbConnection, petition_id: i64, after: i64) -> QueryResult<Option<(usize, i64)>> {
     let rows: Vec<(i64, String)> = s::table
@@ -75,6 +76,8 @@ pub fn erase_chunk(conn: &mut DbConnection, petition_id: i64, after: i64) -> Que
     let kept: Vec<i64> = rows.iter().filter(|(_, status)| status != pending).map(|(id, _)| *id).collect();
     forget_links(conn, &unconfirmed)?;
     forget_links(conn, &kept)?;
+    // The log keeps their leaves (still counted); only the link goes.
+    super::tlog::unlink_signatures(conn, &kept)?;
     diesel::delete(s::table.filter(s::id.eq_any(&unconfirmed))).execute(conn)?;
     diesel::update(s::table.filter(s::id.eq_any(&kept)))
         .set((

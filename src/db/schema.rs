@@ -176,6 +176,7 @@ diesel::table! {
         addressee -> Nullable<Text>,
         changed_at -> Timestamp,
         changed_by -> Text,
+        main -> Bool,
     }
 }
 
@@ -198,7 +199,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    tlog_pending (id) {
+        id -> BigInt,
+        petition_id -> BigInt,
+        signature_id -> BigInt,
+        withdrawn -> Bool,
+        country -> Text,
+        day -> Date,
+        signed_at -> Timestamp,
+        commitment -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    tlog_heads (petition_id) {
+        petition_id -> BigInt,
+        origin -> Text,
+        size -> BigInt,
+        root -> Binary,
+        totals -> Text,
+        checkpoint -> Text,
+        checkpoint_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tlog_checkpoints (petition_id, size) {
+        petition_id -> BigInt,
+        size -> BigInt,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tlog_leaves (petition_id, idx) {
+        petition_id -> BigInt,
+        idx -> BigInt,
+        leaf -> Binary,
+        commitment -> Nullable<Binary>,
+        cancels -> Nullable<BigInt>,
+        signature_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    tlog_hashes (petition_id, sidx) {
+        petition_id -> BigInt,
+        sidx -> BigInt,
+        hash -> Binary,
+    }
+}
+
 diesel::joinable!(signatures -> petitions (petition_id));
+diesel::joinable!(tlog_heads -> petitions (petition_id));
 diesel::joinable!(petition_translations -> petitions (petition_id));
 diesel::joinable!(api_tokens -> organisers (organiser_id));
 diesel::joinable!(export_log -> petitions (petition_id));
@@ -223,4 +278,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     petition_revisions,
     petition_translations,
     job_leases,
+    tlog_pending,
+    tlog_heads,
+    tlog_checkpoints,
+    tlog_leaves,
+    tlog_hashes,
 );

@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use super::views::{Summary, html};
 use crate::confirmation::{self, Confirmed};
 use crate::db::links::{self, TokenTarget, WithdrawOutcome};
-use crate::domain::{Country, DetailsDigest, Language, SignatureStatus, Token};
+use crate::domain::{Country, DetailsDigest, Language, Receipt, SignatureStatus, Token};
 use crate::error::AppError;
 use crate::i18n::Tr;
 use crate::state::AppState;
@@ -44,6 +44,9 @@ struct ThanksPage {
     petition: Summary,
     token: String,
     already: bool,
+    /// The signer's receipt, on the page that confirmed (the only time it
+    /// exists outside the signer's hands).
+    receipt: Option<String>,
 }
 
 #[derive(Template)]
@@ -113,13 +116,20 @@ async fn thanks(
     state: &AppState,
     petition_id: i64,
     token: Token,
-    already: bool,
+    receipt: Option<Receipt>,
     tr: Tr,
 ) -> Result<HttpResponse, AppError> {
     let Some(petition) = summary(state, petition_id, &tr).await? else {
         return unknown_link(tr);
     };
-    no_store(html(StatusCode::OK, ThanksPage { tr, petition, token: token.as_str().to_owned(), already }))
+    let page = ThanksPage {
+        tr,
+        petition,
+        token: token.as_str().to_owned(),
+        already: receipt.is_none(),
+        receipt: receipt.map(|r| r.encode()),
+    };
+    no_store(html(StatusCode::OK, page))
 }
 
 /// GET/HEAD of a confirmation link: every detail that will be confirmed,
@@ -130,7 +140,7 @@ pub async fn confirm_page(state: web::Data<AppState>, link: LinkFor) -> Result<H
     };
     match target.status {
         SignatureStatus::Withdrawn => unknown_link(tr),
-        SignatureStatus::Confirmed => thanks(&state, target.petition_id, token, true, tr).await,
+        SignatureStatus::Confirmed => thanks(&state, target.petition_id, token, None, tr).await,
         SignatureStatus::Pending if target.expires_at <= crate::now() => {
             expired_link(&state, target.petition_id, tr).await
         }
@@ -272,11 +282,11 @@ pub async fn confirm(
     };
     let tr = language(&req, target.lang());
     match confirmation::confirm(&state.db, &state.keys, token.hash(), shown).await? {
-        Confirmed::Now { petition_id } => {
+        Confirmed::Now { petition_id, receipt } => {
             state.metrics.confirmations.inc();
-            thanks(&state, petition_id, token, false, tr).await
+            thanks(&state, petition_id, token, Some(receipt), tr).await
         }
-        Confirmed::Already { petition_id } => thanks(&state, petition_id, token, true, tr).await,
+        Confirmed::Already { petition_id } => thanks(&state, petition_id, token, None, tr).await,
         Confirmed::Expired { petition_id } => expired_link(&state, petition_id, tr).await,
         Confirmed::Changed(target) => confirm_form(&state, StatusCode::CONFLICT, *target, token, tr, true).await,
         Confirmed::NeedsPage(target) => confirm_form(&state, StatusCode::CONFLICT, *target, token, tr, false).await,

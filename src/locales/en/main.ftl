@@ -164,3 +164,9 @@ mail-not-you = If you did not sign, ignore this mail: nothing is counted without
 mail-already-text = Someone (probably you) just tried to sign the petition "{ $title }" with this address. You have already signed it and your signature is counted: there is nothing more to do.
 mail-already-withdraw = If you want to take your signature back, open:
 mail-why = This mail was sent because someone signed with this address at { $url }
+
+receipt-title = Your receipt (optional)
+receipt-proves = This code proves that your signature is counted in the petition's public log, which anyone can check: nobody but you can link it to you.
+receipt-once = This is the only copy: it is not stored and will not be shown again.
+receipt-warning = Anyone you show it to learns that you signed. Keeping it is optional; if you keep it, keep it somewhere private.
+receipt-check-link = Check a receipt

@@ -164,3 +164,9 @@ mail-not-you = Si usted no ha firmado, ignore este correo: nada se contabiliza s
 mail-already-text = Alguien (probablemente usted) acaba de intentar firmar la petición «{ $title }» con esta dirección. Usted ya la había firmado y su firma se ha contabilizado: no tiene que hacer nada más.
 mail-already-withdraw = Si desea retirar su firma, abra:
 mail-why = Ha recibido este correo porque alguien firmó con esta dirección en { $url }
+
+receipt-title = Su recibo (opcional)
+receipt-proves = Este código prueba que su firma está contada en el registro público de la petición, que cualquiera puede comprobar: nadie salvo usted puede vincularlo a usted.
+receipt-once = Es la única copia: no se guarda y no volverá a mostrarse.
+receipt-warning = Quien lo vea sabrá que usted firmó. Guardarlo es opcional; si lo guarda, hágalo en un lugar privado.
+receipt-check-link = Comprobar un recibo

@@ -165,3 +165,9 @@ mail-not-you = Si vous n’avez pas signé, ignorez ce courriel : rien n’est 
 mail-already-text = Quelqu’un (probablement vous) vient d’essayer de signer la pétition « { $title } » avec cette adresse. Vous l’avez déjà signée et votre signature est comptabilisée : vous n’avez rien d’autre à faire.
 mail-already-withdraw = Si vous souhaitez retirer votre signature, ouvrez :
 mail-why = Ce courriel vous a été envoyé parce que quelqu’un a signé avec cette adresse sur { $url }
+
+receipt-title = Votre reçu (facultatif)
+receipt-proves = Ce code prouve que votre signature est comptée dans le registre public de la pétition, que chacun peut vérifier : personne d’autre que vous ne peut le relier à vous.
+receipt-once = C’est la seule copie : il n’est pas conservé et ne sera plus affiché.
+receipt-warning = Toute personne à qui vous le montrez apprend que vous avez signé. Le garder est facultatif ; si vous le gardez, gardez-le en lieu sûr.
+receipt-check-link = Vérifier un reçu
