@@ -9,8 +9,11 @@
 //! `tlog-tiles`, `tlog-checkpoint` and `signed-note`, through the
 //! `tlog_tiles` and `signed_note` crates (only this module names them).
 
+pub mod bundle;
 pub mod checkpoint;
 pub mod leaf;
+pub mod merkle;
+pub mod paths;
 
 pub use checkpoint::{Checkpoint, CheckpointError, LogSigner, Totals, verifier_key};
 pub use leaf::{Leaf, LeafError, text_hash};
