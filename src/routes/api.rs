@@ -89,6 +89,31 @@ pub struct DeliveryKey {
     fingerprint: String,
 }
 
+/// The key that signs the transparency logs' checkpoints, and each log's
+/// signed-note verifier key (its key name is the log's origin).
+#[derive(Serialize, ToSchema)]
+pub struct LogKey {
+    #[schema(example = "Ed25519")]
+    algorithm: &'static str,
+    /// Base64 of the 32-byte public key.
+    public_key: String,
+    /// SHA-256 of the key, in hex groups.
+    fingerprint: String,
+    logs: Vec<LogJson>,
+}
+
+/// One petition's log.
+#[derive(Serialize, ToSchema)]
+pub struct LogJson {
+    slug: String,
+    /// The checkpoints' first line, fixed when the log was created.
+    origin: String,
+    /// `<origin>+<key id>+<base64(0x01 ‖ public key)>` (C2SP signed-note).
+    verifier_key: String,
+    /// The log's prefix: `checkpoint` and `tile/...` are under it.
+    url: String,
+}
+
 impl<'a> PetitionJson<'a> {
     fn new(p: &'a PetitionView, now: chrono::NaiveDateTime) -> Self {
         Self {
@@ -155,6 +180,39 @@ pub async fn delivery_key(state: web::Data<AppState>) -> HttpResponse {
     })
 }
 
+/// The public key that signs the transparency logs' checkpoints (distinct
+/// from the delivery key), with each petition's log and verifier key.
+#[utoipa::path(
+    get,
+    path = "/api/v1/log-key",
+    tag = "transparency",
+    responses((status = 200, description = "The log signing key and the logs", body = LogKey))
+)]
+pub async fn log_key(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let signer = state.keys.log().clone();
+    let heads = state.db.read(crate::db::tlog::heads).await?;
+    let slugs: BTreeMap<i64, String> = state.catalog.all().iter().map(|p| (p.id, p.slug.clone())).collect();
+    let logs = heads
+        .into_iter()
+        .filter_map(|h| {
+            let slug = slugs.get(&h.petition_id)?.clone();
+            Some(LogJson {
+                verifier_key: signer.verifier_key(&h.origin),
+                url: state.public_url.join(&format!("/log/{slug}")),
+                slug,
+                origin: h.origin,
+            })
+        })
+        .collect();
+    let key = signer.public_key();
+    Ok(HttpResponse::Ok().json(LogKey {
+        algorithm: "Ed25519",
+        public_key: crate::keys::public_key_base64(&key),
+        fingerprint: crate::keys::fingerprint(&key),
+        logs,
+    }))
+}
+
 /// 202 once the signature (or the mail a repeat calls for) is committed;
 /// 429 with Retry-After when the client's network is over the rate limits
 /// (the signature is then held for an organiser to review).
@@ -213,13 +271,15 @@ pub async fn sign_petition(
         description = "Read petitions and their counts; sign. Errors have the shape {\"error\": {\"code\", \"message\"}}, \
             invalid fields {\"errors\": {\"field\": [\"message\"]}}."
     ),
-    paths(list_petitions, show_petition, sign_petition, delivery_key),
+    paths(list_petitions, show_petition, sign_petition, delivery_key, log_key),
     components(schemas(
         PetitionJson,
         PetitionList,
         SignRequest,
         SignAccepted,
         DeliveryKey,
+        LogKey,
+        LogJson,
         ErrorBody,
         ValidationErrors
     ))

@@ -14,6 +14,7 @@ mod health;
 pub mod input;
 pub mod language;
 mod links;
+mod log;
 mod pages;
 pub mod security;
 mod views;
@@ -43,11 +44,15 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &crate::state::AppState) {
                 .service(resource("/petitions/{slug}").route(get_or_head().to(api::show_petition)))
                 .service(resource("/petitions/{slug}/signatures").route(web::post().to(api::sign_petition)))
                 .service(resource("/delivery-key").route(get_or_head().to(api::delivery_key)))
+                .service(resource("/log-key").route(get_or_head().to(api::log_key)))
                 .service(resource("/openapi.json").route(get_or_head().to(api::openapi))),
         )
         .service(admin::scope(state.db.clone(), state.keys.cookie_key(), state.public_url.is_https()))
         .service(resource("/").route(get_or_head().to(pages::home)))
         .service(resource("/p/{slug}").route(get_or_head().to(pages::petition)))
+        .service(resource("/log/{slug}/checkpoint").route(get_or_head().to(log::checkpoint)))
+        .service(resource("/log/{slug}/checkpoints").route(get_or_head().to(log::checkpoints)))
+        .service(resource("/log/{slug}/tile/{tail:.+}").route(get_or_head().to(log::tile)))
         .service(
             resource("/p/{slug}/sign").route(web::post().to(pages::sign)).route(get_or_head().to(pages::sign_page)),
         )

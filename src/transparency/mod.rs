@@ -15,4 +15,4 @@ mod append;
 mod read;
 
 pub use append::{Appended, Appender, Turn, append, append_with};
-pub use read::{ReceiptCheck, TileKind, receipt, tile};
+pub use read::{ReceiptCheck, receipt, tile};

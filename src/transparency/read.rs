@@ -7,65 +7,33 @@ use tlog_tiles::{Tile, prove_record};
 use super::append::Hashes;
 use crate::db::DbConnection;
 use crate::db::tlog::{self as rows, HeadRow};
-use crate::tlog::{Hash, Leaf};
+use crate::tlog::paths::{self, TILE_WIDTH, TileKind, TilePath};
+use crate::tlog::{Hash, Leaf, bundle};
 
-/// Hashes per tile, and entries per bundle (C2SP tlog-tiles: height 8).
-const TILE_WIDTH: u64 = 256;
+/// Tile height (C2SP tlog-tiles: always 8, 256 hashes to a tile).
 const TILE_HEIGHT: u8 = 8;
 
-/// A tile of hashes at a level, or a bundle of entries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TileKind {
-    Hashes { level: u8 },
-    Entries,
-}
-
-/// The number of leaves a tile's first `width` hashes span, if it fits in u64.
-fn leaves_spanned(kind: TileKind, index: u64, width: u64) -> Option<u64> {
-    let level = match kind {
-        TileKind::Hashes { level } => u32::from(level),
-        TileKind::Entries => 0,
-    };
-    let per_hash = TILE_WIDTH.checked_pow(level)?;
-    index.checked_mul(TILE_WIDTH)?.checked_add(width)?.checked_mul(per_hash)
-}
-
-/// The bytes of tile `index` of `kind`, `width` (1..=256) entries wide, as
-/// of the log `head`; None if the log does not have that tile yet.
-pub fn tile(
-    conn: &mut DbConnection,
-    head: &HeadRow,
-    kind: TileKind,
-    index: u64,
-    width: u64,
-) -> QueryResult<Option<Vec<u8>>> {
+/// The bytes of the tile or entry bundle at `path`, as of the log `head`;
+/// None if the log does not have it (yet).
+pub fn tile(conn: &mut DbConnection, head: &HeadRow, path: &TilePath) -> QueryResult<Option<Vec<u8>>> {
     let size = u64::try_from(head.size).unwrap_or(0);
-    if !(1..=TILE_WIDTH).contains(&width) || leaves_spanned(kind, index, width).is_none_or(|end| end > size) {
+    if paths::tile_at(path.kind(), path.index(), size).is_none_or(|available| available.width() < path.width()) {
         return Ok(None);
     }
-    match kind {
-        TileKind::Hashes { level } => {
-            if level >= 64 {
-                return Ok(None);
-            }
-            let w = u32::try_from(width).unwrap_or(256);
-            let tile = Tile::new(TILE_HEIGHT, level, index, w, false);
+    let failed = |what: String| diesel::result::Error::QueryBuilderError(what.into());
+    match path.kind() {
+        TileKind::Hashes(level) => {
+            let tile = Tile::new(TILE_HEIGHT, level, path.index(), u32::from(path.width()), false);
             let reader = Hashes::new(conn, head.petition_id, u64::MAX, &[]);
-            tile.read_data(&reader)
-                .map(Some)
-                .map_err(|e| diesel::result::Error::QueryBuilderError(format!("reading a tile of the log: {e}").into()))
+            tile.read_data(&reader).map(Some).map_err(|e| failed(format!("reading a tile of the log: {e}")))
         }
         TileKind::Entries => {
-            let from = i64::try_from(index * TILE_WIDTH).unwrap_or(i64::MAX);
-            let to = from.saturating_add(i64::try_from(width).unwrap_or(256));
+            let from = i64::try_from(path.index().saturating_mul(TILE_WIDTH)).unwrap_or(i64::MAX);
+            let to = from.saturating_add(i64::from(path.width()));
             let leaves = rows::leaves(conn, head.petition_id, from, to)?;
-            let mut out = Vec::with_capacity(leaves.iter().map(|l| l.len() + 2).sum());
-            for leaf in &leaves {
-                let len = u16::try_from(leaf.len()).unwrap_or(u16::MAX);
-                out.extend_from_slice(&len.to_be_bytes());
-                out.extend_from_slice(leaf);
-            }
-            Ok(Some(out))
+            bundle::encode(leaves.iter().map(Vec::as_slice))
+                .map(Some)
+                .map_err(|e| failed(format!("writing an entry bundle: {e}")))
         }
     }
 }

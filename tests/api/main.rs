@@ -34,4 +34,5 @@ mod process;
 mod scale;
 mod signing;
 mod tokens;
+mod transparency;
 mod validation;

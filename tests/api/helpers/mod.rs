@@ -94,6 +94,8 @@ pub async fn spawn_app_mapped(
         // Tests fill forms in milliseconds; the abuse tests set their own.
         ("FORM_MIN_TIME", "0s".into()),
         ("METRICS_TOKEN", METRICS_TOKEN.into()),
+        // Leaves appear within a tenth of a second, so tests wait little.
+        ("LOG_INTERVAL", "100ms".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
