@@ -273,10 +273,10 @@ pub fn verify_receipt(source: &dyn Source, vkey: &str, receipt: &Receipt) -> Res
                     Some((first, ..)) => return Err(VerifyError::DuplicateCommitment { first, second: index }),
                     None => found = Some((index, *hash, *leaf)),
                 },
-                Ok(Leaf::Withdrawn { cancels }) => {
-                    if withdrawn_by.is_none() && found.is_some_and(|(i, ..)| i == *cancels) {
-                        withdrawn_by = Some(index);
-                    }
+                Ok(Leaf::Withdrawn { cancels })
+                    if withdrawn_by.is_none() && found.is_some_and(|(i, ..)| i == *cancels) =>
+                {
+                    withdrawn_by = Some(index);
                 }
                 _ => {}
             }
