@@ -8,6 +8,7 @@ mod organisers;
 mod outbox;
 mod petitions;
 mod tokens;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -101,6 +102,35 @@ enum Command {
         #[arg(long, value_name = "BASE64")]
         public_key: Option<String>,
     },
+    /// Check a petition's transparency log: the checkpoint's signature, every
+    /// entry and hash tile, the root, and the recount of the leaves against
+    /// the totals the checkpoint states.
+    VerifyLog {
+        /// The log's prefix (https://HOST/log/SLUG), or a directory holding a copy of it.
+        url: String,
+        /// The log key: base64 of the 32-byte Ed25519 key (as GET /api/v1/log-key
+        /// serves it) or the log's verifier key. Without it, the key is taken from
+        /// the same deployment, which is not an independent check.
+        #[arg(long, value_name = "KEY")]
+        public_key: Option<String>,
+        /// A checkpoint saved earlier (--save): check that the log only grew from it.
+        #[arg(long, value_name = "CHECKPOINT_FILE")]
+        since: Option<PathBuf>,
+        /// Once verified, write the checkpoint to this file (for a later --since).
+        #[arg(long, value_name = "CHECKPOINT_FILE")]
+        save: Option<PathBuf>,
+    },
+    /// Check that a signer's receipt is in a petition's transparency log, and
+    /// whether a withdrawal cancels it. The server is not told which receipt.
+    VerifyReceipt {
+        /// The log's prefix (https://HOST/log/SLUG), or a directory holding a copy of it.
+        url: String,
+        /// The receipt, or - to read it from standard input (out of the shell's history).
+        receipt: String,
+        /// The log key, as for verify-log.
+        #[arg(long, value_name = "KEY")]
+        public_key: Option<String>,
+    },
 }
 
 fn after_help() -> String {
@@ -122,8 +152,17 @@ pub fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     crate::telemetry::init();
-    let system = actix_web::rt::System::new();
-    match system.block_on(run(cli.command.unwrap_or(Command::Serve { example: false }))) {
+    // The log checks block (HTTP, threads of their own): outside the runtime.
+    let result = match cli.command.unwrap_or(Command::Serve { example: false }) {
+        Command::VerifyLog { url, public_key, since, save } => {
+            verify::verify_log(&url, public_key.as_deref(), since.as_deref(), save.as_deref())
+        }
+        Command::VerifyReceipt { url, receipt, public_key } => {
+            verify::verify_receipt(&url, &receipt, public_key.as_deref())
+        }
+        command => actix_web::rt::System::new().block_on(run(command)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if let Some(c) = e.downcast_ref::<ConfigError>() {
@@ -200,6 +239,15 @@ async fn run(command: Command) -> anyhow::Result<()> {
             exports::export(what, out, open_db().await?).await
         }
         Command::VerifyDelivery { file, public_key } => exports::verify_delivery(&file, public_key.as_deref()),
+        Command::VerifyLog { url, public_key, since, save } => {
+            tokio::task::spawn_blocking(move || {
+                verify::verify_log(&url, public_key.as_deref(), since.as_deref(), save.as_deref())
+            })
+            .await?
+        }
+        Command::VerifyReceipt { url, receipt, public_key } => {
+            tokio::task::spawn_blocking(move || verify::verify_receipt(&url, &receipt, public_key.as_deref())).await?
+        }
     }
 }
 

@@ -45,7 +45,7 @@ impl RootBuilder {
     /// subtree; false (and nothing added) unless the size so far is a
     /// multiple of 2^height.
     pub fn push_subtree(&mut self, height: u32, hash: Hash) -> bool {
-        if height >= 64 || self.size % (1u64 << height) != 0 {
+        if height >= 64 || !self.size.is_multiple_of(1u64 << height) {
             return false;
         }
         self.join(height, hash);
@@ -104,7 +104,7 @@ fn split(n: u64) -> u64 {
 /// MTH(D[a:b]) for 0 ≤ a < b, from complete subtrees.
 pub fn range_hash<N: Nodes>(nodes: &N, a: u64, b: u64) -> Result<Hash, N::Error> {
     let n = b - a;
-    if n.is_power_of_two() && a % n == 0 {
+    if n.is_power_of_two() && a.is_multiple_of(n) {
         return nodes.node(n.trailing_zeros(), a / n);
     }
     let k = split(n);

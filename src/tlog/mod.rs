@@ -14,6 +14,7 @@ pub mod checkpoint;
 pub mod leaf;
 pub mod merkle;
 pub mod paths;
+pub mod verify;
 
 pub use checkpoint::{Checkpoint, CheckpointError, LogSigner, Totals, verifier_key};
 pub use leaf::{Leaf, LeafError, text_hash};
