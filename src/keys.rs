@@ -242,14 +242,14 @@ mod tests {
 
     #[test]
     fn form_stamps_cannot_be_forged_or_moved() {
-        let keys = Keys::derive(b"master", SigningKey::from_bytes(&[7; 32]));
+        let keys = Keys::derive(b"master", SigningKey::from_bytes(&[7; 32]), SigningKey::from_bytes(&[8; 32]));
         let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let stamp = keys.form_stamp(1, at);
         assert_eq!(keys.check_form_stamp(1, &stamp), Some(at));
         assert_eq!(keys.check_form_stamp(2, &stamp), None, "another petition");
         let later = stamp.replacen("1800000000", "1800000100", 1);
         assert_eq!(keys.check_form_stamp(1, &later), None, "time changed");
-        let other = Keys::derive(b"other", SigningKey::from_bytes(&[7; 32]));
+        let other = Keys::derive(b"other", SigningKey::from_bytes(&[7; 32]), SigningKey::from_bytes(&[8; 32]));
         assert_eq!(other.check_form_stamp(1, &stamp), None, "another deployment");
         for junk in ["", ".", "x.y", "1800000000", "-1.00", "99999999999999999999.aa"] {
             assert_eq!(keys.check_form_stamp(1, junk), None, "{junk:?}");

@@ -21,7 +21,7 @@ impl Bench<'_> {
         // The server's own keys (generated and kept in the database), so that
         // each link is bound to its signature's details as a mailed one is.
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let keys = rt.block_on(undersigned::keys::Keys::load(db, None, None)).unwrap();
+        let keys = rt.block_on(undersigned::keys::Keys::load(db, None, None, None)).unwrap();
         let tokens = db
             .write_blocking(|c| {
                 undersigned::db::seed::tokens(c, &ids, now, now + chrono::TimeDelta::days(1), |d| {

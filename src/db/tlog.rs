@@ -170,12 +170,11 @@ pub fn advance_head(conn: &mut DbConnection, old_size: i64, head: &HeadRow) -> Q
     Ok(true)
 }
 
-/// A petition's main-text revisions: (since when, title, text, addressee),
-/// oldest first.
-pub fn main_revisions(
-    conn: &mut DbConnection,
-    petition_id: i64,
-) -> QueryResult<Vec<(NaiveDateTime, String, String, Option<String>)>> {
+/// A main-text revision: (since when, title, text, addressee).
+pub type RevisionRow = (NaiveDateTime, String, String, Option<String>);
+
+/// A petition's main-text revisions, oldest first.
+pub fn main_revisions(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Vec<RevisionRow>> {
     r::table
         .filter(r::petition_id.eq(petition_id))
         .filter(r::main.eq(true))

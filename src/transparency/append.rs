@@ -193,9 +193,8 @@ fn grow(
                 signature_id: Some(row.signature_id),
             }
         };
-        let reader = Hashes::new(conn, petition_id, first_sidx, &new_hashes);
-        let stored = stored_hashes(size, &leaf.leaf, &reader).map_err(tree_error)?;
-        drop(reader);
+        let stored = stored_hashes(size, &leaf.leaf, &Hashes::new(conn, petition_id, first_sidx, &new_hashes))
+            .map_err(tree_error)?;
         new_hashes.extend(stored);
         leaves.push(NewLeaf { idx: i64::try_from(size).unwrap_or(i64::MAX), ..leaf });
         size += 1;
