@@ -39,6 +39,7 @@ fn cases() -> Vec<Case> {
         case(200, Method::GET, "/api/v1/petitions/{slug}", "/api/v1/petitions/p", None),
         case(404, Method::GET, "/api/v1/petitions/{slug}", "/api/v1/petitions/none", None),
         case(200, Method::GET, "/api/v1/delivery-key", "/api/v1/delivery-key", None),
+        case(200, Method::GET, "/api/v1/log-key", "/api/v1/log-key", None),
         case(202, Method::POST, sign, "/api/v1/petitions/p/signatures", Some(Body::Json(ok.clone()))),
         case(422, Method::POST, sign, "/api/v1/petitions/p/signatures", Some(Body::Json(json!({"email": 5})))),
         case(
