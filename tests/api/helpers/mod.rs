@@ -228,6 +228,16 @@ impl TestApp {
         self.state.db.write(f).await.unwrap()
     }
 
+    /// Runs reads in one snapshot (REPEATABLE READ on PostgreSQL): what
+    /// counts read folded and unfolded parts in two statements, and the
+    /// count task may fold between them.
+    pub async fn snapshot<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    ) -> T {
+        self.state.db.snapshot(f).await.unwrap()
+    }
+
     /// Signatures of a petition by status, e.g. {"pending": 1}.
     pub async fn statuses(&self, slug: &str) -> HashMap<String, i64> {
         let slug = slug.to_owned();
@@ -244,7 +254,7 @@ impl TestApp {
     /// The confirmed count straight from the database.
     pub async fn confirmed(&self, slug: &str) -> i64 {
         let slug = slug.to_owned();
-        self.query(move |c| {
+        self.snapshot(move |c| {
             let id = db::petitions::find_by_slug(c, &slug)?.expect("petition").id;
             Ok(db::counts::for_petition(c, id)?.values().sum())
         })
