@@ -62,13 +62,11 @@ struct LogKeyEntry {
 /// deployment that serves the log.
 fn key(place: &Place, origin: &str, public_key: Option<&str>) -> anyhow::Result<Key> {
     if let Some(k) = public_key {
-        let vkey = if k.contains('+') {
-            k.trim().to_owned()
-        } else {
-            let key = crate::keys::parse_public_key(k).ok_or_else(|| {
-                anyhow::anyhow!("--public-key: neither a base64 Ed25519 public key nor a verifier key")
-            })?;
-            verifier_key(origin, &key)
+        // Base64 has '+' too: a verifier key is what is not a raw key.
+        let vkey = match crate::keys::parse_public_key(k) {
+            Some(key) => verifier_key(origin, &key),
+            None if k.contains('+') => k.trim().to_owned(),
+            None => anyhow::bail!("--public-key: neither a base64 Ed25519 public key nor a verifier key"),
         };
         return Ok(Key { vkey, independent: true });
     }

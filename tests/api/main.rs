@@ -21,6 +21,7 @@ mod faults;
 mod hostile_packets;
 mod languages;
 mod layers;
+mod log_integrity;
 mod logs;
 mod mail_delivery;
 mod migrations;
