@@ -105,7 +105,8 @@ async fn every_acknowledged_signature_survives_sigkill(backend: Backend) {
     let confirmed = Arc::new(Mutex::new(HashSet::new()));
     let seen = Arc::new(Mutex::new(HashSet::new()));
     let other = Arc::new(Mutex::new(Vec::new()));
-    let extra = [("SIGN_RATE_LIMIT", "off")];
+    // The log is appended every 100 ms, so kills also land in appends.
+    let extra = [("SIGN_RATE_LIMIT", "off"), ("LOG_INTERVAL", "100ms")];
     for round in 0..4 {
         let server = ServerProcess::start(&url, &outbox, &log, &extra);
         let stop = Arc::new(AtomicBool::new(false));
@@ -157,12 +158,52 @@ async fn every_acknowledged_signature_survives_sigkill(backend: Backend) {
         assert!(Instant::now() < deadline, "public count {} != {confirmed_rows}", body["signature_count"]);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The log holds one leaf per confirmed signature: none lost to a kill
+    // in the middle of an append, none appended twice after a restart.
+    let report = log_after_restart(&server.address, confirmed_rows).await;
+    assert_eq!((report.size, report.leaves_confirmed), (confirmed_rows as u64, confirmed_rows as u64));
+    let linked: Vec<Option<i64>> = db
+        .read(|c| {
+            undersigned::db::schema::tlog_leaves::table
+                .select(undersigned::db::schema::tlog_leaves::signature_id)
+                .load(c)
+        })
+        .await
+        .unwrap();
+    let distinct: HashSet<i64> = linked.iter().flatten().copied().collect();
+    assert_eq!(distinct.len() as i64, confirmed_rows, "each confirmed signature has one leaf of its own");
     eprintln!(
-        "crash test: {} acknowledged, {} confirmed, {} rows, 4 SIGKILLs",
+        "crash test: {} acknowledged, {} confirmed, {} rows, {} leaves, 4 SIGKILLs",
         acked.len(),
         confirmed.len(),
-        by_email.len()
+        by_email.len(),
+        report.size
     );
+}
+
+/// Waits until the log of petition `p` at `base` counts `total`, then
+/// verifies it with the key the server publishes.
+async fn log_after_restart(base: &str, total: i64) -> undersigned::tlog::verify::LogReport {
+    let keys: serde_json::Value =
+        client().get(format!("{base}/api/v1/log-key")).send().await.unwrap().json().await.unwrap();
+    let vkey = keys["logs"][0]["verifier_key"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let note = client().get(format!("{base}/log/p/checkpoint")).send().await.unwrap().text().await.unwrap();
+        let cp = undersigned::tlog::Checkpoint::open(note.as_bytes(), &vkey);
+        if cp.as_ref().is_ok_and(|cp| cp.totals.total == total) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the log did not reach {total}: {note}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let prefix = format!("{base}/log/p");
+    tokio::task::spawn_blocking(move || {
+        undersigned::tlog::verify::verify_log(&undersigned::tlog::verify::HttpSource::new(&prefix)?, &vkey, None)
+    })
+    .await
+    .unwrap()
+    .expect("the log verifies after the kills")
 }
 
 async fn sigterm_answers_what_is_in_flight_and_stops_cleanly(backend: Backend) {
