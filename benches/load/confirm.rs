@@ -4,6 +4,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
 use crate::Bench;
 use crate::report::{Figure, thousands};
 
@@ -29,6 +32,7 @@ impl Bench<'_> {
                 })
             })
             .unwrap();
+        let lag = LogLag::watch(db, petition);
         let confirm = self.repeat(|i| {
             let file = self.dir.join(format!("tokens-{i}.txt"));
             let lines: Vec<&str> = tokens.iter().skip(i * per_run).take(per_run).map(|t| t.as_str()).collect();
@@ -36,10 +40,23 @@ impl Bench<'_> {
             self.wrk(&self.scripts.confirm, base, "", conns, vec![file.display().to_string(), "2".into()]).run()
         });
         assert_eq!(confirm.errors, 0, "confirmations failed");
+        let lag = lag.finish();
         self.figures.push(Figure::new(
             format!("confirming (POST of confirmation links), {conns} connections (confirmations/s)"),
             format!("{} (p99 {:.1} ms)", thousands(confirm.rps), confirm.p99_ms),
         ));
+        self.figures.push(
+            Figure::new(
+                "log appending during those confirmations (leaves/s; most queued, oldest checkpoint while leaves waited)",
+                format!(
+                    "{} ({} queued at most, {:.1} s)",
+                    thousands(lag.leaves_per_second),
+                    thousands(lag.max_queued as f64),
+                    lag.max_wait.as_secs_f64()
+                ),
+            )
+            .target("log ≤ 5 s behind", lag.max_wait <= LOG_BEHIND),
+        );
     }
 
     pub(crate) fn mail(&mut self, db: &undersigned::db::Db, received: &AtomicU64) {
@@ -66,5 +83,75 @@ impl Bench<'_> {
             )
             .target("≥ 1,000/s", rate >= 1000.0),
         );
+    }
+}
+
+/// How far the log may trail the count under load (issue 15).
+const LOG_BEHIND: Duration = Duration::from_secs(5);
+
+/// How often the watcher looks at the log's queue.
+const LAG_SAMPLE: Duration = Duration::from_millis(200);
+
+/// What the log did while confirmations arrived.
+struct Lag {
+    /// Leaves appended from the watch's start until the queue was empty again.
+    leaves_per_second: f64,
+    max_queued: i64,
+    /// The oldest the latest checkpoint was while leaves waited for the next.
+    max_wait: Duration,
+}
+
+/// Watches a petition's log queue and head from another thread.
+struct LogLag {
+    stop: Arc<AtomicBool>,
+    watcher: std::thread::JoinHandle<(i64, Duration)>,
+    db: undersigned::db::Db,
+    petition: i64,
+    started: Instant,
+    size: i64,
+}
+
+impl LogLag {
+    fn head_size(db: &undersigned::db::Db, petition: i64) -> i64 {
+        db.read_blocking(|c| undersigned::db::tlog::head(c, petition)).unwrap().map_or(0, |h| h.size)
+    }
+
+    fn watch(db: &undersigned::db::Db, petition: i64) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (db2, stop2) = (db.clone(), Arc::clone(&stop));
+        let watcher = std::thread::spawn(move || {
+            let (mut queued, mut wait) = (0, Duration::ZERO);
+            while !stop2.load(Ordering::Relaxed) {
+                let (pending, head) = db2
+                    .read_blocking(|c| {
+                        Ok((
+                            undersigned::db::tlog::pending_count(c, petition)?,
+                            undersigned::db::tlog::head(c, petition)?,
+                        ))
+                    })
+                    .unwrap();
+                if let (true, Some(head)) = (pending > 0, head) {
+                    let age = (undersigned::now() - head.checkpoint_at).to_std().unwrap_or_default();
+                    (queued, wait) = (queued.max(pending), wait.max(age));
+                }
+                std::thread::sleep(LAG_SAMPLE);
+            }
+            (queued, wait)
+        });
+        Self { stop, watcher, db: db.clone(), petition, started: Instant::now(), size: Self::head_size(db, petition) }
+    }
+
+    /// Waits until the queue is empty, then stops watching.
+    fn finish(self) -> Lag {
+        let drained = Instant::now();
+        while self.db.read_blocking(|c| undersigned::db::tlog::pending_count(c, self.petition)).unwrap() > 0 {
+            assert!(drained.elapsed() < Duration::from_secs(600), "the log did not catch up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let appended = Self::head_size(&self.db, self.petition) - self.size;
+        let leaves_per_second = appended as f64 / self.started.elapsed().as_secs_f64();
+        self.stop.store(true, Ordering::Relaxed);
+        let (max_queued, max_wait) = self.watcher.join().unwrap();
+        Lag { leaves_per_second, max_queued, max_wait }
     }
 }

@@ -20,8 +20,9 @@
 //! LOAD_SECONDS (default 10 per run), LOAD_CONNECTIONS (default 64),
 //! LOAD_GROWTH (existing signatures for the growth runs, default
 //! "0,1000000,10000000"), LOAD_EXPORT_ROWS (default 1000000),
+//! LOAD_LOG_LEAVES (the log verify-log checks, default 1000000),
 //! LOAD_ONLY (sqlite or postgres), LOAD_PHASES (any of
-//! healthz,sign,count,confirm,mail,export,growth; default all).
+//! healthz,sign,count,confirm,mail,export,log,growth; default all).
 
 #![allow(clippy::unwrap_used, reason = "benchmarks may unwrap: a failure is the test's answer")]
 
@@ -29,6 +30,7 @@
 mod common;
 mod confirm;
 mod export;
+mod log;
 mod report;
 mod sign;
 mod sink;
@@ -51,6 +53,7 @@ struct Settings {
     connections: u32,
     growth: Vec<usize>,
     export_rows: usize,
+    log_leaves: usize,
 }
 
 impl Settings {
@@ -62,7 +65,7 @@ impl Settings {
         let var = |name: &str| std::env::var(name).ok();
         Self {
             phases: var("LOAD_PHASES")
-                .unwrap_or_else(|| "healthz,sign,count,confirm,mail,export,growth".into())
+                .unwrap_or_else(|| "healthz,sign,count,confirm,mail,export,log,growth".into())
                 .split(',')
                 .map(|p| p.trim().to_owned())
                 .collect(),
@@ -75,6 +78,7 @@ impl Settings {
                 .filter_map(|n| n.trim().parse().ok())
                 .collect(),
             export_rows: var("LOAD_EXPORT_ROWS").and_then(|v| v.parse().ok()).unwrap_or(1_000_000),
+            log_leaves: var("LOAD_LOG_LEAVES").and_then(|v| v.parse().ok()).unwrap_or(1_000_000),
         }
     }
 }
@@ -173,6 +177,9 @@ impl Bench<'_> {
         drop(server);
         if s.runs("export") {
             self.export(&db);
+        }
+        if s.runs("log") {
+            self.log(&db);
         }
         if s.runs("growth") {
             self.growth(&db, &env);

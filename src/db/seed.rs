@@ -143,3 +143,30 @@ pub fn tokens(
 pub fn outbox(conn: &mut DbConnection, signature_ids: &[i64], now: NaiveDateTime) -> QueryResult<()> {
     super::outbox::enqueue_many(conn, signature_ids, crate::domain::MailKind::Confirm, now)
 }
+
+/// Queues `n` confirmations of made-up signatures (ids from 1, countries in
+/// turn, commitments SHA-256 of the index) for the log of a petition, in
+/// multi-row statements: a log of any size for the benchmarks.
+pub fn log_queue(conn: &mut DbConnection, petition_id: i64, n: usize, now: NaiveDateTime) -> QueryResult<()> {
+    use sha2::{Digest, Sha256};
+
+    use super::schema::tlog_pending as q;
+    let countries = ["GB", "FR", "KE", "BR", "IN", "CN", "EG", "US", "JP", "MX"];
+    for start in (0..n).step_by(1000) {
+        let values: Vec<_> = (start..(start + 1000).min(n))
+            .map(|i| {
+                (
+                    q::petition_id.eq(petition_id),
+                    q::signature_id.eq(i64::try_from(i).unwrap_or(i64::MAX).saturating_add(1)),
+                    q::withdrawn.eq(false),
+                    q::country.eq(countries[i % countries.len()]),
+                    q::day.eq(now.date()),
+                    q::signed_at.eq(now),
+                    q::commitment.eq(Some(Sha256::digest(i.to_be_bytes()).to_vec())),
+                )
+            })
+            .collect();
+        crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(q::table).values(values).execute(c))?;
+    }
+    Ok(())
+}
