@@ -110,7 +110,8 @@ enum Command {
         url: String,
         /// The log key: base64 of the 32-byte Ed25519 key (as GET /api/v1/log-key
         /// serves it) or the log's verifier key. Without it, the key is taken from
-        /// the same deployment, which is not an independent check.
+        /// the same deployment, which is not an independent check: the command
+        /// then says UNVERIFIED and fails.
         #[arg(long, value_name = "KEY")]
         public_key: Option<String>,
         /// A checkpoint saved earlier (--save): check that the log only grew from it.

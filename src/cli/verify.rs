@@ -104,13 +104,19 @@ fn print_key(key: &Key) {
     println!("Key:        {} ({whose})", printable(&key.vkey));
 }
 
-fn key_warning(key: &Key) {
-    if !key.independent {
-        println!(
-            "NOTE: the key came from the same deployment as the log, so this shows the log is consistent with itself. \
-             Give the campaign's published key with --public-key (from a source you trust) to finish the check."
-        );
+/// Ends a check that held: a success only with a key given independently,
+/// as `verify-delivery` does, so that a script never takes a log that is
+/// merely consistent with itself for a verified one.
+fn finish(key: &Key, verified: &str) -> anyhow::Result<()> {
+    if key.independent {
+        println!("VERIFIED: {verified}.");
+        return Ok(());
     }
+    println!(
+        "UNVERIFIED: {verified}, but only with the key of the same deployment that serves the log. \
+         Give the campaign's published key (from a source you trust) with --public-key to finish the check."
+    );
+    anyhow::bail!("the log's key was not checked")
 }
 
 /// `verify-log`.
@@ -163,9 +169,7 @@ pub(super) fn verify_log(
         save_atomically(path, &note).with_context(|| format!("--save: cannot write {}", path.display()))?;
         println!("Saved the checkpoint to {} (give it with --since next time)", path.display());
     }
-    println!("VERIFIED: the log holds {} leaves counting {} signatures.", report.size, report.totals.total);
-    key_warning(&key);
-    Ok(())
+    finish(&key, &format!("the log holds {} leaves counting {} signatures", report.size, report.totals.total))
 }
 
 /// `verify-receipt`; `receipt` is the receipt or `-` to read it from
@@ -213,8 +217,7 @@ pub(super) fn verify_receipt(url: &str, receipt: &str, public_key: Option<&str>)
         Some(w) => println!("WITHDRAWN: leaf {w} cancels it, so it no longer counts."),
         None => println!("COUNTED: the signature is in the log and no withdrawal cancels it."),
     }
-    key_warning(&key);
-    Ok(())
+    finish(&key, &format!("leaf {} of the log of {} leaves carries the receipt", report.index, report.size))
 }
 
 /// Writes `bytes` to `path` so that it holds the old content or the new,

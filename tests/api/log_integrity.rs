@@ -165,6 +165,18 @@ async fn verify_log_checks_a_live_log_and_names_what_a_tampering_server_changed(
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("the log only grew since the checkpoint of 3 leaves"), "{}", text(&out));
 
+    // With the key the same deployment serves, the log is only consistent
+    // with itself: said so, and not a success.
+    let out = outsider(vec!["verify-log".into(), format!("{}/log/p", app.address)]).await;
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "UNVERIFIED: the log holds 4 leaves counting 4 signatures, but only with the key of the same deployment"
+        ),
+        "{}",
+        text(&out)
+    );
+
     // The same log through a server that changes what it passes on.
     let (proxy, control) = tampering_proxy(&app);
     let out = verify_log_cli(&proxy, "p", &key, &[]).await;
