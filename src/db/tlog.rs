@@ -145,9 +145,9 @@ pub fn head(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Option<Hea
     hd::table.find(petition_id).first(conn).optional()
 }
 
-/// Every log's head.
-pub fn heads(conn: &mut DbConnection) -> QueryResult<Vec<HeadRow>> {
-    hd::table.order(hd::petition_id).load(conn)
+/// Every log's head, with its petition's slug.
+pub fn heads(conn: &mut DbConnection) -> QueryResult<Vec<(String, HeadRow)>> {
+    hd::table.inner_join(p::table).order(hd::petition_id).select((p::slug, hd::all_columns)).load(conn)
 }
 
 /// Moves a log's head from `old_size` to `head`, and keeps the new

@@ -190,18 +190,16 @@ pub async fn delivery_key(state: web::Data<AppState>) -> HttpResponse {
 )]
 pub async fn log_key(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let signer = state.keys.log().clone();
+    // From the database, not the catalog's snapshot: a log is listed as
+    // soon as its first checkpoint is served.
     let heads = state.db.read(crate::db::tlog::heads).await?;
-    let slugs: BTreeMap<i64, String> = state.catalog.all().iter().map(|p| (p.id, p.slug.clone())).collect();
     let logs = heads
         .into_iter()
-        .filter_map(|h| {
-            let slug = slugs.get(&h.petition_id)?.clone();
-            Some(LogJson {
-                verifier_key: signer.verifier_key(&h.origin),
-                url: state.public_url.join(&format!("/log/{slug}")),
-                slug,
-                origin: h.origin,
-            })
+        .map(|(slug, h)| LogJson {
+            verifier_key: signer.verifier_key(&h.origin),
+            url: state.public_url.join(&format!("/log/{slug}")),
+            slug,
+            origin: h.origin,
         })
         .collect();
     let key = signer.public_key();

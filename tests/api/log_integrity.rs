@@ -22,6 +22,7 @@ on_both_databases!(
     erasure_keeps_every_leaf_and_ends_every_link,
     a_made_up_receipt_is_not_in_the_log,
     several_appenders_at_once_neither_skip_repeat_nor_fork,
+    a_history_rewritten_under_the_same_key_is_caught_from_a_saved_checkpoint,
 );
 
 /// Runs `undersigned ARGS` as an outsider would (no database), off the
@@ -374,4 +375,44 @@ async fn several_appenders_at_once_neither_skip_repeat_nor_fork(backend: Backend
         let report = verify_over_http(&app.address, "p", &key, Some(note.clone().into_bytes())).await;
         assert!(report.is_ok(), "{note}: {report:?}");
     }
+}
+
+async fn a_history_rewritten_under_the_same_key_is_caught_from_a_saved_checkpoint(backend: Backend) {
+    // Two deployments with one log key and one public address: what an
+    // operator who rewrites the log (or shows different people different
+    // logs) serves, each log well signed on its own.
+    let vars =
+        [("PUBLIC_URL", "http://127.0.0.1:1"), ("LOG_SIGNING_KEY", "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=")];
+    let (honest, rewritten) = (
+        spawn_app_with(backend.clone(), Smtp::Running, &vars).await,
+        spawn_app_with(backend, Smtp::Running, &vars).await,
+    );
+    for (app, countries) in [(&honest, ["DE", "FR", "FR", "KE"]), (&rewritten, ["DE", "US", "FR", "KE"])] {
+        app.create_petition("p").await;
+        for (i, country) in countries.iter().enumerate() {
+            sign_and_confirm(app, "p", &format!("s{i}@example.com"), country).await;
+            wait_for_size(app, "p", i as u64 + 1).await;
+        }
+    }
+    let key = public_key(&honest).await;
+    assert_eq!(key, public_key(&rewritten).await);
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("checkpoint");
+    let saved = saved.to_str().unwrap();
+    // A watcher saved the honest log's checkpoint at 3 leaves.
+    let list: serde_json::Value = honest.get("/log/p/checkpoints").await.json().await.unwrap();
+    let at_three = list["checkpoints"].as_array().unwrap().iter().find(|c| c["size"] == 3).unwrap();
+    std::fs::write(saved, at_three["note"].as_str().unwrap()).unwrap();
+    let out = verify_log_cli(&honest.address, "p", &key, &["--since", saved]).await;
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The other history verifies on its own ...
+    let out = verify_log_cli(&rewritten.address, "p", &key, &[]).await;
+    assert!(out.status.success(), "{}", text(&out));
+    // ... but not as the continuation of what was seen before.
+    let out = verify_log_cli(&rewritten.address, "p", &key, &["--since", saved]).await;
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("the log rewrote its history: its first 3 leaves (of 4) have the root"), "{said}");
+    assert!(said.contains("Both are signed by the log key: keep them, they prove the log forked."), "{said}");
 }

@@ -31,7 +31,12 @@ pub async fn sign_and_confirm(app: &TestApp, slug: &str, email: &str, country: &
 /// The log's verifier key, as the deployment publishes it.
 pub async fn vkey(app: &TestApp, slug: &str) -> String {
     let keys: serde_json::Value = app.get("/api/v1/log-key").await.json().await.unwrap();
-    let log = keys["logs"].as_array().unwrap().iter().find(|l| l["slug"] == slug).expect("the petition's log");
+    let log = keys["logs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["slug"] == slug)
+        .unwrap_or_else(|| panic!("the log of {slug} in {keys}"));
     log["verifier_key"].as_str().unwrap().to_owned()
 }
 
