@@ -225,5 +225,5 @@ verify-not-found-title = This receipt is not in the log
 verify-not-found-text = No entry of this petition's log carries it, as of its latest checkpoint ({ $size } entries).
 verify-not-found-why = The log takes in confirmations a few seconds after they are made: if you confirmed just now, try again in a minute. Otherwise, check that you entered the receipt exactly as it was shown, on the petition you signed.
 verify-yourself-heading = Check without trusting this server
-verify-yourself-text = The undersigned command line reads the log's published files, checks the checkpoint's signature with the campaign's key, finds your entry among all of them (so the server does not learn which one you look for) and checks its proof. The "-" makes it ask for your receipt, which so stays out of your shell's history:
+verify-yourself-text = The undersigned command line reads the log's published files, checks the checkpoint's signature with the campaign's key, finds your entry among all of them (so the server does not learn which one you look for) and checks its proof. The "-" makes it ask for your receipt, so that it stays out of your shell's history:
 verify-yourself-key = Compare this key with the one the campaign publishes elsewhere: checked with a key taken from this page alone, the log only shows that it agrees with itself.
