@@ -38,11 +38,19 @@ pub async fn sign_and_confirm(app: &TestApp, slug: &str, email: &str, country: &
     res.text().await.unwrap()
 }
 
-/// The log's verifier key, as the deployment publishes it.
+/// The log's verifier key, as the deployment publishes it. The list names
+/// the petitions of the public snapshot, which may not know a petition
+/// created a moment ago although its log exists: then it is reloaded.
 pub async fn vkey(app: &TestApp, slug: &str) -> String {
-    let keys: serde_json::Value = app.get("/api/v1/log-key").await.json().await.unwrap();
-    let log = keys["logs"].as_array().unwrap().iter().find(|l| l["slug"] == slug).expect("the petition's log");
-    log["verifier_key"].as_str().unwrap().to_owned()
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let keys: serde_json::Value = app.get("/api/v1/log-key").await.json().await.unwrap();
+        if let Some(log) = keys["logs"].as_array().unwrap().iter().find(|l| l["slug"] == slug) {
+            return log["verifier_key"].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "/api/v1/log-key does not list the log of {slug}");
+        app.refresh_counts().await;
+    }
 }
 
 /// The latest checkpoint, opened with the published key.
