@@ -34,6 +34,9 @@ pub struct PetitionView {
     pub lang: Language,
     /// Its title and text in other languages.
     pub translations: HashMap<Language, Text>,
+    /// When its transparency log's latest checkpoint was signed; None until
+    /// the log exists (the append round after the petition is created).
+    pub checkpoint_at: Option<NaiveDateTime>,
 }
 
 /// A petition's title, text and addressee in one language.
@@ -45,7 +48,12 @@ pub struct Text {
 }
 
 impl PetitionView {
-    fn new(row: PetitionRow, counts: db::counts::ByCountry, translations: Vec<TranslationRow>) -> Self {
+    fn new(
+        row: PetitionRow,
+        counts: db::counts::ByCountry,
+        translations: Vec<TranslationRow>,
+        checkpoint_at: Option<NaiveDateTime>,
+    ) -> Self {
         let total = counts.values().sum();
         let translations = translations
             .into_iter()
@@ -69,6 +77,7 @@ impl PetitionView {
             text_changed_at: row.text_changed_at,
             counts,
             total,
+            checkpoint_at,
         }
     }
 
@@ -115,9 +124,17 @@ pub struct Catalog {
 impl Catalog {
     /// Reloads every petition and count from the database.
     pub async fn refresh(&self, db: &Db) -> Result<(), DbError> {
-        let (rows, mut counts, translations) = db
-            .snapshot(|c| Ok((db::petitions::list(c)?, db::counts::all(c)?, db::petitions::translations(c)?)))
+        let (rows, mut counts, translations, checkpoints) = db
+            .snapshot(|c| {
+                Ok((
+                    db::petitions::list(c)?,
+                    db::counts::all(c)?,
+                    db::petitions::translations(c)?,
+                    db::tlog::checkpoint_times(c)?,
+                ))
+            })
             .await?;
+        let checkpoints: HashMap<i64, NaiveDateTime> = checkpoints.into_iter().collect();
         let mut by_petition: HashMap<i64, Vec<TranslationRow>> = HashMap::new();
         for t in translations {
             by_petition.entry(t.petition_id).or_default().push(t);
@@ -127,7 +144,8 @@ impl Catalog {
             .map(|row| {
                 let c = counts.remove(&row.id).unwrap_or_default();
                 let t = by_petition.remove(&row.id).unwrap_or_default();
-                Arc::new(PetitionView::new(row, c, t))
+                let at = checkpoints.get(&row.id).copied();
+                Arc::new(PetitionView::new(row, c, t, at))
             })
             .collect();
         let by_slug = petitions.iter().map(|p| (p.slug.clone(), Arc::clone(p))).collect();
@@ -156,7 +174,8 @@ impl Catalog {
             };
             let counts = db::counts::for_petition(c, row.id)?;
             let translations = db::petitions::translations_of(c, row.id)?;
-            Ok(Some(Arc::new(PetitionView::new(row, counts, translations))))
+            let checkpoint_at = db::tlog::checkpoint_time(c, row.id)?;
+            Ok(Some(Arc::new(PetitionView::new(row, counts, translations, checkpoint_at))))
         })
         .await
     }
@@ -170,7 +189,8 @@ impl Catalog {
                     let row = db::petitions::find(c, petition_id)?;
                     let counts = db::counts::for_petition(c, petition_id)?;
                     let translations = db::petitions::translations_of(c, petition_id)?;
-                    Ok(row.map(|r| PetitionView::new(r, counts, translations)))
+                    let checkpoint_at = db::tlog::checkpoint_time(c, petition_id)?;
+                    Ok(row.map(|r| PetitionView::new(r, counts, translations, checkpoint_at)))
                 })
                 .await;
         };

@@ -192,6 +192,14 @@ impl Tr {
         self.lookup(id, Some(&args))
     }
 
+    /// How long ago something was, in the largest unit that has passed
+    /// whole, rounded down: "5 seconds ago", "3 minutes ago", "2 days ago".
+    pub fn ago(&self, d: Duration) -> String {
+        let (n, id) = ago_unit(d.as_secs());
+        let args = Args::from([(Cow::Borrowed("n"), FluentValue::from(n))]);
+        self.lookup(id, Some(&args))
+    }
+
     /// Every country with its name in this language, sorted for it.
     pub fn countries(&self) -> &'static [(Country, String)] {
         let i = Language::ALL.iter().position(|l| *l == self.lang).unwrap_or(0);
@@ -208,9 +216,37 @@ impl Tr {
     }
 }
 
+/// An age in seconds as a number of the largest unit that has passed whole
+/// (rounded down), and the message that says it.
+fn ago_unit(secs: u64) -> (u64, &'static str) {
+    match secs {
+        s if s >= 86_400 => (s / 86_400, "ago-days"),
+        s if s >= 3_600 => (s / 3_600, "ago-hours"),
+        s if s >= 60 => (s / 60, "ago-minutes"),
+        s => (s, "ago-seconds"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_are_in_the_largest_whole_unit_rounded_down() {
+        assert_eq!(ago_unit(0), (0, "ago-seconds"));
+        assert_eq!(ago_unit(59), (59, "ago-seconds"));
+        assert_eq!(ago_unit(60), (1, "ago-minutes"));
+        assert_eq!(ago_unit(3_599), (59, "ago-minutes"));
+        assert_eq!(ago_unit(3_600), (1, "ago-hours"));
+        assert_eq!(ago_unit(86_399), (23, "ago-hours"));
+        assert_eq!(ago_unit(86_400 * 3 + 7), (3, "ago-days"));
+        let en = Tr::new(Language::En);
+        assert_eq!(en.ago(Duration::from_secs(1)), "1 second ago");
+        assert_eq!(en.ago(Duration::from_secs(125)), "2 minutes ago");
+        let ru = Tr::new(Language::Ru);
+        assert_eq!(ru.ago(Duration::from_secs(1)), "1 секунду назад");
+        assert_eq!(ru.ago(Duration::from_secs(5)), "5 секунд назад");
+    }
 
     fn ids(ftl: &str) -> std::collections::BTreeSet<String> {
         ftl.lines()
@@ -232,7 +268,21 @@ mod tests {
             assert!(missing.is_empty() && extra.is_empty(), "{path}: missing {missing:?}, extra {extra:?}");
             let tr = Tr::new(lang);
             let mut args = tr.count_args(3);
-            for name in ["title", "name", "goal", "percent", "addressee", "date", "duration", "url", "domain"] {
+            for name in [
+                "title",
+                "name",
+                "goal",
+                "percent",
+                "addressee",
+                "date",
+                "duration",
+                "url",
+                "domain",
+                "ago",
+                "size",
+                "index",
+                "problem",
+            ] {
                 args.insert(Cow::Borrowed(name), FluentValue::from("x"));
             }
             args.insert(Cow::Borrowed("n"), FluentValue::from(2));

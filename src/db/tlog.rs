@@ -82,6 +82,19 @@ pub fn pending(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<PendingRo
     q::table.order(q::id).limit(limit).load(conn)
 }
 
+/// Whether a confirmation carrying `commitment` waits to be appended to a
+/// petition's log. The queue holds what the last rounds have not appended
+/// yet (a few seconds' worth), so it is scanned rather than indexed.
+pub fn is_queued(conn: &mut DbConnection, petition_id: i64, commitment: &[u8; 32]) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        q::table
+            .filter(q::petition_id.eq(petition_id))
+            .filter(q::withdrawn.eq(false))
+            .filter(q::commitment.eq(&commitment[..])),
+    ))
+    .get_result(conn)
+}
+
 /// How many rows of a petition wait to be appended.
 pub fn pending_count(conn: &mut DbConnection, petition_id: i64) -> QueryResult<i64> {
     q::table.filter(q::petition_id.eq(petition_id)).count().get_result(conn)
@@ -148,6 +161,16 @@ pub fn head(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Option<Hea
 /// Every log's head, with its petition's slug.
 pub fn heads(conn: &mut DbConnection) -> QueryResult<Vec<(String, HeadRow)>> {
     hd::table.inner_join(p::table).order(hd::petition_id).select((p::slug, hd::all_columns)).load(conn)
+}
+
+/// When each log's latest checkpoint was signed: (petition id, when).
+pub fn checkpoint_times(conn: &mut DbConnection) -> QueryResult<Vec<(i64, NaiveDateTime)>> {
+    hd::table.select((hd::petition_id, hd::checkpoint_at)).load(conn)
+}
+
+/// When a petition's latest checkpoint was signed, if it has a log.
+pub fn checkpoint_time(conn: &mut DbConnection, petition_id: i64) -> QueryResult<Option<NaiveDateTime>> {
+    hd::table.find(petition_id).select(hd::checkpoint_at).first(conn).optional()
 }
 
 /// Moves a log's head from `old_size` to `head`, and keeps the new

@@ -17,6 +17,7 @@ mod links;
 mod log;
 mod pages;
 pub mod security;
+mod verify;
 mod views;
 
 use actix_web::{guard, web};
@@ -58,6 +59,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &crate::state::AppState) {
         )
         .service(resource("/p/{slug}/check-email").route(get_or_head().to(pages::check_email)))
         .service(resource("/p/{slug}/held").route(get_or_head().to(pages::held)))
+        .service(
+            resource("/p/{slug}/verify").route(get_or_head().to(verify::page)).route(web::post().to(verify::check)),
+        )
         .service(resource("/p/{slug}/embed").route(get_or_head().to(embed::show)).route(web::post().to(embed::sign)))
         .service(resource("/p/{slug}/badge.svg").route(get_or_head().to(embed::badge)))
         .service(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::NaiveDateTime;
 
 use super::client::client_ip;
 use super::extract::PetitionBySlug;
@@ -44,6 +45,19 @@ struct PetitionPage<'a> {
     started: String,
     /// Where the form is sent.
     action: String,
+    /// How long ago the petition's log was last checkpointed.
+    log_status: String,
+}
+
+/// The petition page's line about its transparency log: how long ago the
+/// latest checkpoint was signed (the log trails the count by a few
+/// seconds), or that there is none yet.
+fn log_status(tr: &Tr, checkpoint_at: Option<NaiveDateTime>, now: NaiveDateTime) -> String {
+    match checkpoint_at {
+        // Another instance's clock may be a little ahead: never "in 1 second".
+        Some(at) => tr.t1("log-last-checkpoint", "ago", &tr.ago((now - at).to_std().unwrap_or_default())),
+        None => tr.t("log-no-checkpoint"),
+    }
 }
 
 /// The petition with its sign form, stamped with the time it is shown.
@@ -56,16 +70,18 @@ fn petition_page(
     let tr = form.tr;
     let text_changed = p.text_changed_at.map(|t| tr.date(t.date()));
     let (_, body, _, _) = p.text_in(tr.lang);
+    let now = crate::now();
     let res = html(
         status,
         PetitionPage {
             tr,
-            petition: Summary::new(p, crate::now(), &tr),
+            petition: Summary::new(p, now, &tr),
             paragraphs: PetitionView::paragraphs(body).collect(),
             form,
             text_changed,
             started: state.keys.form_stamp(p.id, chrono::Utc::now()),
             action: format!("/p/{}/sign", p.slug),
+            log_status: log_status(&tr, p.checkpoint_at, now),
         },
     )?;
     // The page carries a per-view form stamp: caches must not share it.
@@ -175,4 +191,34 @@ struct HeldPage {
 /// After a signature was held for review.
 pub async fn held(PetitionBySlug(p): PetitionBySlug, tr: Tr) -> Result<HttpResponse, AppError> {
     html(StatusCode::OK, HeldPage { tr, petition: Summary::new(&p, crate::now(), &tr) })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+
+    use super::*;
+    use crate::domain::Language;
+
+    #[test]
+    fn the_log_line_says_how_long_ago_the_checkpoint_was_signed() {
+        let tr = Tr::new(Language::En);
+        let now = crate::now();
+        assert_eq!(log_status(&tr, None, now), "Public log of signatures: no checkpoint yet.");
+        assert_eq!(
+            log_status(&tr, Some(now - TimeDelta::seconds(4)), now),
+            "Public log of signatures: last checkpoint 4 seconds ago."
+        );
+        assert_eq!(
+            log_status(&tr, Some(now - TimeDelta::minutes(150)), now),
+            "Public log of signatures: last checkpoint 2 hours ago."
+        );
+        assert_eq!(
+            log_status(&tr, Some(now + TimeDelta::seconds(2)), now),
+            "Public log of signatures: last checkpoint 0 seconds ago.",
+            "a clock a little ahead is not shown as the future"
+        );
+        let fr = log_status(&Tr::new(Language::Fr), Some(now - TimeDelta::seconds(4)), now);
+        assert!(fr.contains("il y a 4 secondes"), "{fr}");
+    }
 }

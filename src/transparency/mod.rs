@@ -12,7 +12,9 @@
 //! from the size it was read at.
 
 mod append;
+mod check;
 mod read;
 
 pub use append::{Appended, Appender, Turn, append, append_with};
+pub use check::{Included, ReceiptOutcome, RecheckFault, check_receipt, recheck};
 pub use read::{ReceiptCheck, receipt, tile};

@@ -87,12 +87,23 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
             .unwrap_or_default();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let mut receipts = Vec::new();
     for (_, token) in &tokens {
         assert_eq!(web.get(format!("{base}/s/{token}")).send().await.unwrap().status(), 200);
-        assert_eq!(web.post(format!("{base}/s/{token}")).send().await.unwrap().status(), 200);
+        let res = web.post(format!("{base}/s/{token}")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        receipts.push(crate::transparency::receipt_in(&res.text().await.unwrap()).expect("a receipt is shown"));
     }
     let (_, second) = tokens.iter().find(|(to, _)| to == EMAIL2).unwrap();
     assert_eq!(web.post(format!("{base}/s/{second}/withdraw")).send().await.unwrap().status(), 200);
+    // Both check their receipts, one mistyped first.
+    const MISTYPED: &str = "canary-receipt-mistyped-0123456789";
+    let verify = format!("{base}/p/p/verify");
+    let res = web.post(&verify).form(&[("receipt", MISTYPED)]).send().await.unwrap();
+    assert_eq!(res.status(), 422);
+    for receipt in &receipts {
+        assert_eq!(web.post(&verify).form(&[("receipt", receipt)]).send().await.unwrap().status(), 200);
+    }
 
     // An organiser fails a login, logs in, looks around and exports.
     let admin = browser();
@@ -183,6 +194,8 @@ async fn no_personal_data_or_secret_appears_in_the_logs_of_a_full_run() {
     .map(|s| s.to_owned().to_owned())
     .collect();
     canaries.extend(tokens.iter().map(|(_, t)| t.clone()));
+    canaries.extend(receipts);
+    canaries.push(MISTYPED.to_owned());
     canaries.push(api_token.clone());
     canaries.push(released);
     canaries.push(held_csrf);

@@ -170,3 +170,60 @@ receipt-proves = This code proves that your signature is counted in the petition
 receipt-once = This is the only copy: it is not stored and will not be shown again.
 receipt-warning = Anyone you show it to learns that you signed. Keeping it is optional; if you keep it, keep it somewhere private.
 receipt-check-link = Check a receipt
+
+## The public log on the petition page
+log-last-checkpoint = Public log of signatures: last checkpoint { $ago }.
+log-no-checkpoint = Public log of signatures: no checkpoint yet.
+log-checkpoint-link = Latest checkpoint
+ago-seconds = { $n ->
+    [one] { $n } second ago
+   *[other] { $n } seconds ago
+}
+ago-minutes = { $n ->
+    [one] { $n } minute ago
+   *[other] { $n } minutes ago
+}
+ago-hours = { $n ->
+    [one] { $n } hour ago
+   *[other] { $n } hours ago
+}
+ago-days = { $n ->
+    [one] { $n } day ago
+   *[other] { $n } days ago
+}
+
+## Checking a receipt
+verify-title = Check a receipt
+verify-intro = When you confirmed your signature, the thank-you page showed you a receipt: a code of 43 letters, digits, "-" and "_". Enter it here to find your signature in the petition's public log.
+verify-proves = If it is found, you see the entry your signature became and the proof that this entry is part of the log's latest signed checkpoint. A checkpoint fixes every entry before it: after that, no entry can be removed or changed without it showing to anyone who kept a checkpoint. The entry holds no name, email address or postcode, only the country, the day and a code that only your receipt matches.
+verify-private = Your receipt is sent to this server to be looked up; it is not stored or logged. To check without sending it to anyone, use the command line below.
+field-receipt = Your receipt
+field-receipt-hint = As it was shown on the thank-you page: 43 letters, digits, "-" and "_".
+verify-button = Check
+verify-another = Check another receipt
+verify-found-title = Your signature is in the log
+verify-entry-heading = Your entry
+verify-entry-index = Entry number (counting from 0)
+verify-entry-kind = Kind
+verify-kind-confirmed = A confirmed signature
+verify-entry-country = Country
+verify-entry-day = Confirmed on (UTC)
+verify-counted = It counts: no withdrawal cancels it.
+verify-withdrawn = It was withdrawn: entry { $index } cancels it, so it no longer counts.
+verify-checkpoint-heading = The checkpoint that includes it
+verify-checkpoint-size = Entries in the log
+verify-checkpoint-root = Root hash
+verify-checkpoint-note = The signed checkpoint
+verify-proof-heading = The inclusion proof
+verify-proof-explained = Hashing your entry, then combining the result with each of these hashes in turn (RFC 9162), gives the checkpoint's root hash.
+verify-proof-none = No hash is needed: your entry is the only one in the log.
+verify-server-checked = This server checked the proof against the signed checkpoint: it holds.
+verify-server-failed = This server's own check of the proof failed ({ $problem }). The log is not as it should be: please tell the organisers.
+verify-queued-title = Your signature is confirmed and about to enter the log
+verify-queued-text = It is waiting to be added: the log takes in confirmations a few seconds after they are made. Its latest checkpoint has { $size } entries. Please try again in a minute.
+verify-not-found-title = This receipt is not in the log
+verify-not-found-text = No entry of this petition's log carries it, as of its latest checkpoint ({ $size } entries).
+verify-not-found-why = The log takes in confirmations a few seconds after they are made: if you confirmed just now, try again in a minute. Otherwise, check that you entered the receipt exactly as it was shown, on the petition you signed.
+verify-yourself-heading = Check without trusting this server
+verify-yourself-text = The undersigned command line reads the log's published files, checks the checkpoint's signature with the campaign's key, finds your entry among all of them (so the server does not learn which one you look for) and checks its proof. The "-" makes it ask for your receipt, so that it stays out of your shell's history:
+verify-yourself-key = Compare this key with the one the campaign publishes elsewhere: checked with a key taken from this page alone, the log only shows that it agrees with itself.

@@ -170,3 +170,60 @@ receipt-proves = Este código prueba que su firma está contada en el registro p
 receipt-once = Es la única copia: no se guarda y no volverá a mostrarse.
 receipt-warning = Quien lo vea sabrá que usted firmó. Guardarlo es opcional; si lo guarda, hágalo en un lugar privado.
 receipt-check-link = Comprobar un recibo
+
+## The public log on the petition page
+log-last-checkpoint = Registro público de firmas: último punto de control { $ago }.
+log-no-checkpoint = Registro público de firmas: aún no hay punto de control.
+log-checkpoint-link = Último punto de control
+ago-seconds = { $n ->
+    [one] hace { $n } segundo
+   *[other] hace { $n } segundos
+}
+ago-minutes = { $n ->
+    [one] hace { $n } minuto
+   *[other] hace { $n } minutos
+}
+ago-hours = { $n ->
+    [one] hace { $n } hora
+   *[other] hace { $n } horas
+}
+ago-days = { $n ->
+    [one] hace { $n } día
+   *[other] hace { $n } días
+}
+
+## Checking a receipt
+verify-title = Comprobar un recibo
+verify-intro = Cuando confirmó su firma, la página de agradecimiento le mostró un recibo: un código de 43 letras, cifras, «-» y «_». Introdúzcalo aquí para encontrar su firma en el registro público de la petición.
+verify-proves = Si se encuentra, verá la entrada en que se convirtió su firma y la prueba de que esa entrada forma parte del último punto de control firmado del registro. Un punto de control fija todas las entradas anteriores: a partir de entonces, ninguna entrada puede eliminarse ni modificarse sin que lo note quien haya guardado un punto de control. La entrada no contiene nombre, dirección de correo electrónico ni código postal: solo el país, el día y un código con el que solo su recibo coincide.
+verify-private = Su recibo se envía a este servidor para buscarlo; no se guarda ni se registra. Para comprobarlo sin enviarlo a nadie, use la línea de órdenes de abajo.
+field-receipt = Su recibo
+field-receipt-hint = Tal como se mostró en la página de agradecimiento: 43 letras, cifras, «-» y «_».
+verify-button = Comprobar
+verify-another = Comprobar otro recibo
+verify-found-title = Su firma está en el registro
+verify-entry-heading = Su entrada
+verify-entry-index = Número de entrada (contando desde 0)
+verify-entry-kind = Tipo
+verify-kind-confirmed = Una firma confirmada
+verify-entry-country = País
+verify-entry-day = Confirmada el (UTC)
+verify-counted = Cuenta: ninguna retirada la anula.
+verify-withdrawn = Fue retirada: la entrada { $index } la anula, así que ya no cuenta.
+verify-checkpoint-heading = El punto de control que la incluye
+verify-checkpoint-size = Entradas del registro
+verify-checkpoint-root = Hash raíz
+verify-checkpoint-note = El punto de control firmado
+verify-proof-heading = La prueba de inclusión
+verify-proof-explained = Calcular el hash de su entrada y combinar el resultado con cada uno de estos hashes por turno (RFC 9162) da el hash raíz del punto de control.
+verify-proof-none = No hace falta ningún hash: su entrada es la única del registro.
+verify-server-checked = Este servidor comprobó la prueba frente al punto de control firmado: se cumple.
+verify-server-failed = La comprobación de la prueba por este mismo servidor falló ({ $problem }). El registro no está como debería: avise a los organizadores.
+verify-queued-title = Su firma está confirmada y a punto de entrar en el registro
+verify-queued-text = Está esperando a ser añadida: el registro recoge las confirmaciones unos segundos después de que se producen. Su último punto de control tiene { $size } entradas. Vuelva a intentarlo dentro de un minuto.
+verify-not-found-title = Este recibo no está en el registro
+verify-not-found-text = Ninguna entrada del registro de esta petición lo lleva, según su último punto de control ({ $size } entradas).
+verify-not-found-why = El registro recoge las confirmaciones unos segundos después de que se producen: si acaba de confirmar, vuelva a intentarlo dentro de un minuto. Si no, compruebe que introdujo el recibo exactamente como se mostró, en la petición que firmó.
+verify-yourself-heading = Comprobar sin confiar en este servidor
+verify-yourself-text = La línea de órdenes undersigned lee los archivos publicados del registro, comprueba la firma del punto de control con la clave de la campaña, encuentra su entrada entre todas (así el servidor no sabe cuál busca) y comprueba su prueba. El «-» hace que le pida el recibo, que así queda fuera del historial de su terminal:
+verify-yourself-key = Compare esta clave con la que la campaña publica en otro lugar: comprobado con una clave tomada solo de esta página, el registro solo muestra que es coherente consigo mismo.

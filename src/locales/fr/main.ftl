@@ -171,3 +171,60 @@ receipt-proves = Ce code prouve que votre signature est comptée dans le registr
 receipt-once = C’est la seule copie : il n’est pas conservé et ne sera plus affiché.
 receipt-warning = Toute personne à qui vous le montrez apprend que vous avez signé. Le garder est facultatif ; si vous le gardez, gardez-le en lieu sûr.
 receipt-check-link = Vérifier un reçu
+
+## The public log on the petition page
+log-last-checkpoint = Registre public des signatures : dernier point de contrôle { $ago }.
+log-no-checkpoint = Registre public des signatures : pas encore de point de contrôle.
+log-checkpoint-link = Dernier point de contrôle
+ago-seconds = { $n ->
+    [one] il y a { $n } seconde
+   *[other] il y a { $n } secondes
+}
+ago-minutes = { $n ->
+    [one] il y a { $n } minute
+   *[other] il y a { $n } minutes
+}
+ago-hours = { $n ->
+    [one] il y a { $n } heure
+   *[other] il y a { $n } heures
+}
+ago-days = { $n ->
+    [one] il y a { $n } jour
+   *[other] il y a { $n } jours
+}
+
+## Checking a receipt
+verify-title = Vérifier un reçu
+verify-intro = Lorsque vous avez confirmé votre signature, la page de remerciement vous a montré un reçu : un code de 43 lettres, chiffres, « - » et « _ ». Saisissez-le ici pour retrouver votre signature dans le registre public de la pétition.
+verify-proves = S’il est trouvé, vous voyez l’entrée qu’est devenue votre signature et la preuve que cette entrée fait partie du dernier point de contrôle signé du registre. Un point de contrôle fixe toutes les entrées qui le précèdent : ensuite, aucune entrée ne peut être supprimée ni modifiée sans que cela se voie pour quiconque a gardé un point de contrôle. L’entrée ne contient ni nom, ni adresse électronique, ni code postal : seulement le pays, le jour et un code auquel seul votre reçu correspond.
+verify-private = Votre reçu est envoyé à ce serveur pour y être recherché ; il n’est ni conservé ni journalisé. Pour vérifier sans l’envoyer à personne, utilisez la ligne de commande ci-dessous.
+field-receipt = Votre reçu
+field-receipt-hint = Tel qu’il a été affiché sur la page de remerciement : 43 lettres, chiffres, « - » et « _ ».
+verify-button = Vérifier
+verify-another = Vérifier un autre reçu
+verify-found-title = Votre signature est dans le registre
+verify-entry-heading = Votre entrée
+verify-entry-index = Numéro de l’entrée (à partir de 0)
+verify-entry-kind = Nature
+verify-kind-confirmed = Une signature confirmée
+verify-entry-country = Pays
+verify-entry-day = Confirmée le (UTC)
+verify-counted = Elle compte : aucun retrait ne l’annule.
+verify-withdrawn = Elle a été retirée : l’entrée { $index } l’annule, elle ne compte donc plus.
+verify-checkpoint-heading = Le point de contrôle qui l’inclut
+verify-checkpoint-size = Entrées du registre
+verify-checkpoint-root = Hachage racine
+verify-checkpoint-note = Le point de contrôle signé
+verify-proof-heading = La preuve d’inclusion
+verify-proof-explained = Hacher votre entrée, puis combiner le résultat avec chacun de ces hachages tour à tour (RFC 9162), donne le hachage racine du point de contrôle.
+verify-proof-none = Aucun hachage n’est nécessaire : votre entrée est la seule du registre.
+verify-server-checked = Ce serveur a vérifié la preuve par rapport au point de contrôle signé : elle tient.
+verify-server-failed = La vérification de la preuve par ce serveur lui-même a échoué ({ $problem }). Le registre n’est pas ce qu’il devrait être : merci de prévenir les organisateurs.
+verify-queued-title = Votre signature est confirmée et va entrer dans le registre
+verify-queued-text = Elle attend d’y être ajoutée : le registre reçoit les confirmations quelques secondes après qu’elles ont eu lieu. Son dernier point de contrôle compte { $size } entrées. Veuillez réessayer dans une minute.
+verify-not-found-title = Ce reçu n’est pas dans le registre
+verify-not-found-text = Aucune entrée du registre de cette pétition ne le porte, à son dernier point de contrôle ({ $size } entrées).
+verify-not-found-why = Le registre reçoit les confirmations quelques secondes après qu’elles ont eu lieu : si vous venez de confirmer, réessayez dans une minute. Sinon, vérifiez que vous avez saisi le reçu exactement comme il a été affiché, sur la pétition que vous avez signée.
+verify-yourself-heading = Vérifier sans faire confiance à ce serveur
+verify-yourself-text = La ligne de commande undersigned lit les fichiers publiés du registre, vérifie la signature du point de contrôle avec la clé de la campagne, retrouve votre entrée parmi toutes (le serveur n’apprend donc pas laquelle vous cherchez) et vérifie sa preuve. Le « - » lui fait demander votre reçu, qui reste ainsi hors de l’historique de votre terminal :
+verify-yourself-key = Comparez cette clé avec celle que la campagne publie ailleurs : vérifié avec une clé prise sur cette seule page, le registre montre seulement qu’il est cohérent avec lui-même.

@@ -164,3 +164,56 @@ receipt-proves = 此代码证明您的签名已计入请愿书的公开日志，
 receipt-once = 这是唯一的副本：它不会被保存，也不会再次显示。
 receipt-warning = 您向谁出示它，谁就会知道您签了名。保留它是可选的；如果保留，请存放在私密的地方。
 receipt-check-link = 核查回执
+
+## The public log on the petition page
+log-last-checkpoint = 公开签名日志：最近的检查点生成于{ $ago }。
+log-no-checkpoint = 公开签名日志：尚无检查点。
+log-checkpoint-link = 最新检查点
+ago-seconds = { $n ->
+   *[other] { $n } 秒前
+}
+ago-minutes = { $n ->
+   *[other] { $n } 分钟前
+}
+ago-hours = { $n ->
+   *[other] { $n } 小时前
+}
+ago-days = { $n ->
+   *[other] { $n } 天前
+}
+
+## Checking a receipt
+verify-title = 核查回执
+verify-intro = 您确认签名时，感谢页面向您显示了一张回执：一个由 43 个字母、数字、“-”和“_”组成的代码。在此输入它，即可在请愿书的公开日志中找到您的签名。
+verify-proves = 如果找到，您会看到您的签名所对应的日志条目，以及该条目属于日志最新签名检查点的证明。检查点固定了它之前的所有条目：此后，任何条目被删除或更改，都会被保存过检查点的任何人发现。条目中没有姓名、电子邮件地址或邮政编码，只有国家、日期和一个只有您的回执才能对应的代码。
+verify-private = 您的回执会发送到本服务器以供查找；它不会被保存，也不会被记录。若要在不发送给任何人的情况下核查，请使用下面的命令行。
+field-receipt = 您的回执
+field-receipt-hint = 与感谢页面上显示的相同：43 个字母、数字、“-”和“_”。
+verify-button = 核查
+verify-another = 核查另一张回执
+verify-found-title = 您的签名在日志中
+verify-entry-heading = 您的条目
+verify-entry-index = 条目编号（从 0 开始）
+verify-entry-kind = 类型
+verify-kind-confirmed = 已确认的签名
+verify-entry-country = 国家
+verify-entry-day = 确认日期（UTC）
+verify-counted = 它已计入：没有任何撤回将其取消。
+verify-withdrawn = 它已被撤回：条目 { $index } 取消了它，因此它不再计入。
+verify-checkpoint-heading = 包含它的检查点
+verify-checkpoint-size = 日志中的条目数
+verify-checkpoint-root = 根哈希
+verify-checkpoint-note = 已签名的检查点
+verify-proof-heading = 包含证明
+verify-proof-explained = 对您的条目求哈希，再将结果依次与这些哈希逐一组合（RFC 9162），即得到检查点的根哈希。
+verify-proof-none = 无需任何哈希：您的条目是日志中唯一的条目。
+verify-server-checked = 本服务器已对照已签名的检查点核查了该证明：证明成立。
+verify-server-failed = 本服务器自身对该证明的核查失败（{ $problem }）。日志状态异常：请告知组织者。
+verify-queued-title = 您的签名已确认，即将进入日志
+verify-queued-text = 它正在等待加入：日志会在确认发生几秒钟后将其收录。日志最新检查点有 { $size } 个条目。请一分钟后再试。
+verify-not-found-title = 此回执不在日志中
+verify-not-found-text = 截至最新检查点（{ $size } 个条目），本请愿书日志中没有任何条目带有此回执。
+verify-not-found-why = 日志会在确认发生几秒钟后将其收录：如果您刚刚确认，请一分钟后再试。否则，请检查您输入的回执是否与显示时完全一致，并且是在您签署的请愿书上核查。
+verify-yourself-heading = 无需信任本服务器即可核查
+verify-yourself-text = undersigned 命令行会读取日志公开的文件，用本运动的密钥核查检查点的签名，在所有条目中找到您的条目（因此服务器不会知道您在找哪一个），并核查其证明。“-”让它向您询问回执，这样回执就不会留在终端的历史记录中：
+verify-yourself-key = 请将此密钥与本运动在别处公布的密钥进行比较：仅用从本页获取的密钥核查，只能表明日志与其自身一致。
