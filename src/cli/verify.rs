@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use crate::domain::Receipt;
 use crate::text::printable;
 use crate::tlog::verify::{self, DirSource, HttpSource, Source, VerifyError, b64};
-use crate::tlog::{Checkpoint, verifier_key};
+use crate::tlog::{Checkpoint, LogKey, verifier_key};
 
 /// Where the log is read from.
 enum Place {
@@ -62,13 +62,9 @@ struct LogKeyEntry {
 /// deployment that serves the log.
 fn key(place: &Place, origin: &str, public_key: Option<&str>) -> anyhow::Result<Key> {
     if let Some(k) = public_key {
-        // Base64 has '+' too: a verifier key is what is not a raw key.
-        let vkey = match crate::keys::parse_public_key(k) {
-            Some(key) => verifier_key(origin, &key),
-            None if k.contains('+') => k.trim().to_owned(),
-            None => anyhow::bail!("--public-key: neither a base64 Ed25519 public key nor a verifier key"),
-        };
-        return Ok(Key { vkey, independent: true });
+        let key = LogKey::parse(k)
+            .ok_or_else(|| anyhow::anyhow!("--public-key: neither a base64 Ed25519 public key nor a verifier key"))?;
+        return Ok(Key { vkey: key.for_origin(origin), independent: true });
     }
     let Place::Http(http) = place else {
         anyhow::bail!("a copy on disk needs --public-key (the deployment's log key, as GET /api/v1/log-key serves it)");

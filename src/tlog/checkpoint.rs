@@ -203,6 +203,39 @@ pub fn verifier_key(origin: &str, key: &VerifyingKey) -> String {
     format!("{origin}+{:08x}+{}", signed_note::key_id(origin, &bytes), STANDARD.encode(&bytes))
 }
 
+/// A log key as someone gives it to a verifier: the deployment's Ed25519
+/// public key (base64 of its 32 bytes, as `GET /api/v1/log-key` serves it),
+/// which signs every log of the deployment, each under its origin; or one
+/// log's signed-note verifier key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogKey {
+    Raw(VerifyingKey),
+    Verifier(String),
+}
+
+impl LogKey {
+    /// Reads either form; None if it is neither. The raw form is tried
+    /// first: its base64 may contain `+`, which a verifier key uses as a
+    /// separator.
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.trim();
+        let raw = STANDARD.decode(s).ok().and_then(|b| <[u8; 32]>::try_from(b).ok());
+        if let Some(key) = raw.and_then(|b| VerifyingKey::from_bytes(&b).ok()) {
+            return Some(Self::Raw(key));
+        }
+        StandardVerifier::new(s).ok().map(|_| Self::Verifier(s.to_owned()))
+    }
+
+    /// The verifier key to open the checkpoints of the log `origin` with
+    /// (a verifier key given as such is used as it is: it names its log).
+    pub fn for_origin(&self, origin: &str) -> String {
+        match self {
+            Self::Raw(key) => verifier_key(origin, key),
+            Self::Verifier(vkey) => vkey.clone(),
+        }
+    }
+}
+
 impl LogSigner {
     pub fn new(key: SigningKey) -> Self {
         Self { key }
@@ -306,6 +339,27 @@ mod tests {
         ));
         let tampered = note.replacen("total 2", "total 3", 1);
         assert!(Checkpoint::open(tampered.as_bytes(), &signer.verifier_key(&cp.origin)).is_err());
+    }
+
+    #[test]
+    fn a_log_key_is_read_in_either_form() {
+        let signer = seven();
+        let origin = "sign.example.org/p/report";
+        let raw = STANDARD.encode(signer.public_key().as_bytes());
+        assert_eq!(LogKey::parse(&raw), Some(LogKey::Raw(signer.public_key())));
+        assert_eq!(LogKey::parse(&format!(" {raw}\n")).unwrap().for_origin(origin), signer.verifier_key(origin));
+        let vkey = signer.verifier_key(origin);
+        assert_eq!(LogKey::parse(&vkey), Some(LogKey::Verifier(vkey.clone())));
+        assert_eq!(LogKey::parse(&vkey).unwrap().for_origin("another/p/x"), vkey, "a verifier key names its log");
+        // A raw key whose base64 has a '+' is still a raw key.
+        let plus = (0u8..=255)
+            .map(|i| SigningKey::from_bytes(&[i; 32]).verifying_key())
+            .find(|k| STANDARD.encode(k.as_bytes()).contains('+'))
+            .unwrap();
+        assert_eq!(LogKey::parse(&STANDARD.encode(plus.as_bytes())), Some(LogKey::Raw(plus)));
+        for junk in ["", "not a key", "a+b+c", "AAAA"] {
+            assert_eq!(LogKey::parse(junk), None, "{junk:?}");
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod merkle;
 pub mod paths;
 pub mod verify;
 
-pub use checkpoint::{Checkpoint, CheckpointError, LogSigner, Totals, verifier_key};
+pub use checkpoint::{Checkpoint, CheckpointError, LogKey, LogSigner, Totals, verifier_key};
 pub use leaf::{Leaf, LeafError, text_hash};
 
 /// A tree hash: SHA-256, 32 bytes.
