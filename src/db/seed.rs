@@ -53,6 +53,46 @@ pub fn confirmed(conn: &mut DbConnection, petition_id: i64, rows: &[SeedRow], no
     Ok(())
 }
 
+/// Queues for the transparency log, as confirming does, every confirmed
+/// signature of a petition that has neither a leaf nor a queued row (those
+/// [`confirmed`] loaded), each with the commitment of a random receipt
+/// nobody holds; returns how many. Benchmarks leave their rows unlogged.
+pub fn queue_leaves(conn: &mut DbConnection, petition_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
+    use rand::RngCore;
+
+    use super::schema::{tlog_leaves as l, tlog_pending as q};
+    let queued = q::table.select(q::signature_id);
+    let leaved = l::table.filter(l::signature_id.is_not_null()).select(l::signature_id.assume_not_null());
+    let rows: Vec<(i64, String)> = s::table
+        .filter(s::petition_id.eq(petition_id))
+        .filter(s::status.eq("confirmed"))
+        .filter(diesel::dsl::not(s::id.eq_any(queued)))
+        .filter(diesel::dsl::not(s::id.eq_any(leaved)))
+        .order(s::id)
+        .select((s::id, s::country))
+        .load(conn)?;
+    for chunk in rows.chunks(1000) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(id, country)| {
+                let mut commitment = vec![0u8; 32];
+                rand::rng().fill_bytes(&mut commitment);
+                (
+                    q::petition_id.eq(petition_id),
+                    q::signature_id.eq(*id),
+                    q::withdrawn.eq(false),
+                    q::country.eq(country.as_str()),
+                    q::day.eq(now.date()),
+                    q::signed_at.eq(now),
+                    q::commitment.eq(Some(commitment)),
+                )
+            })
+            .collect();
+        crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(q::table).values(values).execute(c))?;
+    }
+    Ok(rows.len())
+}
+
 /// Inserts `n` pending signatures (emails `{prefix}{i}@example.com`) and
 /// returns their ids, in order.
 pub fn pending(

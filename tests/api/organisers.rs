@@ -241,6 +241,7 @@ async fn api_tokens_are_created_used_and_revoked(backend: Backend) {
         .query(move |c| db::organisers::insert_token(c, organiser, "ci", &hash.0, &prefix, undersigned::now(), None))
         .await;
     app.insert_confirmed(petition, vec![("Ada".into(), "GB".into(), None, "a@example.com".into(), false)]).await;
+    app.queue_for_log(petition).await;
 
     for export in EXPORTS {
         let res =

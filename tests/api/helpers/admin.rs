@@ -104,4 +104,11 @@ impl TestApp {
             .collect();
         self.query(move |c| db::seed::confirmed(c, petition_id, &rows, undersigned::now())).await;
     }
+
+    /// Queues for the transparency log the signatures [`Self::insert_confirmed`]
+    /// stored, as confirming would have (a delivery packet needs them in the
+    /// log).
+    pub async fn queue_for_log(&self, petition_id: i64) {
+        self.query(move |c| db::seed::queue_leaves(c, petition_id, undersigned::now())).await;
+    }
 }
