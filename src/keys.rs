@@ -213,6 +213,15 @@ pub async fn delivery_key(db: &Db, configured: Option<SigningKey>) -> Result<Sig
     }
 }
 
+/// The key that signs the transparency logs: `configured`, or the stored
+/// one (generated on first use, as the server would). For the command line.
+pub async fn log_key(db: &Db, configured: Option<SigningKey>) -> Result<SigningKey, DbError> {
+    match configured {
+        Some(k) => Ok(k),
+        None => db.write(|c| stored_key(c, "log_signing_key")).await,
+    }
+}
+
 /// A public key as published: base64 of its 32 bytes.
 pub fn public_key_base64(key: &VerifyingKey) -> String {
     STANDARD.encode(key.as_bytes())

@@ -8,10 +8,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::auth::Actor;
-use crate::configuration::Settings;
+use crate::configuration::{PublicUrl, Settings};
 use crate::db::Db;
 use crate::export::{Columns, Format};
-use crate::organise::exports::{self as exporting, Refused, What};
+use crate::organise::exports::{self as exporting, PacketKeys, Refused, What};
+use crate::transparency::Appender;
 
 /// `--format` of a signatures export.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -56,14 +57,11 @@ pub(super) async fn export(kind: ExportKind, out: Option<PathBuf>, db: Db) -> an
         ),
         Err(Refused::Db(e)) => return Err(e.into()),
     };
-    let key = match what {
-        What::Delivery => {
-            let configured = Settings::from_env()?.delivery_key.map(|k| k.0);
-            Some(crate::keys::delivery_key(&db, configured).await?)
-        }
+    let keys = match what {
+        What::Delivery => Some(packet_keys(&db).await?),
         _ => None,
     };
-    let started = exporting::start(&db, id, Actor::command_line(), what, key).await?;
+    let started = exporting::start(&db, id, Actor::command_line(), what, keys).await?;
     let ran = tokio::task::spawn_blocking(move || started.run_blocking(|| sink(out.as_deref()))).await?;
     ran.logged?;
     if let Some(failure) = ran.failure {
@@ -71,6 +69,23 @@ pub(super) async fn export(kind: ExportKind, out: Option<PathBuf>, db: Db) -> an
     }
     eprintln!("exported {} of {slug}: {} rows", what.logged_as(), ran.rows);
     Ok(())
+}
+
+/// The keys a packet needs, as the server would have them: the delivery
+/// key, and the log key with `PUBLIC_URL` (default `http://` + `BIND`) to
+/// name a log the packet's appending creates.
+async fn packet_keys(db: &Db) -> anyhow::Result<PacketKeys> {
+    let settings = Settings::from_env()?;
+    let delivery = crate::keys::delivery_key(db, settings.delivery_key.map(|k| k.0)).await?;
+    let log = crate::keys::log_key(db, settings.log_key.map(|k| k.0)).await?;
+    let public_url = match settings.public_url {
+        Some(url) => url,
+        None => PublicUrl::parse(&format!("http://{}", settings.bind)).map_err(anyhow::Error::msg)?,
+    };
+    Ok(PacketKeys {
+        delivery,
+        log: Appender { signer: crate::tlog::LogSigner::new(log), origin_base: public_url.log_origin_base() },
+    })
 }
 
 /// Where an export goes: `--out FILE`, else standard output.

@@ -74,6 +74,9 @@ pub enum ExportError {
     Io(#[from] io::Error),
     #[error("ZIP: {0}")]
     Zip(#[from] zip::result::ZipError),
+    /// A delivery packet could not be tied to the transparency log.
+    #[error(transparent)]
+    Untied(#[from] delivery::Untied),
 }
 
 impl ExportError {

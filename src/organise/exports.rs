@@ -4,6 +4,13 @@
 //! output, an HTTP response's [`ChunkSender`](crate::export::ChunkSender)),
 //! how it ended is classified, and the log entry is closed with the rows
 //! written.
+//!
+//! A delivery packet is tied to the petition's transparency log: the queue
+//! is appended first, and the packet is written only from a snapshot in
+//! which nothing waits to be appended and the log counts exactly the
+//! confirmed signatures (`export::delivery::tie`). Confirmations that keep
+//! arriving are given a few attempts, then the packet is refused rather
+//! than made with a count its checkpoint does not have.
 
 use std::io::{self, Write};
 use std::panic::AssertUnwindSafe;
@@ -13,7 +20,14 @@ use ed25519_dalek::SigningKey;
 
 use crate::auth::Actor;
 use crate::db::{self, Db, DbConnection, DbError, exports::Ending};
+use crate::export::delivery::{self, Untied};
 use crate::export::{self, Columns, ExportError, Format, Written};
+use crate::jobs::counter::APPEND_BATCH;
+use crate::transparency::{self, Appender, Turn};
+
+/// Snapshots a delivery packet is tried from, each after appending the
+/// queue, before it is refused because confirmations keep arriving.
+pub const TIE_ATTEMPTS: u32 = 5;
 
 /// What is exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,31 +91,39 @@ pub async fn petition(db: &Db, slug: &str, what: What) -> Result<i64, Refused> {
     }
 }
 
+/// What a delivery packet needs: the key that signs it, and the log's
+/// appender (its key signs the checkpoint the packet carries).
+#[derive(Debug, Clone)]
+pub struct PacketKeys {
+    pub delivery: SigningKey,
+    pub log: Appender,
+}
+
 /// An export whose log entry is open: run it with [`Started::run_blocking`].
 pub struct Started {
     db: Db,
     petition_id: i64,
     what: What,
-    key: Option<SigningKey>,
+    keys: Option<PacketKeys>,
     /// The export log entry.
     pub log_id: i64,
 }
 
 /// Opens the export log entry for `actor`'s export of `what` from the
-/// petition (checked with [`petition`]). A delivery packet is signed with
-/// `key` (without it, the export fails).
+/// petition (checked with [`petition`]). A delivery packet needs `keys`
+/// (without them, the export fails).
 pub async fn start(
     db: &Db,
     petition_id: i64,
     actor: Actor,
     what: What,
-    key: Option<SigningKey>,
+    keys: Option<PacketKeys>,
 ) -> Result<Started, DbError> {
     let (now, logged) = (crate::now(), what.logged_as());
     let log_id = db
         .write(move |c| db::exports::start(c, petition_id, actor.organiser_id, &actor.description, &logged, now))
         .await?;
-    Ok(Started { db: db.clone(), petition_id, what, key, log_id })
+    Ok(Started { db: db.clone(), petition_id, what, keys, log_id })
 }
 
 /// Why an export did not complete.
@@ -113,6 +135,14 @@ pub enum Failure {
     Db(#[from] DbError),
     #[error("no key to sign the delivery packet with")]
     NoKey,
+    /// Every snapshot tried still had confirmations or withdrawals waiting
+    /// for the log: the packet's count would not have been its checkpoint's.
+    #[error(
+        "no delivery packet was made: confirmations kept arriving, and after {attempts} attempts {pending} \
+         confirmation(s) or withdrawal(s) still waited to be added to the transparency log, so the packet's count \
+         would have differed from its checkpoint's. Try again in a moment, or once the petition is closed."
+    )]
+    LogBehind { attempts: u32, pending: i64 },
     #[error("the export panicked")]
     Panicked,
 }
@@ -121,6 +151,14 @@ impl Failure {
     /// The receiver went away (an HTTP client that stopped reading).
     pub fn is_disconnect(&self) -> bool {
         matches!(self, Self::Export(e) if e.is_disconnect())
+    }
+
+    /// Why the packet could not be tied to the log, if that is the failure.
+    pub fn untied(&self) -> Option<&Untied> {
+        match self {
+            Self::Export(ExportError::Untied(u)) => Some(u),
+            _ => None,
+        }
     }
 }
 
@@ -147,22 +185,28 @@ pub struct Ran {
 }
 
 impl Started {
-    /// Writes the export to what `open` gives (called first, so that a sink
-    /// that cannot be opened is a failed export too), inside one snapshot,
-    /// then closes the log entry. Blocking: call from the blocking pool.
+    /// Writes the export inside one snapshot to what `open` gives, then
+    /// closes the log entry. `open` is called inside that snapshot once the
+    /// export can go ahead (for a packet: once it is tied to the log), and
+    /// not at all if it cannot: so a sink that cannot be opened is a failed
+    /// export too, and an HTTP answer can wait for `open` to learn whether
+    /// a download is coming. Blocking: call from the blocking pool.
     pub fn run_blocking<W: Write>(self, open: impl FnOnce() -> io::Result<W>) -> Ran {
-        let Self { db, petition_id, what, key, log_id } = self;
+        let Self { db, petition_id, what, keys, log_id } = self;
         let mut written = Written::default();
-        let result = match open() {
-            Err(e) => Err(Failure::Export(e.into())),
-            Ok(mut out) => std::panic::catch_unwind(AssertUnwindSafe(|| {
-                let sha256 =
-                    db.snapshot_blocking(|c| Ok(write(c, petition_id, what, key.as_ref(), &mut out, &mut written)))??;
-                out.flush().map_err(ExportError::from)?;
-                Ok(sha256)
-            }))
-            .unwrap_or(Err(Failure::Panicked)),
-        };
+        let mut open = Some(open);
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| match (what, keys.as_ref()) {
+            (What::Signatures { format, columns }, _) => plain(&db, &mut open, &mut written, |c, out, written| {
+                export::write_signatures(c, petition_id, format, columns, out, written)
+            }),
+            (What::Totals, _) => plain(&db, &mut open, &mut written, |c, out, written| {
+                written.rows = export::write_totals(&export::totals(c, petition_id)?, out)?;
+                Ok(())
+            }),
+            (What::Delivery, Some(keys)) => deliver(&db, petition_id, keys, &mut open, &mut written).map(Some),
+            (What::Delivery, None) => Err(Failure::NoKey),
+        }))
+        .unwrap_or(Err(Failure::Panicked));
         let (ending, rows, finished) = (ending(&result), written.rows, crate::now());
         let (sha256, failure) = match result {
             Ok(sha256) => (sha256, None),
@@ -173,30 +217,105 @@ impl Started {
     }
 }
 
-/// Writes the export; returns the SHA-256 of the whole output when it has
-/// one (the packet).
-fn write(
-    c: &mut DbConnection,
-    petition_id: i64,
-    what: What,
-    key: Option<&SigningKey>,
-    out: &mut impl Write,
+/// The sink, opened once (the first call).
+fn opened<W>(open: &mut Option<impl FnOnce() -> io::Result<W>>) -> Result<W, Failure> {
+    let open = open.take().ok_or_else(|| Failure::Export(io::Error::other("the sink was opened twice").into()))?;
+    open().map_err(|e| Failure::Export(e.into()))
+}
+
+/// Writes an export with no precondition (signatures, totals) from one
+/// snapshot, the sink opened inside it.
+fn plain<W: Write>(
+    db: &Db,
+    open: &mut Option<impl FnOnce() -> io::Result<W>>,
     written: &mut Written,
+    write: impl FnOnce(&mut DbConnection, &mut W, &mut Written) -> Result<(), ExportError>,
 ) -> Result<Option<String>, Failure> {
-    match what {
-        What::Signatures { format, columns } => {
-            export::write_signatures(c, petition_id, format, columns, out, written)?;
+    db.snapshot_blocking(|c| {
+        Ok((|| {
+            let mut out = opened(open)?;
+            write(c, &mut out, written)?;
+            out.flush().map_err(ExportError::from)?;
             Ok(None)
-        }
-        What::Totals => {
-            written.rows = export::write_totals(&export::totals(c, petition_id)?, out)?;
-            Ok(None)
-        }
-        What::Delivery => {
-            let key = key.ok_or(Failure::NoKey)?;
-            Ok(Some(export::delivery::write_packet(c, petition_id, key, crate::now(), out, written)?))
+        })())
+    })?
+}
+
+/// Appends everything the logs' queue holds, waiting for another
+/// appender's turn rather than skipping it (the count task's round may be
+/// under way): the rounds of the count task, run now.
+fn append_queue(db: &Db, appender: &Appender) -> Result<(), DbError> {
+    loop {
+        let done =
+            db.write_blocking(|c| transparency::append_with(c, appender, crate::now(), APPEND_BATCH, Turn::Wait))?;
+        if done.leaves < usize::try_from(APPEND_BATCH).unwrap_or(usize::MAX) {
+            return Ok(());
         }
     }
+}
+
+/// What one attempt at a packet came to.
+#[derive(Debug)]
+enum Attempt<T> {
+    Written(T),
+    /// This many rows still waited for the log in the snapshot.
+    Pending(i64),
+}
+
+/// The rule of a tied packet's attempts: `append`, then `attempt` in a
+/// fresh snapshot, up to `attempts` times while rows are found pending;
+/// then [`Failure::LogBehind`].
+fn until_tied<T>(
+    attempts: u32,
+    mut append: impl FnMut() -> Result<(), Failure>,
+    mut attempt: impl FnMut() -> Result<Attempt<T>, Failure>,
+) -> Result<T, Failure> {
+    let mut pending = 0;
+    for _ in 0..attempts {
+        append()?;
+        match attempt()? {
+            Attempt::Written(done) => return Ok(done),
+            Attempt::Pending(rows) => pending = rows,
+        }
+    }
+    Err(Failure::LogBehind { attempts, pending })
+}
+
+/// Writes the delivery packet, tied to the log: appends the queue, then
+/// writes the packet from a snapshot in which it is tied
+/// ([`delivery::tie`]), trying [`TIE_ATTEMPTS`] times while confirmations
+/// keep arriving. Returns the packet's SHA-256.
+fn deliver<W: Write>(
+    db: &Db,
+    petition_id: i64,
+    keys: &PacketKeys,
+    open: &mut Option<impl FnOnce() -> io::Result<W>>,
+    written: &mut Written,
+) -> Result<String, Failure> {
+    let log_key = keys.log.signer.public_key();
+    let result = until_tied(
+        TIE_ATTEMPTS,
+        || Ok(append_queue(db, &keys.log)?),
+        || {
+            db.snapshot_blocking(|c| {
+                Ok((|| {
+                    let tied = match delivery::tie(c, petition_id, &log_key) {
+                        Err(ExportError::Untied(Untied::Pending { rows })) => return Ok(Attempt::Pending(rows)),
+                        other => other?,
+                    };
+                    let mut out = opened(open)?;
+                    let sha256 =
+                        delivery::write_packet(c, petition_id, &keys.delivery, &tied, crate::now(), &mut out, written)?;
+                    out.flush().map_err(ExportError::from)?;
+                    Ok(Attempt::Written(sha256))
+                })())
+            })?
+        },
+    );
+    if let Err(Failure::LogBehind { attempts, pending }) = &result {
+        tracing::warn!(petition_id, pending, attempts, "delivery packet refused: confirmations kept arriving");
+    }
+    result
 }
 
 #[cfg(test)]
@@ -225,6 +344,51 @@ mod tests {
     }
 
     #[test]
+    fn a_packet_is_tried_a_bounded_number_of_times_then_refused() {
+        let (mut appended, mut tried) = (0, 0);
+        let refused = until_tied::<()>(
+            TIE_ATTEMPTS,
+            || {
+                appended += 1;
+                Ok(())
+            },
+            || {
+                tried += 1;
+                Ok(Attempt::Pending(7 - tried))
+            },
+        );
+        assert!(matches!(refused, Err(Failure::LogBehind { attempts: TIE_ATTEMPTS, pending: 2 })), "{refused:?}");
+        assert_eq!((appended, tried), (5, 5), "appended before each attempt");
+        let message = refused.unwrap_err().to_string();
+        assert!(message.contains("confirmations kept arriving") && message.contains("after 5 attempts 2"), "{message}");
+
+        let mut tried = 0;
+        let written = until_tied(
+            TIE_ATTEMPTS,
+            || Ok(()),
+            || {
+                tried += 1;
+                Ok(if tried < 3 { Attempt::Pending(1) } else { Attempt::Written("sha") })
+            },
+        );
+        assert_eq!(written.unwrap(), "sha");
+        assert_eq!(tried, 3, "no attempt after the one that wrote");
+        // Any other failure ends it at once.
+        let mut tried = 0;
+        let failed = until_tied::<()>(
+            TIE_ATTEMPTS,
+            || Ok(()),
+            || {
+                tried += 1;
+                Err(Failure::NoKey)
+            },
+        );
+        assert!(matches!(failed, Err(Failure::NoKey)));
+        assert_eq!(tried, 1);
+        assert!(matches!(until_tied::<()>(3, || Err(Failure::Panicked), || unreachable!()), Err(Failure::Panicked)));
+    }
+
+    #[test]
     fn a_receiver_that_went_away_aborts_anything_else_fails() {
         let gone = io::Error::new(io::ErrorKind::BrokenPipe, "gone");
         assert_eq!(ending(&Ok::<(), Failure>(())), Ending::Complete);
@@ -232,5 +396,6 @@ mod tests {
         assert_eq!(ending::<()>(&Err(Failure::Export(io::Error::other("disk full").into()))), Ending::Failed);
         assert_eq!(ending::<()>(&Err(Failure::Panicked)), Ending::Failed);
         assert_eq!(ending::<()>(&Err(Failure::NoKey)), Ending::Failed);
+        assert_eq!(ending::<()>(&Err(Failure::LogBehind { attempts: 5, pending: 1 })), Ending::Failed);
     }
 }

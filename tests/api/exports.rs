@@ -16,6 +16,7 @@ on_both_databases!(
     csv_is_rfc4180_and_formulas_are_neutralised,
     a_large_export_streams_and_is_logged,
     the_delivery_packet_verifies_and_any_change_is_caught,
+    a_packet_the_log_disagrees_with_is_refused_with_the_reason,
     contacts_only_for_one_or_true,
 );
 
@@ -288,7 +289,12 @@ async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend)
     assert_eq!(manifest.confirmed_total, 3);
     assert_eq!(manifest.signing_key.fingerprint, key["fingerprint"]);
     let names: Vec<&str> = manifest.files.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["signatures.csv", "totals_by_country.csv", "cover.html"]);
+    assert_eq!(
+        names,
+        ["signatures.csv", "totals_by_country.csv", "cover.html", "log/checkpoint", "log/tile/entries/000.p/3"]
+    );
+    let log = manifest.log.clone().unwrap();
+    assert_eq!(log.size, 3, "the packet is tied to the log's checkpoint of its three signatures");
 
     let mut archive = zip::ZipArchive::new(Cursor::new(&zip)).unwrap();
     let mut read = |name: &str| {
@@ -308,7 +314,15 @@ async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend)
     assert!(cover.contains("<td class=\"n\">1</td><td>signatures never confirmed"), "pending counted");
 
     // Change one byte of any file: verification fails and names the file.
-    for name in ["signatures.csv", "totals_by_country.csv", "cover.html", "manifest.json", "manifest.sig"] {
+    for name in [
+        "signatures.csv",
+        "totals_by_country.csv",
+        "cover.html",
+        "log/checkpoint",
+        "log/tile/entries/000.p/3",
+        "manifest.json",
+        "manifest.sig",
+    ] {
         let tampered = rewrite(&zip, name, |bytes| {
             let i = bytes.len() / 2;
             bytes[i] = if bytes[i] == b'x' { b'y' } else { b'x' };
@@ -408,4 +422,51 @@ async fn contacts_only_for_one_or_true(backend: Backend) {
     // Nothing was handed out for the refused ones: only the four exports ran.
     let logged: i64 = app.query(|c| db::schema::export_log::table.count().get_result(c)).await;
     assert_eq!(logged, 4);
+}
+
+async fn a_packet_the_log_disagrees_with_is_refused_with_the_reason(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let petition = app.create_petition("p").await;
+    // A signature stored without its leaf queued: the log can never count it.
+    app.insert_confirmed(petition, vec![("Ada".into(), "GB".into(), None, "ada@example.com".into(), false)]).await;
+    let admin = app.admin("org@example.org").await;
+    let res = admin.get("/admin/petitions/p/delivery.zip").await;
+    assert_eq!(res.status(), 409, "an answer, not a broken download");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "conflict");
+    assert_eq!(
+        body["error"]["message"],
+        "no delivery packet was made: the transparency log and the confirmed signatures disagree (in all: the log \
+         counts 0, the signatures 1; country GB: the log counts 0, the signatures 1)"
+    );
+    let status: String = app
+        .query(|c| {
+            use db::schema::export_log as l;
+            l::table.filter(l::what.eq("delivery.zip")).select(l::status).first(c)
+        })
+        .await;
+    assert_eq!(status, "failed");
+    // The command line refuses it the same way, and writes no file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.zip");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_undersigned"))
+        .args(["export", "--delivery", "p", "--out", file.to_str().unwrap()])
+        .env_clear()
+        .env("DATABASE_URL", app.database_url())
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the transparency log and the confirmed signatures disagree (in all: the log counts 0"),
+        "{stderr}"
+    );
+    assert!(!file.exists(), "no packet file");
+    // Once its leaf is in the log, the packet is made.
+    app.queue_for_log(petition).await;
+    let zip = admin.get("/admin/petitions/p/delivery.zip").await.bytes().await.unwrap();
+    let report = delivery::verify(Cursor::new(&zip), None);
+    assert!(report.consistent(), "{:?}", report.checks);
+    assert_eq!(report.manifest.unwrap().log.unwrap().size, 1);
 }

@@ -1,5 +1,6 @@
-//! Writing a delivery packet: the signatures, the totals, the cover document
-//! and the signed manifest, streamed into one ZIP.
+//! Writing a delivery packet: the signatures, the totals, the cover document,
+//! the log's checkpoint and entry bundles, and the signed manifest, streamed
+//! into one ZIP.
 
 use std::io::{self, Write};
 
@@ -11,12 +12,15 @@ use ed25519_dalek::{Signer, SigningKey};
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 
-use super::{FORMAT, FileEntry, Hashing, KeyFacts, MANIFEST, Manifest, PetitionFacts, SIGNATURE};
+use super::tie::{Tied, Untied, differences};
+use super::{FORMAT, FileEntry, Hashing, KeyFacts, LogFacts, MANIFEST, Manifest, PetitionFacts, SIGNATURE, log_file};
 use crate::db::{self, DbConnection};
 use crate::domain::{HoldReason, SignatureStatus, Tally};
 use crate::export::{Columns, ExportError, Format, Written, timestamp, write_signatures, write_totals};
 use crate::keys::{fingerprint, public_key_base64};
 use crate::text::thousands;
+use crate::tlog::paths;
+use crate::tlog::verify::{CHECKPOINT, b64};
 
 #[derive(Template)]
 #[template(path = "delivery/cover.html")]
@@ -36,6 +40,8 @@ struct Cover<'a> {
     abuse: Vec<(String, &'static str)>,
     revisions: usize,
     key: &'a KeyFacts,
+    log: &'a LogFacts,
+    log_total: String,
 }
 
 /// How the cover words each abuse tally.
@@ -61,12 +67,16 @@ fn cover_words(t: Tally) -> Option<&'static str> {
 }
 
 /// Writes the packet of a petition to `out` (streaming: `out` need not seek)
-/// and returns its SHA-256. Call inside one snapshot, so that every file
-/// describes the same moment. `written` counts the signature rows written.
+/// and returns its SHA-256. Call inside the snapshot `tied` was found in
+/// ([`super::tie`]), so that every file describes the same moment and the
+/// log's checkpoint counts exactly the signatures written; should they
+/// differ all the same, it fails before anything is signed. `written`
+/// counts the signature rows written.
 pub fn write_packet<W: Write>(
     conn: &mut DbConnection,
     petition_id: i64,
     key: &SigningKey,
+    tied: &Tied,
     now: NaiveDateTime,
     out: W,
     written: &mut Written,
@@ -93,6 +103,13 @@ pub fn write_packet<W: Write>(
         public_key: public_key_base64(&verifying),
         fingerprint: fingerprint(&verifying),
     };
+    let checkpoint = &tied.checkpoint;
+    let log_facts = LogFacts {
+        origin: checkpoint.origin.clone(),
+        size: checkpoint.size,
+        root: b64(&checkpoint.root),
+        verifier_key: tied.verifier_key.clone(),
+    };
 
     let mut options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
     if let Ok(made) = zip_time(now) {
@@ -113,6 +130,11 @@ pub fn write_packet<W: Write>(
     add(&mut zip, "signatures.csv", &mut |w| {
         write_signatures(conn, petition_id, Format::Csv, Columns::Delivery, w, written)
     })?;
+    // The rule of the snapshot, checked again on what was written.
+    let differ = differences(&checkpoint.totals, &written.by_country);
+    if !differ.is_empty() {
+        return Err(Untied::Differs(differ).into());
+    }
     add(&mut zip, "totals_by_country.csv", &mut |w| write_totals(&written.by_country, w).map(|_| ()))?;
     let generated_at = timestamp(Some(now));
     let tally = |t: Tally| thousands(tallies.get(&t).copied().unwrap_or(0));
@@ -130,16 +152,26 @@ pub fn write_packet<W: Write>(
         abuse: Tally::ALL.into_iter().filter_map(|t| Some((tally(t), cover_words(t)?))).collect(),
         revisions,
         key: &key_facts,
+        log: &log_facts,
+        log_total: thousands(checkpoint.totals.total),
     }
     .render()
     .map_err(io::Error::other)?;
     add(&mut zip, "cover.html", &mut |w| Ok(w.write_all(cover.as_bytes())?))?;
+    add(&mut zip, &log_file(CHECKPOINT), &mut |w| Ok(w.write_all(tied.head.checkpoint.as_bytes())?))?;
+    // One bundle at a time (256 leaves), read and dropped.
+    for bundle in paths::entry_bundles(checkpoint.size) {
+        let bytes = crate::transparency::tile(conn, &tied.head, &bundle)?
+            .ok_or_else(|| Untied::MissingBundle(bundle.path()))?;
+        add(&mut zip, &log_file(&bundle.path()), &mut |w| Ok(w.write_all(&bytes)?))?;
+    }
 
     let manifest = Manifest {
         format: FORMAT.into(),
         petition: facts.clone(),
         generated_at,
         confirmed_total: written.rows,
+        log: Some(log_facts.clone()),
         files,
         signing_key: key_facts.clone(),
     };

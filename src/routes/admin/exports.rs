@@ -7,20 +7,23 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
 use crate::auth::Actor;
+use crate::db::DbError;
 use crate::db::exports::Ending;
 use crate::error::AppError;
 use crate::export::{self, Columns, Format};
-use crate::organise::exports::{self as exporting, Failure, Refused, What};
+use crate::organise::exports::{self as exporting, Failure, PacketKeys, Refused, What};
 use crate::routes::caller::Caller;
 use crate::routes::views::no_store;
 use crate::state::AppState;
 
 /// Checks and starts the export of `what` from the petition called `slug`
 /// ([`exporting`]), then streams it from the blocking pool through a
-/// bounded channel. The log entry is opened now and closed when the export
-/// ends: complete; aborted (the client went away or stalled), with the rows
-/// handed out until then; or failed, in which case the response ends in an
-/// error rather than passing for a complete file.
+/// bounded channel. The answer waits until the export has its snapshot and
+/// may go ahead (a packet: tied to the log), so that a refusal is an error
+/// answer rather than a broken download. The log entry is opened now and
+/// closed when the export ends: complete; aborted (the client went away or
+/// stalled), with the rows handed out until then; or failed, in which case
+/// the response ends in an error rather than passing for a complete file.
 async fn stream(
     state: &AppState,
     actor: Actor,
@@ -30,18 +33,31 @@ async fn stream(
     filename: String,
 ) -> Result<HttpResponse, AppError> {
     let id = exporting::petition(&state.db, slug, what).await.map_err(refused)?;
-    let key = (what == What::Delivery).then(|| state.keys.delivery().clone());
-    let started = exporting::start(&state.db, id, actor, what, key).await?;
+    let keys =
+        (what == What::Delivery).then(|| PacketKeys { delivery: state.keys.delivery().clone(), log: state.appender() });
+    let started = exporting::start(&state.db, id, actor, what, keys).await?;
     let permit = state.export_permits.clone().acquire_owned().await.map_err(|e| AppError::Internal(e.into()))?;
     let (mut sender, body) = export::channel();
+    // Ok once the export opens its sink; the reason if it never does.
+    let (ready, going) = tokio::sync::oneshot::channel::<Result<(), AppError>>();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let log_id = started.log_id;
-        let ran = started.run_blocking(|| Ok(&mut sender));
+        let mut ready = Some(ready);
+        let ran = started.run_blocking(|| {
+            if let Some(ready) = ready.take() {
+                let _ = ready.send(Ok(()));
+            }
+            Ok(&mut sender)
+        });
         match &ran.failure {
             Some(Failure::Panicked) => tracing::error!(log_id, "export panicked"),
+            Some(e @ Failure::LogBehind { .. }) => tracing::warn!(error = %e, log_id, "export refused"),
             Some(e) if ran.ending == Ending::Failed => tracing::error!(error = %e, log_id, "export failed"),
             _ => {}
+        }
+        if let Some(ready) = ready.take() {
+            let _ = ready.send(Err(not_started(ran.failure.as_ref())));
         }
         if ran.ending == Ending::Failed {
             sender.fail();
@@ -53,11 +69,29 @@ async fn stream(
         }
         tracing::info!(log_id, rows = ran.rows, ending = ?ran.ending, "export finished");
     });
+    going.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the export task ended without an answer")))??;
     let res = HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename}\"")))
         .streaming(body);
     Ok(no_store(res))
+}
+
+/// The answer to an export that ended before it opened its sink: 409 with
+/// the reason for a packet that could not be tied to the log (confirmations
+/// kept arriving: try again; or the log disagrees: the reason names only
+/// counts and keys), 503 for a database away, 500 for anything else
+/// (logged above).
+fn not_started(failure: Option<&Failure>) -> AppError {
+    match failure {
+        Some(e @ Failure::LogBehind { .. }) => AppError::Conflict(e.to_string()),
+        Some(e) if let Some(untied) = e.untied() => {
+            AppError::Conflict(format!("no delivery packet was made: {untied}"))
+        }
+        Some(Failure::Db(DbError::Unavailable(_))) => AppError::Unavailable,
+        Some(e) => AppError::Internal(anyhow::anyhow!("export failed before it began: {e}")),
+        None => AppError::Internal(anyhow::anyhow!("the export ended before it began, with no reason")),
+    }
 }
 
 /// 404, or 410 once the retention rules have erased the signers' names
