@@ -12,6 +12,8 @@ use crate::configuration::{PublicUrl, Settings};
 use crate::db::Db;
 use crate::export::{Columns, Format};
 use crate::organise::exports::{self as exporting, PacketKeys, Refused, What};
+use crate::text::printable;
+use crate::tlog::LogKey;
 use crate::transparency::Appender;
 
 /// `--format` of a signatures export.
@@ -99,9 +101,14 @@ fn sink(out: Option<&Path>) -> io::Result<Box<dyn Write>> {
     })
 }
 
-/// `verify-delivery`: checks a packet's hashes and signature, and prints
-/// what it found (the packet's own text escaped).
-pub(super) fn verify_delivery(file: &Path, public_key: Option<&str>) -> anyhow::Result<()> {
+/// `verify-delivery`: checks a packet's hashes and signature, and its count
+/// against the transparency log's checkpoint it carries, and prints what it
+/// found (the packet's own text escaped).
+pub(super) fn verify_delivery(
+    file: &Path,
+    public_key: Option<&str>,
+    log_public_key: Option<&str>,
+) -> anyhow::Result<()> {
     let trusted = match public_key {
         Some(k) => Some(
             crate::keys::parse_public_key(k)
@@ -109,12 +116,19 @@ pub(super) fn verify_delivery(file: &Path, public_key: Option<&str>) -> anyhow::
         ),
         None => None,
     };
+    let trusted_log = match log_public_key {
+        Some(k) => Some(LogKey::parse(k).ok_or_else(|| {
+            anyhow::anyhow!("--log-public-key: neither a base64 Ed25519 public key nor a log's verifier key")
+        })?),
+        None => None,
+    };
     let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-    let report = crate::export::delivery::verify(std::io::BufReader::new(reader), trusted.as_ref());
+    let report =
+        crate::export::delivery::verify(std::io::BufReader::new(reader), trusted.as_ref(), trusted_log.as_ref());
     // The packet may come from anyone: its text is printed escaped.
     if let Some(m) = &report.manifest {
-        println!("Petition:  {}", crate::text::printable(&m.petition.title));
-        println!("Made:      {}", crate::text::printable(&m.generated_at));
+        println!("Petition:  {}", printable(&m.petition.title));
+        println!("Made:      {}", printable(&m.generated_at));
         println!("Total:     {} confirmed signatures", m.confirmed_total);
     }
     if let Some(key) = &report.key {
@@ -122,19 +136,39 @@ pub(super) fn verify_delivery(file: &Path, public_key: Option<&str>) -> anyhow::
             if report.key_trusted { "the key given with --public-key" } else { "the key the packet itself names" };
         println!("Signed by: {} ({whose})", crate::keys::fingerprint(key));
     }
+    if let (Some(cp), Some(vkey)) = (&report.checkpoint, &report.log_key) {
+        let whose = if report.log_key_trusted {
+            "the key given with --log-public-key"
+        } else {
+            "the key the packet itself names, NOT checked independently"
+        };
+        println!("Log:       {} at {} leaves, counting {}", printable(&cp.origin), cp.size, cp.totals.total);
+        println!("Log key:   {} ({whose})", printable(vkey));
+    }
     for (ok, what) in &report.checks {
         println!("{} {what}", if *ok { "ok     " } else { "FAILED " });
     }
     if report.intact() {
-        println!("INTACT: every file is as signed by the given key.");
-        Ok(())
-    } else if report.consistent() {
         println!(
-            "UNVERIFIED: the files match the manifest and its signature, but the key was taken from the packet itself. \
-             Give the campaign's published key (GET /api/v1/delivery-key on its site) with --public-key to finish the check."
+            "INTACT: every file is as signed by the given key, and the count is that of the log's checkpoint signed by \
+             the given log key."
         );
-        anyhow::bail!("the packet's key was not checked")
-    } else {
-        anyhow::bail!("the packet is NOT intact")
+        return Ok(());
     }
+    if !report.consistent() {
+        anyhow::bail!("the packet is NOT intact");
+    }
+    let mut unchecked = Vec::new();
+    if !report.key_trusted {
+        unchecked.push("the delivery key (GET /api/v1/delivery-key on the campaign's site) with --public-key");
+    }
+    if !report.log_key_trusted {
+        unchecked.push("the log key (GET /api/v1/log-key) with --log-public-key");
+    }
+    println!(
+        "UNVERIFIED: the files match the manifest and its signature, and the count matches the log's checkpoint, but \
+         a key was taken from the packet itself (self-asserted). Give {} to finish the check.",
+        unchecked.join(", and ")
+    );
+    anyhow::bail!("the packet's keys were not checked independently")
 }

@@ -93,7 +93,10 @@ enum Command {
         #[arg(long, value_name = "HOST:PORT")]
         address: Option<String>,
     },
-    /// Check a delivery packet: every file's hash and the manifest's signature.
+    /// Check a delivery packet: every file's hash, the manifest's signature,
+    /// and its count against the transparency log's checkpoint it carries
+    /// (the checkpoint's signature, the root and recount of the leaves, the
+    /// signatures' rows in all and by country).
     VerifyDelivery {
         /// The packet (ZIP) to check.
         file: PathBuf,
@@ -101,6 +104,11 @@ enum Command {
         /// it). Without it, the key named in the packet is used and shown.
         #[arg(long, value_name = "BASE64")]
         public_key: Option<String>,
+        /// The log key to expect: base64 of the 32-byte Ed25519 key (as GET
+        /// /api/v1/log-key serves it) or the log's verifier key. Without it, the
+        /// verifier key named in the packet is used and shown.
+        #[arg(long, value_name = "KEY")]
+        log_public_key: Option<String>,
     },
     /// Check a petition's transparency log: the checkpoint's signature, every
     /// entry and hash tile, the root, and the recount of the leaves against
@@ -153,13 +161,16 @@ pub fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     crate::telemetry::init();
-    // The log checks block (HTTP, threads of their own): outside the runtime.
+    // The log and packet checks block (HTTP, threads of their own): outside the runtime.
     let result = match cli.command.unwrap_or(Command::Serve { example: false }) {
         Command::VerifyLog { url, public_key, since, save } => {
             verify::verify_log(&url, public_key.as_deref(), since.as_deref(), save.as_deref())
         }
         Command::VerifyReceipt { url, receipt, public_key } => {
             verify::verify_receipt(&url, &receipt, public_key.as_deref())
+        }
+        Command::VerifyDelivery { file, public_key, log_public_key } => {
+            exports::verify_delivery(&file, public_key.as_deref(), log_public_key.as_deref())
         }
         command => actix_web::rt::System::new().block_on(run(command)),
     };
@@ -239,7 +250,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
             };
             exports::export(what, out, open_db().await?).await
         }
-        Command::VerifyDelivery { file, public_key } => exports::verify_delivery(&file, public_key.as_deref()),
+        Command::VerifyDelivery { file, public_key, log_public_key } => {
+            exports::verify_delivery(&file, public_key.as_deref(), log_public_key.as_deref())
+        }
         Command::VerifyLog { url, public_key, since, save } => {
             tokio::task::spawn_blocking(move || {
                 verify::verify_log(&url, public_key.as_deref(), since.as_deref(), save.as_deref())

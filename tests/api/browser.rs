@@ -334,10 +334,12 @@ async fn supporters_and_organisers_in_a_real_browser() {
     let bytes = std::fs::read(&zip).unwrap();
     assert!(bytes.starts_with(b"PK"), "a ZIP archive");
     let key: Value = app.get("/api/v1/delivery-key").await.json().await.unwrap();
+    let log_key: Value = app.get("/api/v1/log-key").await.json().await.unwrap();
     let check = Command::new(env!("CARGO_BIN_EXE_undersigned"))
         .arg("verify-delivery")
         .arg(&zip)
         .args(["--public-key", key["public_key"].as_str().unwrap()])
+        .args(["--log-public-key", log_key["public_key"].as_str().unwrap()])
         .output()
         .unwrap();
     assert!(check.status.success(), "the packet verifies: {}", String::from_utf8_lossy(&check.stdout));

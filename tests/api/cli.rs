@@ -126,21 +126,45 @@ async fn exports_and_packets_come_from_the_command_line_too(backend: Backend) {
 
     let zip = dir.path().join("p.zip");
     let seed = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    let log_seed = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    // The packet appends the log first, creating it with PUBLIC_URL's name.
     let out = undersigned_with_env(
         &url,
         &["export", "--delivery", "p", "--out", zip.to_str().unwrap()],
-        &[("DELIVERY_SIGNING_KEY", seed)],
+        &[("DELIVERY_SIGNING_KEY", seed), ("LOG_SIGNING_KEY", log_seed), ("PUBLIC_URL", "https://sign.example.org")],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let public =
         undersigned::keys::public_key_base64(&undersigned::keys::parse_signing_key(seed).unwrap().verifying_key());
-    let out = run(&["verify-delivery", zip.to_str().unwrap(), "--public-key", &public]);
-    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains("INTACT"));
-    // Without the published key the packet can only be said to be consistent.
+    let log_key = undersigned::keys::parse_signing_key(log_seed).unwrap().verifying_key();
+    let log_public = undersigned::keys::public_key_base64(&log_key);
+    let verifier = undersigned::tlog::verifier_key("sign.example.org/p/p", &log_key);
+    for log in [&log_public, &verifier] {
+        let out = run(&["verify-delivery", zip.to_str().unwrap(), "--public-key", &public, "--log-public-key", log]);
+        assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+        assert!(stdout(&out).contains("INTACT"));
+        assert!(stdout(&out).contains("Log:       sign.example.org/p/p at 0 leaves, counting 0"), "{}", stdout(&out));
+    }
+    // Without the published keys the packet can only be said to be consistent.
     let out = run(&["verify-delivery", zip.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(stdout(&out).contains("UNVERIFIED"), "{}", stdout(&out));
+    let out = run(&["verify-delivery", zip.to_str().unwrap(), "--public-key", &public]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("the key the packet itself names, NOT checked independently"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("UNVERIFIED") && stdout(&out).contains("--log-public-key"), "{}", stdout(&out));
+    // Another log key: named, and a failure.
+    let other =
+        undersigned::keys::public_key_base64(&undersigned::keys::parse_signing_key(seed).unwrap().verifying_key());
+    let out = run(&["verify-delivery", zip.to_str().unwrap(), "--public-key", &public, "--log-public-key", &other]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("FAILED  log/checkpoint: the checkpoint's signature does not verify"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["verify-delivery", zip.to_str().unwrap(), "--log-public-key", "nonsense"]);
+    assert!(stderr(&out).contains("--log-public-key: neither"), "{}", stderr(&out));
 
     // One byte changed in the archive: named, and a failure.
     let mut bytes = std::fs::read(&zip).unwrap();
@@ -150,7 +174,8 @@ async fn exports_and_packets_come_from_the_command_line_too(backend: Backend) {
     let data = header + 30 + name.len() + extra;
     bytes[data + 2] ^= 0x55;
     std::fs::write(&zip, &bytes).unwrap();
-    let out = run(&["verify-delivery", zip.to_str().unwrap(), "--public-key", &public]);
+    let out =
+        run(&["verify-delivery", zip.to_str().unwrap(), "--public-key", &public, "--log-public-key", &log_public]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("FAILED  totals_by_country.csv"), "{}", stdout(&out));
     assert!(stderr(&out).contains("NOT intact"));

@@ -1,5 +1,5 @@
 //! Exports: exactly the confirmed signatures, safe CSV, streaming, logged;
-//! the delivery packet and its verification.
+//! the delivery packet, tied to the transparency log, and its verification.
 
 use std::io::{Cursor, Read, Write};
 
@@ -7,8 +7,9 @@ use diesel::prelude::*;
 use serde_json::{Value, json};
 use undersigned::db;
 use undersigned::export::delivery;
+use undersigned::tlog::LogKey;
 
-use crate::helpers::{Backend, ada, spawn_app};
+use crate::helpers::{Backend, Smtp, TestApp, ada, spawn_app, spawn_app_with};
 use crate::on_both_databases;
 
 on_both_databases!(
@@ -16,6 +17,8 @@ on_both_databases!(
     csv_is_rfc4180_and_formulas_are_neutralised,
     a_large_export_streams_and_is_logged,
     the_delivery_packet_verifies_and_any_change_is_caught,
+    the_packet_carries_the_logs_checkpoint_and_a_recount_catches_what_a_resigned_manifest_hides,
+    a_packet_taken_while_confirmations_keep_arriving_is_consistent_or_refused,
     a_packet_the_log_disagrees_with_is_refused_with_the_reason,
     contacts_only_for_one_or_true,
 );
@@ -231,19 +234,37 @@ pub(crate) fn resign(zip: &[u8], key: &ed25519_dalek::SigningKey, manifest: &del
     rewrite(&zip, delivery::SIGNATURE, |b| *b = sig.clone().into_bytes())
 }
 
-/// `zip` with other signatures, and a manifest that matches them, signed by `key`.
-fn forge(zip: &[u8], key: &ed25519_dalek::SigningKey, signatures: &[u8]) -> Vec<u8> {
+/// `zip` with other signatures (`total` of them), and a manifest that
+/// matches them, signed by `key`.
+fn forge(zip: &[u8], key: &ed25519_dalek::SigningKey, signatures: &[u8], total: u64) -> Vec<u8> {
     let zip = rewrite(zip, "signatures.csv", |b| *b = signatures.to_vec());
-    let mut manifest: delivery::Manifest = serde_json::from_slice(&read_zip(&zip, delivery::MANIFEST)).unwrap();
-    for f in &mut manifest.files {
-        let bytes = read_zip(&zip, &f.name);
-        f.sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-        f.bytes = bytes.len() as u64;
-    }
-    manifest.confirmed_total = 1;
+    let mut manifest = rehashed(&zip);
+    manifest.confirmed_total = total;
     manifest.signing_key.public_key = undersigned::keys::public_key_base64(&key.verifying_key());
     manifest.signing_key.fingerprint = undersigned::keys::fingerprint(&key.verifying_key());
     resign(&zip, key, &manifest)
+}
+
+/// The manifest of `zip` with every file's hash and size made its own again.
+fn rehashed(zip: &[u8]) -> delivery::Manifest {
+    let mut manifest: delivery::Manifest = serde_json::from_slice(&read_zip(zip, delivery::MANIFEST)).unwrap();
+    for f in &mut manifest.files {
+        let bytes = read_zip(zip, &f.name);
+        f.sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        f.bytes = bytes.len() as u64;
+    }
+    manifest
+}
+
+/// The failed checks of a report.
+fn failed(report: &delivery::Verification) -> Vec<String> {
+    report.checks.iter().filter(|(ok, _)| !ok).map(|(_, what)| what.clone()).collect()
+}
+
+/// The deployment's log key, as `GET /api/v1/log-key` publishes it.
+pub(crate) async fn log_key(app: &TestApp) -> LogKey {
+    let key: Value = app.get("/api/v1/log-key").await.json().await.unwrap();
+    LogKey::parse(key["public_key"].as_str().unwrap()).unwrap()
 }
 
 /// A copy of `zip` with `name`'s content changed by `change`.
@@ -283,7 +304,8 @@ async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend)
 
     let key: Value = app.get("/api/v1/delivery-key").await.json().await.unwrap();
     let public = undersigned::keys::parse_public_key(key["public_key"].as_str().unwrap()).unwrap();
-    let report = delivery::verify(Cursor::new(&zip), Some(&public));
+    let log_key = log_key(&app).await;
+    let report = delivery::verify(Cursor::new(&zip), Some(&public), Some(&log_key));
     assert!(report.intact(), "{:?}", report.checks);
     let manifest = report.manifest.unwrap();
     assert_eq!(manifest.confirmed_total, 3);
@@ -293,8 +315,6 @@ async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend)
         names,
         ["signatures.csv", "totals_by_country.csv", "cover.html", "log/checkpoint", "log/tile/entries/000.p/3"]
     );
-    let log = manifest.log.clone().unwrap();
-    assert_eq!(log.size, 3, "the packet is tied to the log's checkpoint of its three signatures");
 
     let mut archive = zip::ZipArchive::new(Cursor::new(&zip)).unwrap();
     let mut read = |name: &str| {
@@ -327,7 +347,7 @@ async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend)
             let i = bytes.len() / 2;
             bytes[i] = if bytes[i] == b'x' { b'y' } else { b'x' };
         });
-        let report = delivery::verify(Cursor::new(&tampered), Some(&public));
+        let report = delivery::verify(Cursor::new(&tampered), Some(&public), Some(&log_key));
         assert!(!report.intact(), "{name}");
         let failures: Vec<&String> = report.checks.iter().filter(|(ok, _)| !ok).map(|(_, what)| what).collect();
         assert!(failures.iter().any(|f| f.split(':').next().unwrap().contains(name)), "{name}: {failures:?}");
@@ -337,24 +357,33 @@ async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend)
     added.start_file("extra.csv", zip::write::SimpleFileOptions::default()).unwrap();
     added.write_all(b"smuggled").unwrap();
     let added = added.finish().unwrap().into_inner();
-    let report = delivery::verify(Cursor::new(&added), Some(&public));
+    let report = delivery::verify(Cursor::new(&added), Some(&public), Some(&log_key));
     assert!(report.checks.iter().any(|(ok, w)| !ok && w.starts_with("extra.csv")));
     // Signed by someone else.
     let other = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
-    assert!(!delivery::verify(Cursor::new(&zip), Some(&other)).intact());
-    // A forgery: other rows, re-signed with another key. Without the trusted
-    // key it can at most look consistent; with it, it fails.
+    assert!(!delivery::verify(Cursor::new(&zip), Some(&other), Some(&log_key)).intact());
+    // A copy re-signed with another key. Without the trusted key it can at
+    // most look consistent; with it, it fails.
     let forger = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
-    let forged = forge(&zip, &forger, b"name,country\r\nNobody,GB\r\n");
-    let report = delivery::verify(Cursor::new(&forged), None);
+    let signatures = read_zip(&zip, "signatures.csv");
+    let forged = forge(&zip, &forger, &signatures, 3);
+    let report = delivery::verify(Cursor::new(&forged), None, Some(&log_key));
     assert!(report.consistent() && !report.intact(), "{:?}", report.checks);
-    assert!(!report.key_trusted);
-    assert!(!delivery::verify(Cursor::new(&forged), Some(&public)).intact());
+    assert!(!report.key_trusted && report.log_key_trusted);
+    assert!(!delivery::verify(Cursor::new(&forged), Some(&public), Some(&log_key)).intact());
+    // Other rows, re-signed: the log's checkpoint, which the forger cannot
+    // sign, still counts three, so not even consistency holds.
+    let other_rows = forge(&zip, &forger, b"name,country\r\nNobody,GB\r\n", 1);
+    let report = delivery::verify(Cursor::new(&other_rows), None, None);
+    assert!(!report.consistent(), "{:?}", report.checks);
+    assert!(failed(&report).contains(&"signatures.csv: 1 rows, the log's checkpoint counts 3".to_owned()));
     // Claiming the real key's fingerprint for another key does not pass.
     let mut manifest: delivery::Manifest = serde_json::from_slice(&read_zip(&forged, delivery::MANIFEST)).unwrap();
     manifest.signing_key.fingerprint = undersigned::keys::fingerprint(&public);
     let lying = resign(&forged, &forger, &manifest);
-    assert!(!delivery::verify(Cursor::new(&lying), None).consistent());
+    let report = delivery::verify(Cursor::new(&lying), None, Some(&log_key));
+    assert!(!report.consistent());
+    assert!(failed(&report).iter().any(|f| f.contains("fingerprint")), "{:?}", report.checks);
     // A second entry of the same name, placed before the real one (written
     // under another name of the same length, then renamed in the raw bytes).
     let mut duplicated = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -368,14 +397,14 @@ async fn the_delivery_packet_verifies_and_any_change_is_caught(backend: Backend)
     while let Some(at) = duplicated.windows(14).position(|w| w == b"signaturez.csv") {
         duplicated[at + 9] = b's';
     }
-    let report = delivery::verify(Cursor::new(&duplicated), Some(&public));
+    let report = delivery::verify(Cursor::new(&duplicated), Some(&public), Some(&log_key));
     assert!(!report.intact());
     assert!(report.checks.iter().any(|(ok, w)| !ok && w.contains("duplicated")), "{:?}", report.checks);
     // A flipped byte in the archive itself.
     let mut flipped = zip.clone();
     let at = flipped.len() / 3;
     flipped[at] ^= 0xff;
-    assert!(!delivery::verify(Cursor::new(&flipped), Some(&public)).intact());
+    assert!(!delivery::verify(Cursor::new(&flipped), Some(&public), Some(&log_key)).intact());
 
     let logged: (String, Option<String>) = app
         .query(|c| {
@@ -424,6 +453,199 @@ async fn contacts_only_for_one_or_true(backend: Backend) {
     assert_eq!(logged, 4);
 }
 
+/// The delivery key of the tests that re-sign packets as its holder could.
+const DELIVERY_SEED: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+
+async fn the_packet_carries_the_logs_checkpoint_and_a_recount_catches_what_a_resigned_manifest_hides(backend: Backend) {
+    let app = spawn_app_with(backend, Smtp::Running, &[("DELIVERY_SIGNING_KEY", DELIVERY_SEED)]).await;
+    app.create_petition("p").await;
+    for (email, country) in [("a@example.com", "GB"), ("b@example.com", "GB"), ("c@example.com", "JP")] {
+        crate::transparency::sign_and_confirm(&app, "p", email, country).await;
+    }
+    crate::transparency::sign_and_confirm(&app, "p", "d@example.com", "FR").await;
+    let withdraw = app.links(&app.mail_to("d@example.com", 1).await).withdraw;
+    assert_eq!(app.post(&withdraw).await.status(), 200);
+    let admin = app.admin("org@example.org").await;
+    // Asked for at once: the packet appends what the log has not yet.
+    let zip = admin.get("/admin/petitions/p/delivery.zip").await.bytes().await.unwrap().to_vec();
+    let key = undersigned::keys::parse_signing_key(DELIVERY_SEED).unwrap();
+    let public = key.verifying_key();
+    let log_key = log_key(&app).await;
+
+    let report = delivery::verify(Cursor::new(&zip), Some(&public), Some(&log_key));
+    assert!(report.intact(), "{:?}", report.checks);
+    let checkpoint = report.checkpoint.clone().unwrap();
+    assert_eq!(checkpoint.size, 5, "four confirmations and a withdrawal");
+    assert_eq!(checkpoint.totals.total, 3);
+    let rows = csv_rows(&String::from_utf8(read_zip(&zip, "signatures.csv")).unwrap());
+    assert_eq!(checkpoint.totals.total as usize, rows.len() - 1, "the checkpoint's total is the CSV's rows");
+    for (country, n) in &checkpoint.totals.by_country {
+        assert_eq!(rows[1..].iter().filter(|r| &r[1] == country).count() as i64, *n, "{country}");
+    }
+    // It is the log's own checkpoint, as published, and the manifest says so.
+    let published = crate::transparency::checkpoint(&app, "p").await;
+    assert_eq!(checkpoint, published);
+    let note = read_zip(&zip, "log/checkpoint");
+    assert!(String::from_utf8_lossy(&note).contains("\ntotal 3\ncountry GB 2\ncountry JP 1\n"));
+    let manifest = report.manifest.unwrap();
+    let facts = manifest.log.clone().unwrap();
+    assert_eq!((facts.size, facts.origin.as_str()), (5, published.origin.as_str()));
+    assert_eq!(facts.verifier_key, crate::transparency::vkey(&app, "p").await);
+    assert_eq!(
+        read_zip(&zip, "log/tile/entries/000.p/5"),
+        app.get("/log/p/tile/entries/000.p/5").await.bytes().await.unwrap()
+    );
+    let cover = String::from_utf8(read_zip(&zip, "cover.html")).unwrap();
+    assert!(cover.contains("checkpoint of 5 leaves") && cover.contains("counts <strong>3</strong> signatures"));
+
+    // Without the log key the count is only self-consistent.
+    let report = delivery::verify(Cursor::new(&zip), Some(&public), None);
+    assert!(report.consistent() && !report.intact() && !report.log_key_trusted, "{:?}", report.checks);
+    // With another log key, the checkpoint does not open.
+    let other = LogKey::parse(&undersigned::keys::public_key_base64(
+        &ed25519_dalek::SigningKey::from_bytes(&[5; 32]).verifying_key(),
+    ))
+    .unwrap();
+    let report = delivery::verify(Cursor::new(&zip), Some(&public), Some(&other));
+    assert!(!report.consistent());
+    let failures = failed(&report);
+    assert!(failures.iter().any(|f| f.starts_with("manifest.json: names the log key")), "{failures:?}");
+    assert!(failures.iter().any(|f| f.starts_with("log/checkpoint: the checkpoint's signature does not verify")));
+
+    // A changed byte in an entry bundle (a commitment of leaf 1), with the
+    // manifest re-signed by the delivery key's holder: the entries no
+    // longer rebuild the checkpoint's root.
+    let changed = rewrite(&zip, "log/tile/entries/000.p/5", |b| b[2 + 72 + 2 + 70] ^= 1);
+    let report = delivery::verify(Cursor::new(&changed), Some(&public), Some(&log_key));
+    assert!(failed(&report).iter().any(|f| f.starts_with("log/tile/entries/000.p/5: changed")), "{:?}", report.checks);
+    let resigned = resign(&changed, &key, &rehashed(&changed));
+    let report = delivery::verify(Cursor::new(&resigned), Some(&public), Some(&log_key));
+    assert!(!report.consistent());
+    let failures = failed(&report);
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    let root = undersigned::tlog::verify::b64(&checkpoint.root);
+    assert!(
+        failures[0].starts_with("log/tile/entries/...: the 5 entries rebuild the root ")
+            && failures[0].ends_with(&format!(", not the checkpoint's {root}")),
+        "{failures:?}"
+    );
+
+    // A deleted row, the manifest re-signed to match it: the count is no
+    // longer the log's, in all and for the country.
+    let deleted = rewrite(&zip, "signatures.csv", |b| {
+        *b = String::from_utf8(b.clone()).unwrap().replacen("A Signer,GB\r\n", "", 1).into_bytes();
+    });
+    let mut manifest = rehashed(&deleted);
+    manifest.confirmed_total = 2;
+    let resigned = resign(&deleted, &key, &manifest);
+    let report = delivery::verify(Cursor::new(&resigned), Some(&public), Some(&log_key));
+    assert!(!report.consistent());
+    assert_eq!(
+        failed(&report),
+        [
+            "manifest.json: total 2, the log's checkpoint counts 3",
+            "signatures.csv: 2 rows, the log's checkpoint counts 3",
+            "signatures.csv: 1 rows for country GB, the log's checkpoint counts 2",
+        ]
+    );
+    // The same from the command line: named, and a failure.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("packet.zip");
+    std::fs::write(&file, &resigned).unwrap();
+    let raw_log_key: Value = app.get("/api/v1/log-key").await.json().await.unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_undersigned"))
+        .arg("verify-delivery")
+        .arg(&file)
+        .args(["--public-key", &undersigned::keys::public_key_base64(&public)])
+        .args(["--log-public-key", raw_log_key["public_key"].as_str().unwrap()])
+        .env_clear()
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("FAILED  signatures.csv: 1 rows for country GB, the log's checkpoint counts 2"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(the key given with --log-public-key)"), "{stdout}");
+    // A packet claiming no log at all is not intact either.
+    let mut manifest = rehashed(&zip);
+    manifest.log = None;
+    let report = delivery::verify(Cursor::new(&resign(&zip, &key, &manifest)), Some(&public), Some(&log_key));
+    assert!(!report.intact());
+    assert!(
+        failed(&report)[0].starts_with("manifest.json: names no transparency-log checkpoint"),
+        "{:?}",
+        report.checks
+    );
+}
+
+async fn a_packet_taken_while_confirmations_keep_arriving_is_consistent_or_refused(backend: Backend) {
+    const SIGNERS: usize = 150;
+    let app = spawn_app(backend).await;
+    let petition = app.create_petition("p").await;
+    let keys = app.state.keys.clone();
+    let tokens: Vec<String> = app
+        .query(move |c| {
+            let now = undersigned::now();
+            let ids = db::seed::pending(c, petition, "busy-", SIGNERS, now)?;
+            let tokens = db::seed::tokens(c, &ids, now, now + chrono::TimeDelta::days(1), |d| keys.details_digest(d))?;
+            Ok(tokens.iter().map(|t| t.as_str().to_owned()).collect())
+        })
+        .await;
+    let admin = app.admin("org@example.org").await;
+    let key: Value = app.get("/api/v1/delivery-key").await.json().await.unwrap();
+    let public = undersigned::keys::parse_public_key(key["public_key"].as_str().unwrap()).unwrap();
+    let log_key = log_key(&app).await;
+
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let confirming = async {
+        for token in &tokens {
+            assert_eq!(app.post(&format!("/s/{token}")).await.status(), 200);
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+    };
+    // Packets asked for all along, and once more after the last confirmation.
+    let taking = async {
+        let (mut made, mut refused, mut last) = (0, 0, None);
+        loop {
+            let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+            let res = admin.get("/admin/petitions/p/delivery.zip").await;
+            match res.status().as_u16() {
+                200 => {
+                    let zip = res.bytes().await.unwrap();
+                    let report = delivery::verify(Cursor::new(&zip), Some(&public), Some(&log_key));
+                    assert!(report.intact(), "a packet made while confirming: {:?}", report.checks);
+                    last = report.checkpoint.map(|c| c.totals.total);
+                    made += 1;
+                }
+                409 => {
+                    let body: Value = res.json().await.unwrap();
+                    assert_eq!(body["error"]["code"], "conflict");
+                    let message = body["error"]["message"].as_str().unwrap();
+                    assert!(message.contains("confirmations kept arriving"), "{message}");
+                    refused += 1;
+                }
+                status => panic!("a packet answered {status}: {}", res.text().await.unwrap()),
+            }
+            if finished {
+                return (made, refused, last);
+            }
+        }
+    };
+    let ((), (made, refused, last)) = tokio::join!(confirming, taking);
+    assert!(made >= 1, "the packet asked for after the last confirmation was made");
+    assert_eq!(last, Some(SIGNERS as i64), "and it counts every confirmation");
+    let failed: i64 = app
+        .query(|c| {
+            use db::schema::export_log as l;
+            l::table.filter(l::what.eq("delivery.zip")).filter(l::status.eq("failed")).count().get_result(c)
+        })
+        .await;
+    assert_eq!(failed, refused, "each refusal is in the export log");
+    eprintln!("packets while confirming: {made} made, {refused} refused");
+}
+
 async fn a_packet_the_log_disagrees_with_is_refused_with_the_reason(backend: Backend) {
     let app = spawn_app(backend).await;
     let petition = app.create_petition("p").await;
@@ -466,7 +688,7 @@ async fn a_packet_the_log_disagrees_with_is_refused_with_the_reason(backend: Bac
     // Once its leaf is in the log, the packet is made.
     app.queue_for_log(petition).await;
     let zip = admin.get("/admin/petitions/p/delivery.zip").await.bytes().await.unwrap();
-    let report = delivery::verify(Cursor::new(&zip), None);
+    let report = delivery::verify(Cursor::new(&zip), None, Some(&log_key(&app).await));
     assert!(report.consistent(), "{:?}", report.checks);
-    assert_eq!(report.manifest.unwrap().log.unwrap().size, 1);
+    assert_eq!(report.checkpoint.unwrap().totals.total, 1);
 }

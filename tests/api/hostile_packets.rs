@@ -59,13 +59,18 @@ fn declare_size(zip: &[u8], name: &str, size: u32) -> Vec<u8> {
     zip
 }
 
-/// Runs `undersigned verify-delivery` on `packet` with the published key.
+/// The log key of these tests (LOG_SIGNING_KEY's seed).
+const LOG_SEED: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+
+/// Runs `undersigned verify-delivery` on `packet` with the published keys.
 fn verify(packet: &[u8], public_key: &str) -> (Output, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("packet.zip");
     std::fs::write(&file, packet).unwrap();
+    let log_key =
+        undersigned::keys::public_key_base64(&undersigned::keys::parse_signing_key(LOG_SEED).unwrap().verifying_key());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_undersigned"))
-        .args(["verify-delivery", file.to_str().unwrap(), "--public-key", public_key])
+        .args(["verify-delivery", file.to_str().unwrap(), "--public-key", public_key, "--log-public-key", &log_key])
         .env_clear()
         .env("RUST_LOG", "warn")
         .output()
@@ -90,7 +95,8 @@ fn refused_unread(packet: &[u8], public_key: &str, what: &str) {
 }
 
 async fn hostile_packets_are_refused_before_they_are_read(backend: Backend) {
-    let app = spawn_app_with(backend, Smtp::Running, &[("DELIVERY_SIGNING_KEY", SEED)]).await;
+    let app =
+        spawn_app_with(backend, Smtp::Running, &[("DELIVERY_SIGNING_KEY", SEED), ("LOG_SIGNING_KEY", LOG_SEED)]).await;
     app.create_petition("p").await;
     for i in 0..3 {
         let email = format!("p{i}@example.com");
