@@ -4,7 +4,7 @@
 //! cacheable: a tile never changes once it exists.
 
 use actix_web::http::header::{self, CacheControl, CacheDirective};
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::PetitionBySlug;
@@ -42,13 +42,30 @@ pub async fn checkpoint(
         .body(head.checkpoint))
 }
 
-/// `GET /log/{slug}/tile/{tail}`: a hash tile or an entry bundle.
+/// Segments after `tile/` in a C2SP tile path: the level (or `entries`),
+/// one to seven index groups (`x001/x234/067`: an index below 2^64 has at
+/// most 20 digits), and `W` after `.p/` for a partial tile. One segment is
+/// no tile, but is answered as a missing one (404, not cached) too.
+const TILE_SEGMENTS: std::ops::RangeInclusive<usize> = 1..=9;
+
+/// One resource per depth, `/log/{slug}/tile/{s0}/{s1}...`, rather than a
+/// `{tail:.+}` regex: the metrics label a request by its pattern, which a
+/// regex segment cannot be written back into (a warning per request).
+pub fn tile_routes(cfg: &mut web::ServiceConfig) {
+    for depth in TILE_SEGMENTS {
+        let segments: String = (0..depth).map(|i| format!("/{{s{i}}}")).collect();
+        cfg.service(web::resource(format!("/log/{{slug}}/tile{segments}")).route(super::get_or_head().to(tile)));
+    }
+}
+
+/// `GET /log/{slug}/tile/...`: a hash tile or an entry bundle.
 pub async fn tile(
     state: web::Data<AppState>,
     PetitionBySlug(p): PetitionBySlug,
-    tail: web::Path<(String, String)>,
+    req: HttpRequest,
 ) -> Result<HttpResponse, AppError> {
-    let Ok(path) = TilePath::parse(&format!("tile/{}", tail.1)) else {
+    let prefix = format!("/log/{}/", p.slug);
+    let Some(Ok(path)) = req.path().strip_prefix(&prefix).map(TilePath::parse) else {
         return not_there();
     };
     let id = p.id;

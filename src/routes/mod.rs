@@ -53,7 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, state: &crate::state::AppState) {
         .service(resource("/p/{slug}").route(get_or_head().to(pages::petition)))
         .service(resource("/log/{slug}/checkpoint").route(get_or_head().to(log::checkpoint)))
         .service(resource("/log/{slug}/checkpoints").route(get_or_head().to(log::checkpoints)))
-        .service(resource("/log/{slug}/tile/{tail:.+}").route(get_or_head().to(log::tile)))
+        .configure(log::tile_routes)
         .service(
             resource("/p/{slug}/sign").route(web::post().to(pages::sign)).route(get_or_head().to(pages::sign_page)),
         )

@@ -175,9 +175,14 @@ async fn tiles_are_immutable_and_cacheable_and_missing_ones_are_not_cached(backe
     let two = app.get("/log/p/tile/0/000.p/2").await.bytes().await.unwrap();
     assert_eq!(&two[..32], &first[..]);
 
-    for missing in
-        ["/log/p/tile/0/000.p/3", "/log/p/tile/0/000", "/log/p/tile/1/000.p/1", "/log/p/tile/0/1", "/log/p/tile/x"]
-    {
+    for missing in [
+        "/log/p/tile/0/000.p/3",
+        "/log/p/tile/0/000",
+        "/log/p/tile/1/000.p/1",
+        "/log/p/tile/0/1",
+        "/log/p/tile/x",
+        "/log/p/tile/entries/x001/x002/x003/x004/x005/x006/007.p/5",
+    ] {
         let res = app.get(missing).await;
         assert_eq!(res.status(), 404, "{missing}");
         assert_eq!(res.headers()["cache-control"], "no-store", "{missing}");
