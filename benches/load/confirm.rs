@@ -47,7 +47,7 @@ impl Bench<'_> {
         ));
         self.figures.push(
             Figure::new(
-                "log appending during those confirmations (leaves/s; most queued, oldest checkpoint while leaves waited)",
+                "log appending during those confirmations (leaves/s; most queued; longest a confirmation waited for its checkpoint)",
                 format!(
                     "{} ({} queued at most, {:.1} s)",
                     thousands(lag.leaves_per_second),
@@ -97,11 +97,15 @@ struct Lag {
     /// Leaves appended from the watch's start until the queue was empty again.
     leaves_per_second: f64,
     max_queued: i64,
-    /// The oldest the latest checkpoint was while leaves waited for the next.
+    /// The longest a confirmation waited in the queue before a checkpoint
+    /// covered it (to within a sample).
     max_wait: Duration,
 }
 
-/// Watches a petition's log queue and head from another thread.
+/// Watches a petition's log queue from another thread: at each sample it
+/// notes the newest queued row, and the first later sample at which every
+/// row up to it has left the queue (appended, in the same transaction as
+/// its checkpoint) tells how long that row waited at most.
 struct LogLag {
     stop: Arc<AtomicBool>,
     watcher: std::thread::JoinHandle<(i64, Duration)>,
@@ -121,18 +125,30 @@ impl LogLag {
         let (db2, stop2) = (db.clone(), Arc::clone(&stop));
         let watcher = std::thread::spawn(move || {
             let (mut queued, mut wait) = (0, Duration::ZERO);
+            // (when, the newest row queued then), oldest first, not yet appended.
+            let mut waiting: std::collections::VecDeque<(Instant, i64)> = std::collections::VecDeque::new();
             while !stop2.load(Ordering::Relaxed) {
-                let (pending, head) = db2
+                let (count, (lowest, highest)) = db2
                     .read_blocking(|c| {
                         Ok((
                             undersigned::db::tlog::pending_count(c, petition)?,
-                            undersigned::db::tlog::head(c, petition)?,
+                            undersigned::db::tlog::pending_ids(c, petition)?,
                         ))
                     })
                     .unwrap();
-                if let (true, Some(head)) = (pending > 0, head) {
-                    let age = (undersigned::now() - head.checkpoint_at).to_std().unwrap_or_default();
-                    (queued, wait) = (queued.max(pending), wait.max(age));
+                let now = Instant::now();
+                queued = queued.max(count);
+                while let Some(&(at, newest)) = waiting.front() {
+                    if lowest.is_some_and(|low| low <= newest) {
+                        break;
+                    }
+                    wait = wait.max(now - at);
+                    waiting.pop_front();
+                }
+                if let Some(high) = highest
+                    && waiting.back().is_none_or(|&(_, newest)| newest < high)
+                {
+                    waiting.push_back((now, high));
                 }
                 std::thread::sleep(LAG_SAMPLE);
             }
@@ -150,6 +166,8 @@ impl LogLag {
         }
         let appended = Self::head_size(&self.db, self.petition) - self.size;
         let leaves_per_second = appended as f64 / self.started.elapsed().as_secs_f64();
+        // A last sample after the queue emptied resolves what still waited.
+        std::thread::sleep(LAG_SAMPLE * 2);
         self.stop.store(true, Ordering::Relaxed);
         let (max_queued, max_wait) = self.watcher.join().unwrap();
         Lag { leaves_per_second, max_queued, max_wait }

@@ -100,6 +100,13 @@ pub fn pending_count(conn: &mut DbConnection, petition_id: i64) -> QueryResult<i
     q::table.filter(q::petition_id.eq(petition_id)).count().get_result(conn)
 }
 
+/// The lowest and highest id waiting in a petition's queue (ids grow in
+/// commit order): how far behind the log is, for the benchmarks.
+pub fn pending_ids(conn: &mut DbConnection, petition_id: i64) -> QueryResult<(Option<i64>, Option<i64>)> {
+    use diesel::dsl::{max, min};
+    q::table.filter(q::petition_id.eq(petition_id)).select((min(q::id), max(q::id))).first(conn)
+}
+
 pub fn delete_pending(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
     for chunk in ids.chunks(10_000) {
         diesel::delete(q::table.filter(q::id.eq_any(chunk))).execute(conn)?;

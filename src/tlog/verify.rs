@@ -335,7 +335,7 @@ struct Scan {
 /// Bundles fetched at once, and threads fetching them (fetching waits on
 /// the network far more than it computes).
 const BATCH: u64 = 64;
-const FETCHERS: usize = 8;
+pub const FETCHERS: usize = 8;
 
 fn pool() -> Option<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new().num_threads(FETCHERS).build().ok()
