@@ -302,23 +302,8 @@ async fn several_appenders_at_once_neither_skip_repeat_nor_fork(backend: Backend
     let app = spawn_app_with(backend, Smtp::Running, &[("SIGN_RATE_LIMIT", "off")]).await;
     app.create_petition("p").await;
     // A second instance on the same database appends too.
-    let vars: std::collections::HashMap<&str, String> = [
-        ("DATABASE_URL", app.database_url().to_owned()),
-        ("BIND", "127.0.0.1:0".to_owned()),
-        ("SMTP_URL", format!("smtp://127.0.0.1:{}", app.sink().port)),
-        ("MAIL_FROM", "Campaign <campaign@example.org>".to_owned()),
-        ("PUBLIC_URL", app.address.clone()),
-        ("LOG_INTERVAL", "100ms".to_owned()),
-        ("FORM_MIN_TIME", "0s".to_owned()),
-        ("SIGN_RATE_LIMIT", "off".to_owned()),
-    ]
-    .into_iter()
-    .collect();
-    let settings = undersigned::configuration::Settings::from_lookup(&|k| vars.get(k).cloned()).unwrap();
-    let second = undersigned::startup::Application::build(settings).await.unwrap();
-    let second_address = format!("http://127.0.0.1:{}", second.port());
-    let handle = second.handle();
-    actix_web::rt::spawn(second.run_until_stopped());
+    let vars = [("LOG_INTERVAL", "100ms"), ("FORM_MIN_TIME", "0s"), ("SIGN_RATE_LIMIT", "off")];
+    let (second_address, handle) = app.second_instance(&vars).await;
     // And a third appender, as fast as it can, through the library.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let hammer = {

@@ -242,19 +242,7 @@ async fn an_instance_with_mail_worker_off_queues_mail_for_one_that_sends(backend
     assert!(app.sink().received().is_empty(), "and not sent by this instance");
 
     // A second instance on the same database, with the worker on, sends it.
-    let vars: std::collections::HashMap<&str, String> = [
-        ("DATABASE_URL", app.database_url().to_owned()),
-        ("BIND", "127.0.0.1:0".to_owned()),
-        ("SMTP_URL", format!("smtp://127.0.0.1:{}", app.sink().port)),
-        ("MAIL_FROM", "Campaign <campaign@example.org>".to_owned()),
-        ("PUBLIC_URL", app.address.clone()),
-    ]
-    .into_iter()
-    .collect();
-    let settings = undersigned::configuration::Settings::from_lookup(&|k| vars.get(k).cloned()).unwrap();
-    let sender = undersigned::startup::Application::build(settings).await.unwrap();
-    let handle = sender.handle();
-    actix_web::rt::spawn(sender.run_until_stopped());
+    let (_, handle) = app.second_instance(&[]).await;
     let mail = app.mail_to("ada@example.com", 1).await;
     let links = app.links(&mail);
     app.wait_outbox_empty(Duration::from_secs(10)).await;

@@ -220,6 +220,27 @@ impl TestApp {
         self.state.db.write(move |c| db::petitions::insert(c, &new, undersigned::now(), "test")).await.unwrap()
     }
 
+    /// Starts another instance on this application's database, mailing to
+    /// the same sink under the same PUBLIC_URL, with `vars` on top; returns
+    /// its address and the handle that stops it.
+    pub async fn second_instance(&self, vars: &[(&str, &str)]) -> (String, ServerHandle) {
+        let mut env: HashMap<&str, String> = [
+            ("DATABASE_URL", self.database_url.clone()),
+            ("BIND", "127.0.0.1:0".to_owned()),
+            ("SMTP_URL", format!("smtp://127.0.0.1:{}", self.smtp_port)),
+            ("MAIL_FROM", "Campaign <campaign@example.org>".to_owned()),
+            ("PUBLIC_URL", self.address.clone()),
+        ]
+        .into_iter()
+        .collect();
+        env.extend(vars.iter().map(|(k, v)| (*k, (*v).to_owned())));
+        let settings = Settings::from_lookup(&|k| env.get(k).cloned()).expect("valid settings");
+        let app = Application::build(settings).await.expect("the second instance starts");
+        let (address, handle) = (format!("http://127.0.0.1:{}", app.port()), app.handle());
+        actix_web::rt::spawn(app.run_until_stopped());
+        (address, handle)
+    }
+
     /// Runs a query on the application's database.
     pub async fn query<T: Send + 'static>(
         &self,
