@@ -101,6 +101,11 @@ async fn a_confirmation_becomes_a_leaf_and_the_checkpoint_recounts_the_public_to
     assert_eq!(cp.totals.by_country.get("FR"), Some(&2));
     app.refresh_counts().await;
     assert_eq!(app.api_count("p").await, cp.totals.total, "the public count equals the log's recount");
+    let page = app.get("/p/p").await.text().await.unwrap();
+    assert!(
+        page.contains("<p class=\"count\">3 signatures of a goal of 100</p>"),
+        "the page's count is the recount too: {page}"
+    );
 
     let leaves = leaves(&app, "p", cp.size).await;
     assert_eq!(leaves.len(), 3);
