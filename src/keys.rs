@@ -214,7 +214,8 @@ pub async fn delivery_key(db: &Db, configured: Option<SigningKey>) -> Result<Sig
 }
 
 /// The key that signs the transparency logs: `configured`, or the stored
-/// one (generated on first use, as the server would). For the command line.
+/// one (generated on first use, as the server would). For the command line,
+/// which only checks checkpoints with it.
 pub async fn log_key(db: &Db, configured: Option<SigningKey>) -> Result<SigningKey, DbError> {
     match configured {
         Some(k) => Ok(k),

@@ -8,13 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::auth::Actor;
-use crate::configuration::{PublicUrl, Settings};
+use crate::configuration::Settings;
 use crate::db::Db;
 use crate::export::{Columns, Format};
-use crate::organise::exports::{self as exporting, PacketKeys, Refused, What};
+use crate::organise::exports::{self as exporting, LogAccess, PacketKeys, Refused, What};
 use crate::text::printable;
 use crate::tlog::LogKey;
-use crate::transparency::Appender;
 
 /// `--format` of a signatures export.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -73,21 +72,15 @@ pub(super) async fn export(kind: ExportKind, out: Option<PathBuf>, db: Db) -> an
     Ok(())
 }
 
-/// The keys a packet needs, as the server would have them: the delivery
-/// key, and the log key with `PUBLIC_URL` (default `http://` + `BIND`) to
-/// name a log the packet's appending creates.
+/// The keys a packet needs: the delivery key, and the log key the
+/// packet's checkpoint must open with. The command line never appends to
+/// the logs (it may not have the server's log key or `PUBLIC_URL`): it
+/// waits for the running server to append.
 async fn packet_keys(db: &Db) -> anyhow::Result<PacketKeys> {
     let settings = Settings::from_env()?;
     let delivery = crate::keys::delivery_key(db, settings.delivery_key.map(|k| k.0)).await?;
     let log = crate::keys::log_key(db, settings.log_key.map(|k| k.0)).await?;
-    let public_url = match settings.public_url {
-        Some(url) => url,
-        None => PublicUrl::parse(&format!("http://{}", settings.bind)).map_err(anyhow::Error::msg)?,
-    };
-    Ok(PacketKeys {
-        delivery,
-        log: Appender { signer: crate::tlog::LogSigner::new(log), origin_base: public_url.log_origin_base() },
-    })
+    Ok(PacketKeys { delivery, log: LogAccess::WaitFor(log.verifying_key()) })
 }
 
 /// Where an export goes: `--out FILE`, else standard output.

@@ -38,7 +38,7 @@ pub async fn append_once(db: &Db, appender: &Appender) -> Result<usize, db::DbEr
         let appender = appender.clone();
         let done = db.write(move |c| transparency::append(c, &appender, crate::now(), APPEND_BATCH)).await?;
         total += done.leaves;
-        if done.leaves < usize::try_from(APPEND_BATCH).unwrap_or(usize::MAX) {
+        if done.drained(APPEND_BATCH) {
             return Ok(total);
         }
     }

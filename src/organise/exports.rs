@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use std::panic::AssertUnwindSafe;
 
 use chrono::NaiveDateTime;
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 
 use crate::auth::Actor;
 use crate::db::{self, Db, DbConnection, DbError, exports::Ending};
@@ -91,12 +91,50 @@ pub async fn petition(db: &Db, slug: &str, what: What) -> Result<i64, Refused> {
     }
 }
 
-/// What a delivery packet needs: the key that signs it, and the log's
-/// appender (its key signs the checkpoint the packet carries).
+/// What a delivery packet needs: the key that signs it, and how it reaches
+/// the log whose checkpoint it carries.
 #[derive(Debug, Clone)]
 pub struct PacketKeys {
     pub delivery: SigningKey,
-    pub log: Appender,
+    pub log: LogAccess,
+}
+
+/// How a packet gets the log to cover every confirmation.
+#[derive(Debug, Clone)]
+pub enum LogAccess {
+    /// The server: it appends the queue itself, with its own key and origin.
+    Append(Appender),
+    /// The command line: it waits for the server's appender (it may not
+    /// hold the server's log key or `PUBLIC_URL`, and must never sign or
+    /// name a log), and checks the checkpoint with the log key it is given.
+    WaitFor(VerifyingKey),
+}
+
+/// How long the command line waits between attempts for the server to
+/// append (its `LOG_INTERVAL` is at most 5 s).
+const WAIT_FOR_APPENDER: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl LogAccess {
+    fn key(&self) -> VerifyingKey {
+        match self {
+            Self::Append(appender) => appender.signer.public_key(),
+            Self::WaitFor(key) => *key,
+        }
+    }
+
+    /// Before the `attempt`-th try (from 0): the server appends now; the
+    /// command line gives the server's appender time, from the second try.
+    fn catch_up(&self, db: &Db, attempt: u32) -> Result<(), DbError> {
+        match self {
+            Self::Append(appender) => append_queue(db, appender),
+            Self::WaitFor(_) => {
+                if attempt > 0 {
+                    std::thread::sleep(WAIT_FOR_APPENDER);
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// An export whose log entry is open: run it with [`Started::run_blocking`].
@@ -248,7 +286,7 @@ fn append_queue(db: &Db, appender: &Appender) -> Result<(), DbError> {
     loop {
         let done =
             db.write_blocking(|c| transparency::append_with(c, appender, crate::now(), APPEND_BATCH, Turn::Wait))?;
-        if done.leaves < usize::try_from(APPEND_BATCH).unwrap_or(usize::MAX) {
+        if done.drained(APPEND_BATCH) {
             return Ok(());
         }
     }
@@ -267,12 +305,12 @@ enum Attempt<T> {
 /// then [`Failure::LogBehind`].
 fn until_tied<T>(
     attempts: u32,
-    mut append: impl FnMut() -> Result<(), Failure>,
+    mut append: impl FnMut(u32) -> Result<(), Failure>,
     mut attempt: impl FnMut() -> Result<Attempt<T>, Failure>,
 ) -> Result<T, Failure> {
     let mut pending = 0;
-    for _ in 0..attempts {
-        append()?;
+    for n in 0..attempts {
+        append(n)?;
         match attempt()? {
             Attempt::Written(done) => return Ok(done),
             Attempt::Pending(rows) => pending = rows,
@@ -292,10 +330,10 @@ fn deliver<W: Write>(
     open: &mut Option<impl FnOnce() -> io::Result<W>>,
     written: &mut Written,
 ) -> Result<String, Failure> {
-    let log_key = keys.log.signer.public_key();
+    let log_key = keys.log.key();
     let result = until_tied(
         TIE_ATTEMPTS,
-        || Ok(append_queue(db, &keys.log)?),
+        |n| Ok(keys.log.catch_up(db, n)?),
         || {
             db.snapshot_blocking(|c| {
                 Ok((|| {
@@ -348,7 +386,8 @@ mod tests {
         let (mut appended, mut tried) = (0, 0);
         let refused = until_tied::<()>(
             TIE_ATTEMPTS,
-            || {
+            |n| {
+                assert_eq!(n, appended, "told which attempt comes");
                 appended += 1;
                 Ok(())
             },
@@ -365,7 +404,7 @@ mod tests {
         let mut tried = 0;
         let written = until_tied(
             TIE_ATTEMPTS,
-            || Ok(()),
+            |_| Ok(()),
             || {
                 tried += 1;
                 Ok(if tried < 3 { Attempt::Pending(1) } else { Attempt::Written("sha") })
@@ -377,7 +416,7 @@ mod tests {
         let mut tried = 0;
         let failed = until_tied::<()>(
             TIE_ATTEMPTS,
-            || Ok(()),
+            |_| Ok(()),
             || {
                 tried += 1;
                 Err(Failure::NoKey)
@@ -385,7 +424,7 @@ mod tests {
         );
         assert!(matches!(failed, Err(Failure::NoKey)));
         assert_eq!(tried, 1);
-        assert!(matches!(until_tied::<()>(3, || Err(Failure::Panicked), || unreachable!()), Err(Failure::Panicked)));
+        assert!(matches!(until_tied::<()>(3, |_| Err(Failure::Panicked), || unreachable!()), Err(Failure::Panicked)));
     }
 
     #[test]

@@ -38,8 +38,18 @@ impl Appender {
 pub struct Appended {
     /// Logs created (one per new petition).
     pub created: usize,
+    /// Queued rows taken (a row of a deleted petition appends nothing).
+    pub taken: usize,
     pub leaves: usize,
     pub checkpoints: usize,
+}
+
+impl Appended {
+    /// Whether the round took fewer rows than its `limit`, so that the
+    /// queue was empty when it ran: the one test of every draining loop.
+    pub fn drained(&self, limit: i64) -> bool {
+        i64::try_from(self.taken).is_ok_and(|taken| taken < limit)
+    }
 }
 
 /// Whether to wait for another appender's turn or give the round up.
@@ -96,6 +106,7 @@ pub fn append_with(
         return Ok(done);
     }
     let ids: Vec<i64> = queued.iter().map(|row| row.id).collect();
+    done.taken = ids.len();
     let mut by_petition: BTreeMap<i64, Vec<PendingRow>> = BTreeMap::new();
     for row in queued {
         by_petition.entry(row.petition_id).or_default().push(row);

@@ -127,13 +127,26 @@ async fn exports_and_packets_come_from_the_command_line_too(backend: Backend) {
     let zip = dir.path().join("p.zip");
     let seed = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
     let log_seed = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
-    // The packet appends the log first, creating it with PUBLIC_URL's name.
-    let out = undersigned_with_env(
-        &url,
-        &["export", "--delivery", "p", "--out", zip.to_str().unwrap()],
-        &[("DELIVERY_SIGNING_KEY", seed), ("LOG_SIGNING_KEY", log_seed), ("PUBLIC_URL", "https://sign.example.org")],
-    );
+    let keys =
+        [("DELIVERY_SIGNING_KEY", seed), ("LOG_SIGNING_KEY", log_seed), ("PUBLIC_URL", "https://sign.example.org")];
+    let packet = || undersigned_with_env(&url, &["export", "--delivery", "p", "--out", zip.to_str().unwrap()], &keys);
+    // The command line never signs or names a log: with no server running
+    // there is none yet, which it says.
+    let out = packet();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("the petition has no transparency log yet"), "{}", stderr(&out));
+    // The server creates it (named from its PUBLIC_URL) within a round.
+    let server = crate::process::ServerProcess::start(&url, &dir.path().join("outbox"), &dir.path().join("log"), &keys);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let out = loop {
+        let out = packet();
+        if out.status.success() || std::time::Instant::now() > deadline {
+            break out;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     assert!(out.status.success(), "{}", stderr(&out));
+    drop(server);
     let public =
         undersigned::keys::public_key_base64(&undersigned::keys::parse_signing_key(seed).unwrap().verifying_key());
     let log_key = undersigned::keys::parse_signing_key(log_seed).unwrap().verifying_key();
@@ -199,8 +212,12 @@ async fn exports_and_packets_come_from_the_command_line_too(backend: Backend) {
     .await
     .unwrap();
     let whats: Vec<&str> = log.iter().map(|(_, w, _)| w.as_str()).collect();
-    assert_eq!(whats, ["signatures.csv", "totals.csv", "signatures.json", "delivery.zip"]);
-    assert!(log.iter().all(|(actor, _, status)| actor == "command line" && status == "complete"));
+    assert_eq!(whats[..4], ["signatures.csv", "totals.csv", "signatures.json", "delivery.zip"]);
+    assert_eq!(whats.last(), Some(&"delivery.zip"));
+    assert!(log.iter().all(|(actor, _, _)| actor == "command line"));
+    let statuses: Vec<&str> = log.iter().map(|(_, _, s)| s.as_str()).collect();
+    assert_eq!(statuses[..4], ["complete", "complete", "complete", "failed"], "the packet without a log failed");
+    assert_eq!(statuses.last(), Some(&"complete"));
 }
 
 async fn petitions_are_managed_from_the_command_line(backend: Backend) {

@@ -160,6 +160,10 @@ pub fn write_packet<W: Write>(
     add(&mut zip, "cover.html", &mut |w| Ok(w.write_all(cover.as_bytes())?))?;
     add(&mut zip, &log_file(CHECKPOINT), &mut |w| Ok(w.write_all(tied.head.checkpoint.as_bytes())?))?;
     // One bundle at a time (256 leaves), read and dropped.
+    let bundles = paths::entry_bundles(checkpoint.size).count();
+    if bundles > super::verify::MAX_BUNDLES {
+        return Err(Untied::TooLarge { leaves: checkpoint.size, most: super::verify::MAX_BUNDLES }.into());
+    }
     for bundle in paths::entry_bundles(checkpoint.size) {
         let bytes = crate::transparency::tile(conn, &tied.head, &bundle)?
             .ok_or_else(|| Untied::MissingBundle(bundle.path()))?;

@@ -55,7 +55,10 @@ pub enum Untied {
     /// trying again once they are appended.
     #[error("{rows} confirmation(s) or withdrawal(s) still wait to be added to the petition's transparency log")]
     Pending { rows: i64 },
-    #[error("the petition has no transparency log")]
+    #[error(
+        "the petition has no transparency log yet: the server creates it within seconds of the petition \
+         (is it running, on this database?)"
+    )]
     NoLog,
     #[error(
         "the transparency log's latest checkpoint does not open with the deployment's log key \
@@ -66,6 +69,8 @@ pub enum Untied {
     Differs(Vec<Difference>),
     #[error("the transparency log has no entry bundle {0}")]
     MissingBundle(String),
+    #[error("the transparency log has {leaves} leaves, more than a delivery packet can carry ({most} bundles)")]
+    TooLarge { leaves: u64, most: usize },
 }
 
 fn list(differences: &[Difference]) -> String {

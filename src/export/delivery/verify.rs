@@ -66,9 +66,10 @@ impl Verification {
 /// every local file header begins with, 0x04034b50 stored little-endian. A
 /// packet begins with one.
 const LOCAL_FILE_HEADER_SIGNATURE: [u8; 4] = 0x0403_4b50_u32.to_le_bytes();
-/// The most entry bundles a packet may hold: 2^17, a log of some 33 million
-/// leaves.
-const MAX_BUNDLES: usize = 1 << 17;
+/// The most entry bundles a packet may hold: 2^16, a log of some 16.7
+/// million leaves, whose bundles (1.24 GB at most) leave room within
+/// [`MAX_PACKET_BYTES`] for the signatures. `write_packet` refuses more.
+pub(crate) const MAX_BUNDLES: usize = 1 << 16;
 /// A packet holds six entries and the log's bundles; an archive with more is
 /// refused unread.
 const MAX_ENTRIES: usize = 16 + MAX_BUNDLES;

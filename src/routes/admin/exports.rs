@@ -11,7 +11,7 @@ use crate::db::DbError;
 use crate::db::exports::Ending;
 use crate::error::AppError;
 use crate::export::{self, Columns, Format};
-use crate::organise::exports::{self as exporting, Failure, PacketKeys, Refused, What};
+use crate::organise::exports::{self as exporting, Failure, LogAccess, PacketKeys, Refused, What};
 use crate::routes::caller::Caller;
 use crate::routes::views::no_store;
 use crate::state::AppState;
@@ -33,8 +33,8 @@ async fn stream(
     filename: String,
 ) -> Result<HttpResponse, AppError> {
     let id = exporting::petition(&state.db, slug, what).await.map_err(refused)?;
-    let keys =
-        (what == What::Delivery).then(|| PacketKeys { delivery: state.keys.delivery().clone(), log: state.appender() });
+    let keys = (what == What::Delivery)
+        .then(|| PacketKeys { delivery: state.keys.delivery().clone(), log: LogAccess::Append(state.appender()) });
     let started = exporting::start(&state.db, id, actor, what, keys).await?;
     let permit = state.export_permits.clone().acquire_owned().await.map_err(|e| AppError::Internal(e.into()))?;
     let (mut sender, body) = export::channel();
