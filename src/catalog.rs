@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
 use chrono::NaiveDateTime;
@@ -111,19 +112,34 @@ impl PetitionView {
 
 #[derive(Default)]
 struct Snapshot {
+    /// The refresh that read it: a later one's reads are newer.
+    generation: u64,
     /// Newest first.
     petitions: Vec<Arc<PetitionView>>,
     by_slug: HashMap<String, Arc<PetitionView>>,
 }
 
+impl Snapshot {
+    /// Of what is stored and what a refresh read, the one read later.
+    fn newer(current: &Arc<Self>, fresh: &Arc<Self>) -> Arc<Self> {
+        Arc::clone(if current.generation > fresh.generation { current } else { fresh })
+    }
+}
+
 #[derive(Default)]
 pub struct Catalog {
     snapshot: ArcSwap<Snapshot>,
+    /// The last generation handed to a refresh.
+    generations: AtomicU64,
 }
 
 impl Catalog {
-    /// Reloads every petition and count from the database.
+    /// Reloads every petition and count from the database. Refreshes may
+    /// overlap (the count task's, one after an organiser's change): what a
+    /// refresh read is kept only if no refresh that began after it has
+    /// stored its own, so an older read never replaces a newer one.
     pub async fn refresh(&self, db: &Db) -> Result<(), DbError> {
+        let generation = self.generations.fetch_add(1, Ordering::SeqCst) + 1;
         let (rows, mut counts, translations, checkpoints) = db
             .snapshot(|c| {
                 Ok((
@@ -149,7 +165,8 @@ impl Catalog {
             })
             .collect();
         let by_slug = petitions.iter().map(|p| (p.slug.clone(), Arc::clone(p))).collect();
-        self.snapshot.store(Arc::new(Snapshot { petitions, by_slug }));
+        let fresh = Arc::new(Snapshot { generation, petitions, by_slug });
+        self.snapshot.rcu(|current| Snapshot::newer(current, &fresh));
         Ok(())
     }
 
@@ -199,5 +216,19 @@ impl Catalog {
         view.total = counts.values().sum();
         view.counts = counts;
         Ok(Some(view))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_read_never_replaces_a_newer_one() {
+        let at = |generation| Arc::new(Snapshot { generation, ..Snapshot::default() });
+        let (older, newer) = (at(1), at(2));
+        assert!(Arc::ptr_eq(&Snapshot::newer(&newer, &older), &newer), "a slow refresh that began first is dropped");
+        assert!(Arc::ptr_eq(&Snapshot::newer(&older, &newer), &newer));
+        assert!(Arc::ptr_eq(&Snapshot::newer(&at(0), &older), &older), "the first refresh replaces the empty start");
     }
 }
