@@ -20,7 +20,7 @@ fn run(label: &str, url: &str, rows: usize, dir: &std::path::Path) {
     eprintln!("{label}: seeding {rows} rows");
     let db = common::connect(url);
     let id = common::petition(&db, "benchmark");
-    common::seed_confirmed(&db, id, 0, rows);
+    common::seed_confirmed(&db, &common::keys(&db, dir), id, 0, rows);
     let token = common::api_token(&db);
     let server = Server::start(url, dir, &[]);
     std::thread::sleep(Duration::from_millis(500));

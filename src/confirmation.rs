@@ -9,10 +9,13 @@
 //! click (or between the page and the button) is never what gets confirmed.
 
 use crate::db::links::{self, TokenTarget, WithdrawOutcome};
-use crate::db::{Db, DbError};
+use diesel::result::QueryResult;
+
+use crate::db::{Db, DbConnection, DbError};
 use crate::domain::{DetailsDigest, Receipt, SignatureStatus, TokenHash};
 use crate::email::MailFiles;
 use crate::keys::Keys;
+use crate::vault::Vault;
 
 /// What a confirmation POST came to.
 #[derive(Debug, Clone)]
@@ -57,6 +60,19 @@ pub fn still_as_mailed(keys: &Keys, target: &TokenTarget) -> Option<bool> {
     Some(target.bound_to.is_none_or(|mailed| mailed == keys.details_digest(details)))
 }
 
+/// The signature a link's token belongs to, its details opened: the one
+/// reading of a link's target that pages and confirmations share.
+pub fn target(conn: &mut DbConnection, vault: &Vault, hash: &TokenHash) -> QueryResult<Option<TokenTarget>> {
+    let Some(stored) = links::find_by_token(conn, hash)? else {
+        return Ok(None);
+    };
+    let personal = match &stored.personal {
+        Some(p) => Some(vault.open(conn, stored.petition_id, stored.signature_id, &stored.email_key, p)?),
+        None => None,
+    };
+    Ok(Some(stored.opened(personal)))
+}
+
 /// How often a confirmation is tried again when the signature changed
 /// under it between reading and writing.
 const ATTEMPTS: usize = 3;
@@ -73,7 +89,7 @@ pub async fn confirm(
     let now = crate::now();
     db.write(move |c| {
         for _ in 0..ATTEMPTS {
-            let Some(target) = links::find_by_token(c, &hash)? else {
+            let Some(target) = target(c, keys.vault(), &hash)? else {
                 return Ok(Confirmed::Unknown);
             };
             let petition_id = target.petition_id;

@@ -1,5 +1,7 @@
-//! Keys derived from the deployment's master secret, and the delivery
-//! signing key.
+//! The deployment's keys: where each comes from (its variable, the key
+//! file, or, in a database of an older version, the database), the keys
+//! derived from SECRET_KEY, the signing keys, and the `Vault` of the
+//! petitions' data keys.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -8,54 +10,17 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use crate::db::{Db, DbError, secrets};
-use crate::domain::{DetailsDigest, EmailAddress, SignatureDetails};
+use std::sync::Arc;
+
+use crate::configuration::{KeyFilePath, KeySettings};
+use crate::db::{Db, DbConnection, secrets};
+use crate::domain::{DetailsDigest, SignatureDetails};
+use crate::vault::{KeyFile, MasterKey, Vault};
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The deployment's master secret (SECRET_KEY). Never printed.
-#[derive(Clone)]
-pub struct SecretKey(pub Vec<u8>);
-
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretKey(<redacted>)")
-    }
-}
-
-/// The shortest SECRET_KEY accepted.
-const MIN_SECRET_KEY: usize = 32;
-
-impl SecretKey {
-    /// SECRET_KEY as configured: at least 32 bytes, used as they are.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        if s.len() < MIN_SECRET_KEY {
-            Err("must be at least 32 characters (e.g. `openssl rand -hex 32`)".into())
-        } else {
-            Ok(Self(s.as_bytes().to_vec()))
-        }
-    }
-}
-
-/// An Ed25519 signing key given as configuration (DELIVERY_SIGNING_KEY,
-/// LOG_SIGNING_KEY). Never printed.
-#[derive(Clone)]
-pub struct DeliveryKey(pub SigningKey);
-
-impl std::fmt::Debug for DeliveryKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DeliveryKey(<redacted>)")
-    }
-}
-
-impl DeliveryKey {
-    /// The key as configured: the base64 of a 32-byte seed.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        parse_signing_key(s)
-            .map(Self)
-            .ok_or_else(|| "must be the base64 of 32 bytes (e.g. `openssl rand -base64 32`)".into())
-    }
-}
+pub use crate::configuration::{DeliveryKey, SecretKey};
+pub use crate::crypto::parse_signing_key;
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this cannot fail.
@@ -73,7 +38,6 @@ fn random_bytes<const N: usize>() -> [u8; N] {
 /// Purpose-specific keys, so that no two uses share one.
 #[derive(Clone)]
 pub struct Keys {
-    email: [u8; 32],
     fingerprint: [u8; 32],
     cookies: [u8; 32],
     login: [u8; 32],
@@ -81,12 +45,19 @@ pub struct Keys {
     details: [u8; 32],
     delivery: SigningKey,
     log: crate::tlog::LogSigner,
+    vault: Arc<Vault>,
 }
 
 impl Keys {
-    pub fn derive(master: &[u8], delivery: SigningKey, log: SigningKey) -> Self {
+    /// The keys derived from `master` (SECRET_KEY), the signing keys, and
+    /// the master keys of the petitions' data keys (none: personal data is
+    /// stored in the clear, as before encryption at rest).
+    pub fn derive(master: &[u8], delivery: SigningKey, log: SigningKey, masters: Vec<MasterKey>) -> Self {
+        // Addresses' keyed hashes were made with this before hash keys were
+        // per petition: petitions signed then keep it (wrapped like the
+        // others once keys are configured).
+        let legacy_email = hmac(master, b"undersigned/email-dedup/v1");
         Self {
-            email: hmac(master, b"undersigned/email-dedup/v1"),
             fingerprint: hmac(master, b"undersigned/fingerprint/v1"),
             cookies: hmac(master, b"undersigned/cookies/v1"),
             login: hmac(master, b"undersigned/login-throttle/v1"),
@@ -94,13 +65,13 @@ impl Keys {
             details: hmac(master, b"undersigned/confirm-details/v1"),
             delivery,
             log: crate::tlog::LogSigner::new(log),
+            vault: Arc::new(Vault::new(masters, legacy_email)),
         }
     }
 
-    /// The deduplication key of an address: HMAC-SHA256 of its canonical form.
-    /// Without the secret nobody can tell from it which address it was.
-    pub fn email_key(&self, email: &EmailAddress) -> [u8; 32] {
-        hmac(&self.email, email.canonical().as_bytes())
+    /// The petitions' data keys: sealing and opening personal data.
+    pub fn vault(&self) -> &Arc<Vault> {
+        &self.vault
     }
 
     /// What a confirmation link is bound to: a keyed digest, so that the
@@ -149,78 +120,178 @@ impl Keys {
     pub fn log(&self) -> &crate::tlog::LogSigner {
         &self.log
     }
+}
 
-    /// Loads the keys: the master secret from `SECRET_KEY` or the one
-    /// generated on first start and kept in the database; the delivery key from
-    /// `DELIVERY_SIGNING_KEY` and the log key from `LOG_SIGNING_KEY`, or
-    /// likewise generated and kept. Warns if the
-    /// master secret differs from the one the stored signatures were keyed with
-    /// (duplicates would go unnoticed).
-    pub async fn load(
-        db: &Db,
-        configured: Option<SecretKey>,
-        delivery: Option<SigningKey>,
-        log: Option<SigningKey>,
-    ) -> Result<Self, DbError> {
-        db.write(move |conn| {
-            let master = match configured {
-                Some(SecretKey(k)) => k,
-                None => secrets::get_or_insert(conn, "secret_key", || random_bytes::<32>().to_vec())?,
-            };
-            let delivery = match delivery {
-                Some(k) => k,
-                None => stored_delivery_key(conn)?,
-            };
-            let log = match log {
-                Some(k) => k,
-                None => stored_key(conn, "log_signing_key")?,
-            };
-            let keys = Keys::derive(&master, delivery, log);
-            let stored = secrets::get_or_insert(conn, "secret_fingerprint", || keys.fingerprint.to_vec())?;
-            if stored != keys.fingerprint {
-                tracing::warn!(
-                    "SECRET_KEY differs from the key this database was first used with: repeat signatures \
-                     made before the change will not be recognised as duplicates"
-                );
-                secrets::set(conn, "secret_fingerprint", &keys.fingerprint)?;
-            }
-            Ok(keys)
+/// Whether a start with no keys configured anywhere may create the
+/// embedded default key file (the server on SQLite) or must refuse (the
+/// command line, which never makes keys the server has not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstStart {
+    CreateKeyFile,
+    Refuse,
+}
+
+/// The one line a start without keys prints.
+pub const NO_KEYS: &str = "no keys are configured: set KEY_FILE to a key file made by \
+    `undersigned keys init --out FILE` (or set DATA_KEYS, SECRET_KEY, DELIVERY_SIGNING_KEY and LOG_SIGNING_KEY)";
+
+/// The names of the secrets an older version kept in the database.
+pub const STORED_SECRETS: [&str; 3] = ["secret_key", "delivery_signing_key", "log_signing_key"];
+
+/// Secrets an older version generated and kept in the database.
+#[derive(Default)]
+struct Stored {
+    secret_key: Option<Vec<u8>>,
+    delivery: Option<Vec<u8>>,
+    log: Option<Vec<u8>>,
+}
+
+impl Stored {
+    fn read(conn: &mut DbConnection) -> diesel::QueryResult<Self> {
+        Ok(Self {
+            secret_key: secrets::get(conn, "secret_key")?,
+            delivery: secrets::get(conn, "delivery_signing_key")?,
+            log: secrets::get(conn, "log_signing_key")?,
         })
-        .await
+    }
+
+    fn any(&self) -> bool {
+        self.secret_key.is_some() || self.delivery.is_some() || self.log.is_some()
     }
 }
 
-/// The delivery key generated on first start and kept in the database.
-fn stored_delivery_key(conn: &mut crate::db::DbConnection) -> diesel::QueryResult<SigningKey> {
-    stored_key(conn, "delivery_signing_key")
-}
-
-/// An Ed25519 key generated on first start and kept in the database as `name`.
-fn stored_key(conn: &mut crate::db::DbConnection, name: &str) -> diesel::QueryResult<SigningKey> {
-    let seed = secrets::get_or_insert(conn, name, || random_bytes::<32>().to_vec())?;
-    let seed: [u8; 32] = seed
-        .try_into()
-        .map_err(|_| diesel::result::Error::DeserializationError(format!("{name} is not 32 bytes").into()))?;
+fn seed(bytes: Vec<u8>, name: &str) -> Result<SigningKey, String> {
+    let seed: [u8; 32] = bytes.try_into().map_err(|_| format!("the stored {name} is not 32 bytes"))?;
     Ok(SigningKey::from_bytes(&seed))
 }
 
-/// The key that signs delivery packets: `configured`, or the stored one.
-/// For the command line, which needs no other key.
-pub async fn delivery_key(db: &Db, configured: Option<SigningKey>) -> Result<SigningKey, DbError> {
-    match configured {
-        Some(k) => Ok(k),
-        None => db.write(stored_delivery_key).await,
-    }
+/// Every secret of the deployment, each from where it is configured: its
+/// variable, else the key file. Used by the server and the command line
+/// alike (`load`) and by `keys export`.
+pub struct Resolved {
+    pub masters: Vec<MasterKey>,
+    pub secret_key: Vec<u8>,
+    pub delivery: SigningKey,
+    pub log: SigningKey,
+    /// Which secrets came from the database (an older version's).
+    pub from_database: Vec<&'static str>,
+    /// Whether the database still holds secrets (used or not).
+    pub database_holds_secrets: bool,
 }
 
-/// The key that signs the transparency logs: `configured`, or the stored
-/// one (generated on first use, as the server would). For the command line,
-/// which only checks checkpoints with it.
-pub async fn log_key(db: &Db, configured: Option<SigningKey>) -> Result<SigningKey, DbError> {
-    match configured {
-        Some(k) => Ok(k),
-        None => db.write(|c| stored_key(c, "log_signing_key")).await,
+/// Finds every secret (see [`Resolved`]). With `first_start` the embedded
+/// default key file is created when nothing is configured and the database
+/// holds no secrets of an older version; without a master key personal
+/// data stays in the clear, which only an older version's database may do.
+pub fn resolve(conn: &mut DbConnection, settings: &KeySettings, first_start: FirstStart) -> anyhow::Result<Resolved> {
+    let stored = Stored::read(conn)?;
+    let mut file = match &settings.key_file {
+        Some(KeyFilePath::Configured(path)) => Some(KeyFile::read(path)?),
+        Some(KeyFilePath::Default(path)) if path.exists() => Some(KeyFile::read(path)?),
+        _ => None,
+    };
+    let nothing_configured = file.is_none()
+        && settings.data_keys.is_empty()
+        && settings.secret_key.is_none()
+        && settings.delivery_key.is_none()
+        && settings.log_key.is_none();
+    if nothing_configured && !stored.any() {
+        match (&settings.key_file, first_start) {
+            (Some(KeyFilePath::Default(path)), FirstStart::CreateKeyFile) => {
+                let created = KeyFile::generate();
+                created.create(path)?;
+                tracing::info!(
+                    path = %path.display(),
+                    "created the key file: keep a copy of it apart from the database's backups \
+                     (without it nobody can read the signatures; with it, a copy of the database is readable)"
+                );
+                file = Some(created);
+            }
+            _ => anyhow::bail!(NO_KEYS),
+        }
     }
+    let mut from_database = Vec::new();
+    let legacy = stored.any();
+    let mut stored_or = |value: Option<Vec<u8>>, name: &'static str| -> anyhow::Result<Vec<u8>> {
+        match value {
+            Some(v) => {
+                from_database.push(name);
+                Ok(v)
+            }
+            None if legacy => {
+                from_database.push(name);
+                Ok(secrets::get_or_insert(conn, name, || random_bytes::<32>().to_vec())?)
+            }
+            None => anyhow::bail!("{name} is not configured: {NO_KEYS}"),
+        }
+    };
+    let secret_key = match (&settings.secret_key, &file) {
+        (Some(SecretKey(k)), _) => k.clone(),
+        (None, Some(f)) => f.secret_key().map_err(anyhow::Error::msg)?,
+        (None, None) => stored_or(stored.secret_key, "secret_key")?,
+    };
+    let delivery = match (&settings.delivery_key, &file) {
+        (Some(k), _) => k.0.clone(),
+        (None, Some(f)) => {
+            KeyFile::signing_key(&f.delivery_signing_key, "delivery_signing_key").map_err(anyhow::Error::msg)?
+        }
+        (None, None) => seed(stored_or(stored.delivery, "delivery_signing_key")?, "delivery_signing_key")
+            .map_err(anyhow::Error::msg)?,
+    };
+    let log = match (&settings.log_key, &file) {
+        (Some(k), _) => k.0.clone(),
+        (None, Some(f)) => KeyFile::signing_key(&f.log_signing_key, "log_signing_key").map_err(anyhow::Error::msg)?,
+        (None, None) => {
+            seed(stored_or(stored.log, "log_signing_key")?, "log_signing_key").map_err(anyhow::Error::msg)?
+        }
+    };
+    let masters = match (&settings.data_keys, &file) {
+        (configured, _) if !configured.is_empty() => configured.clone(),
+        (_, Some(f)) => f.masters().map_err(anyhow::Error::msg)?,
+        (_, None) if legacy => Vec::new(),
+        (_, None) => anyhow::bail!("no master key is configured: {NO_KEYS}"),
+    };
+    Ok(Resolved { masters, secret_key, delivery, log, from_database, database_holds_secrets: legacy })
+}
+
+/// Loads every key (see [`resolve`]), opens every petition's data keys
+/// (refusing to go on if one does not open: nothing is served that cannot
+/// be read, and nothing is lost), and warns about what an older version
+/// left in the database.
+pub async fn load(db: &Db, settings: &KeySettings, first_start: FirstStart) -> anyhow::Result<Keys> {
+    let settings = settings.clone();
+    db.write(move |conn| Ok(load_blocking(conn, &settings, first_start))).await.map_err(anyhow::Error::from)?
+}
+
+fn load_blocking(conn: &mut DbConnection, settings: &KeySettings, first_start: FirstStart) -> anyhow::Result<Keys> {
+    let resolved = resolve(conn, settings, first_start)?;
+    if resolved.database_holds_secrets {
+        tracing::warn!(
+            used = ?resolved.from_database,
+            "this database keeps secrets in itself, so any copy of it holds them: move them to a key file with \
+             `undersigned keys export --out FILE`, then set KEY_FILE=FILE"
+        );
+    }
+    if resolved.masters.is_empty() {
+        tracing::warn!(
+            "no master key is configured: new signatures' personal data is stored in the clear; \
+             `undersigned keys export --out FILE` makes one"
+        );
+    }
+    let keys = Keys::derive(&resolved.secret_key, resolved.delivery, resolved.log, resolved.masters);
+    let opened = keys.vault.open_all(conn).map_err(|e| anyhow::anyhow!("cannot open the petitions' data keys: {e}"))?;
+    if opened.petitions > 0 {
+        tracing::info!(petitions = opened.petitions, rewrapped = opened.rewrapped, "petitions' data keys opened");
+    }
+    let stored = secrets::get_or_insert(conn, "secret_fingerprint", || keys.fingerprint.to_vec())?;
+    if stored != keys.fingerprint {
+        tracing::warn!(
+            "SECRET_KEY differs from the key this database was first used with: links mailed before the change \
+             no longer confirm, and repeats of signatures made before keys were per petition are not recognised"
+        );
+        secrets::set(conn, "secret_fingerprint", &keys.fingerprint)?;
+    }
+    Ok(keys)
 }
 
 /// A public key as published: base64 of its 32 bytes.
@@ -240,26 +311,22 @@ pub fn parse_public_key(s: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes).ok()
 }
 
-/// Parses a signing key given as base64 of its 32-byte seed.
-pub fn parse_signing_key(s: &str) -> Option<SigningKey> {
-    let bytes: [u8; 32] = STANDARD.decode(s.trim()).ok()?.try_into().ok()?;
-    Some(SigningKey::from_bytes(&bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn form_stamps_cannot_be_forged_or_moved() {
-        let keys = Keys::derive(b"master", SigningKey::from_bytes(&[7; 32]), SigningKey::from_bytes(&[8; 32]));
+        let keys =
+            Keys::derive(b"master", SigningKey::from_bytes(&[7; 32]), SigningKey::from_bytes(&[8; 32]), Vec::new());
         let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let stamp = keys.form_stamp(1, at);
         assert_eq!(keys.check_form_stamp(1, &stamp), Some(at));
         assert_eq!(keys.check_form_stamp(2, &stamp), None, "another petition");
         let later = stamp.replacen("1800000000", "1800000100", 1);
         assert_eq!(keys.check_form_stamp(1, &later), None, "time changed");
-        let other = Keys::derive(b"other", SigningKey::from_bytes(&[7; 32]), SigningKey::from_bytes(&[8; 32]));
+        let other =
+            Keys::derive(b"other", SigningKey::from_bytes(&[7; 32]), SigningKey::from_bytes(&[8; 32]), Vec::new());
         assert_eq!(other.check_form_stamp(1, &stamp), None, "another deployment");
         for junk in ["", ".", "x.y", "1800000000", "-1.00", "99999999999999999999.aa"] {
             assert_eq!(keys.check_form_stamp(1, junk), None, "{junk:?}");

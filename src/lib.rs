@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod cli;
 pub mod configuration;
 pub mod confirmation;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod email;
@@ -34,6 +35,7 @@ pub mod telemetry;
 pub mod text;
 pub mod tlog;
 pub mod transparency;
+pub mod vault;
 
 /// The current time in UTC, as stored in the database.
 pub fn now() -> chrono::NaiveDateTime {

@@ -17,7 +17,6 @@ use crate::db::Db;
 use crate::email::Mailer;
 use crate::jobs::counter;
 use crate::jobs::mail_worker::{LinkMaker, MailWorker};
-use crate::keys::Keys;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::state::AppState;
@@ -87,14 +86,9 @@ impl Application {
     }
 
     pub async fn build_with_db(settings: Settings, db: Db) -> anyhow::Result<Self> {
-        let keys = Keys::load(
-            &db,
-            settings.secret_key.clone(),
-            settings.delivery_key.clone().map(|k| k.0),
-            settings.log_key.clone().map(|k| k.0),
-        )
-        .await
-        .context("loading the secret keys")?;
+        let keys = crate::keys::load(&db, &settings.keys, crate::keys::FirstStart::CreateKeyFile)
+            .await
+            .context("loading the keys")?;
         let listener =
             TcpListener::bind(settings.bind).with_context(|| format!("BIND: cannot listen on {}", settings.bind))?;
         let address = listener.local_addr()?;
@@ -149,8 +143,13 @@ impl Application {
             crate::db::Backend::Sqlite => 1,
             crate::db::Backend::Postgres => 2,
         };
-        let (signer, sign_writer) =
-            crate::signing::SignQueue::new(db.clone(), settings.confirmation_ttl, Arc::clone(&wakeup), writers);
+        let (signer, sign_writer) = crate::signing::SignQueue::new(
+            db.clone(),
+            Arc::clone(keys.vault()),
+            settings.confirmation_ttl,
+            Arc::clone(&wakeup),
+            writers,
+        );
         let state = web::Data::new(AppState {
             signer,
             db,
@@ -244,8 +243,10 @@ impl Application {
         let log = counter::LogRounds { appender: state.appender(), every: self.log_interval };
         let refresher =
             tokio::spawn(counter::run(state.db.clone(), Arc::clone(&state.catalog), self.count_refresh, log));
+        let sealing = tokio::spawn(crate::jobs::sealing::run(state.db.clone(), Arc::clone(state.keys.vault())));
         let housekeeping = tokio::spawn(crate::jobs::housekeeping::run(
             state.db.clone(),
+            Arc::clone(state.keys.vault()),
             state.mail_files.clone(),
             Arc::clone(&state.guards),
             self.retention,
@@ -259,6 +260,7 @@ impl Application {
         }
         refresher.abort();
         housekeeping.abort();
+        sealing.abort();
         // Every request has been answered; what their batches left to do
         // after the answers (repeats, held tallies) is finished first.
         if tokio::time::timeout(Duration::from_secs(10), state.signer.settled()).await.is_err() {

@@ -40,6 +40,7 @@ impl Server {
             .arg("serve")
             .current_dir(dir)
             .env("DATABASE_URL", url)
+            .env("KEY_FILE", key_file(dir))
             .env("BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -74,6 +75,24 @@ impl Drop for Server {
     }
 }
 
+/// The benchmark's key file (made as `keys init` makes one), in `dir`: the
+/// server and the benchmark's own seeding share it.
+pub fn key_file(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("keys.json");
+    if !path.exists() {
+        undersigned::vault::KeyFile::generate().create(&path).unwrap();
+    }
+    path
+}
+
+/// The server's keys, from the benchmark's key file.
+pub fn keys(db: &Db, dir: &Path) -> undersigned::keys::Keys {
+    use undersigned::configuration::{KeyFilePath, KeySettings};
+    let settings = KeySettings { key_file: Some(KeyFilePath::Configured(key_file(dir))), ..Default::default() };
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(undersigned::keys::load(db, &settings, undersigned::keys::FirstStart::Refuse)).unwrap()
+}
+
 pub fn connect(url: &str) -> Db {
     let db = Db::connect(&DatabaseUrl::parse(url).unwrap(), 4, Duration::from_secs(10)).unwrap();
     tokio::runtime::Runtime::new().unwrap().block_on(db.migrate()).unwrap();
@@ -94,8 +113,10 @@ pub fn petition(db: &Db, slug: &str) -> i64 {
     db.write_blocking(|c| db::petitions::insert(c, &petition, undersigned::now(), "benchmark")).unwrap()
 }
 
-/// Adds `rows` confirmed signatures to a petition, numbered from `from`.
-pub fn seed_confirmed(db: &Db, petition_id: i64, from: usize, rows: usize) {
+/// Adds `rows` confirmed signatures to a petition, numbered from `from`,
+/// sealed under the petition's keys as signing seals them.
+pub fn seed_confirmed(db: &Db, keys: &undersigned::keys::Keys, petition_id: i64, from: usize, rows: usize) {
+    let sealing = db.write_blocking(|c| keys.vault().keys(c, petition_id)).unwrap();
     let countries = ["GB", "FR", "KE", "BR", "IN", "CN", "EG", "US", "JP", "MX"];
     let now = undersigned::now();
     for start in (from..from + rows).step_by(50_000) {
@@ -108,7 +129,7 @@ pub fn seed_confirmed(db: &Db, petition_id: i64, from: usize, rows: usize) {
                 keep_informed: i % 4 == 0,
             })
             .collect();
-        db.write_blocking(|c| db::seed::confirmed(c, petition_id, &batch, now)).unwrap();
+        db.write_blocking(|c| db::seed::confirmed(c, petition_id, &batch, now, Some(&sealing))).unwrap();
     }
     db.write_blocking(|c| {
         while db::counts::fold(c, 100_000)? > 0 {}

@@ -18,18 +18,20 @@ impl Bench<'_> {
         // Enough for 8,000 confirmations a second; beyond that tokens repeat (cheaper "already confirmed" answers).
         let per_run = 8_000 * s.seconds as usize;
         let now = undersigned::now();
+        // The server's own keys (its key file), so that the rows are sealed
+        // as signing seals them and each link is bound to its signature's
+        // details as a mailed one is.
+        let keys = crate::common::keys(db, self.dir);
+        let sealing = db.write_blocking(|c| keys.vault().keys(c, petition)).unwrap();
         let ids = db
-            .write_blocking(|c| undersigned::db::seed::pending(c, petition, "confirm-", per_run * s.runs, now))
+            .write_blocking(|c| {
+                undersigned::db::seed::pending(c, petition, "confirm-", per_run * s.runs, now, Some(&sealing))
+            })
             .unwrap();
-        // The server's own keys (generated and kept in the database), so that
-        // each link is bound to its signature's details as a mailed one is.
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let keys = rt.block_on(undersigned::keys::Keys::load(db, None, None, None)).unwrap();
         let tokens = db
             .write_blocking(|c| {
-                undersigned::db::seed::tokens(c, &ids, now, now + chrono::TimeDelta::days(1), |d| {
-                    keys.details_digest(d)
-                })
+                let expires = now + chrono::TimeDelta::days(1);
+                undersigned::db::seed::tokens(c, &ids, now, expires, Some(&sealing), |d| keys.details_digest(d))
             })
             .unwrap();
         let lag = LogLag::watch(db, petition);
@@ -67,7 +69,11 @@ impl Bench<'_> {
         let petition = db.read_blocking(|c| undersigned::db::petitions::find_by_slug(c, "bench")).unwrap().unwrap().id;
         let mails = 20_000;
         let now = undersigned::now();
-        let ids = db.write_blocking(|c| undersigned::db::seed::pending(c, petition, "mail-", mails, now)).unwrap();
+        let keys = crate::common::keys(db, self.dir);
+        let sealing = db.write_blocking(|c| keys.vault().keys(c, petition)).unwrap();
+        let ids = db
+            .write_blocking(|c| undersigned::db::seed::pending(c, petition, "mail-", mails, now, Some(&sealing)))
+            .unwrap();
         let before = received.load(Ordering::Relaxed);
         let started = Instant::now();
         db.write_blocking(|c| undersigned::db::seed::outbox(c, &ids, undersigned::now())).unwrap();

@@ -13,7 +13,7 @@ impl Bench<'_> {
         let rows = self.settings.export_rows;
         eprintln!("  export of {rows} rows");
         let petition = common::petition(db, "export");
-        common::seed_confirmed(db, petition, 0, rows);
+        common::seed_confirmed(db, &common::keys(db, self.dir), petition, 0, rows);
         let token = common::api_token(db);
         let server = Server::start(&self.url, self.dir, &[]);
         std::thread::sleep(Duration::from_millis(300));

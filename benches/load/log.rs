@@ -25,9 +25,9 @@ impl Bench<'_> {
         eprintln!("  transparency log of {} leaves", thousands(leaves as f64));
         let petition = common::petition(db, "logbench");
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        // The server's own log key (kept in the database), so that the log
-        // verifies with the key the server publishes.
-        let keys = rt.block_on(undersigned::keys::Keys::load(db, None, None, None)).unwrap();
+        // The server's own log key (its key file), so that the log verifies
+        // with the key the server publishes.
+        let keys = common::keys(db, self.dir);
         let appender = Appender { signer: keys.log().clone(), origin_base: "bench.invalid".into() };
         // The empty log first, so that what follows is the queue alone.
         rt.block_on(undersigned::jobs::counter::append_once(db, &appender)).unwrap();

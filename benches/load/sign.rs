@@ -144,7 +144,7 @@ impl Bench<'_> {
         for &target in &self.settings.growth.clone() {
             if target > existing {
                 eprintln!("  growth: seeding to {target} signatures");
-                common::seed_confirmed(db, petition, existing, target - existing);
+                common::seed_confirmed(db, &common::keys(db, self.dir), petition, existing, target - existing);
                 existing = target;
             }
             // Each level starts with an empty outbox, so that only the

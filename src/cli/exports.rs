@@ -8,9 +8,12 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::auth::Actor;
-use crate::configuration::Settings;
+use std::sync::Arc;
+
+use crate::configuration::KeySettings;
 use crate::db::Db;
 use crate::export::{Columns, Format};
+use crate::keys::{FirstStart, Keys};
 use crate::organise::exports::{self as exporting, LogAccess, PacketKeys, Refused, What};
 use crate::text::printable;
 use crate::tlog::LogKey;
@@ -58,11 +61,9 @@ pub(super) async fn export(kind: ExportKind, out: Option<PathBuf>, db: Db) -> an
         ),
         Err(Refused::Db(e)) => return Err(e.into()),
     };
-    let keys = match what {
-        What::Delivery => Some(packet_keys(&db).await?),
-        _ => None,
-    };
-    let started = exporting::start(&db, id, Actor::command_line(), what, keys).await?;
+    let all = crate::keys::load(&db, &KeySettings::from_env()?, FirstStart::Refuse).await?;
+    let keys = (what == What::Delivery).then(|| packet_keys(&all));
+    let started = exporting::start(&db, Arc::clone(all.vault()), id, Actor::command_line(), what, keys).await?;
     let ran = tokio::task::spawn_blocking(move || started.run_blocking(|| sink(out.as_deref()))).await?;
     ran.logged?;
     if let Some(failure) = ran.failure {
@@ -76,11 +77,8 @@ pub(super) async fn export(kind: ExportKind, out: Option<PathBuf>, db: Db) -> an
 /// packet's checkpoint must open with. The command line never appends to
 /// the logs (it may not have the server's log key or `PUBLIC_URL`): it
 /// waits for the running server to append.
-async fn packet_keys(db: &Db) -> anyhow::Result<PacketKeys> {
-    let settings = Settings::from_env()?;
-    let delivery = crate::keys::delivery_key(db, settings.delivery_key.map(|k| k.0)).await?;
-    let log = crate::keys::log_key(db, settings.log_key.map(|k| k.0)).await?;
-    Ok(PacketKeys { delivery, log: LogAccess::WaitFor(log.verifying_key()) })
+fn packet_keys(keys: &Keys) -> PacketKeys {
+    PacketKeys { delivery: keys.delivery().clone(), log: LogAccess::WaitFor(keys.log().public_key()) }
 }
 
 /// Where an export goes: `--out FILE`, else standard output.

@@ -4,6 +4,7 @@
 
 mod exports;
 mod health;
+mod keys;
 mod organisers;
 mod outbox;
 mod petitions;
@@ -59,6 +60,9 @@ enum Command {
     /// Manage organiser accounts (the dashboard's users).
     #[command(subcommand)]
     Organiser(OrganiserCommand),
+    /// The key file and master keys: init, export, rotate, retire, check.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Manage API tokens, for scripts that download exports.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -216,9 +220,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             let (db, _) = open_database(&settings.database).await?;
             let files = crate::email::MailFiles::configured(&settings.mail)?;
-            let report =
-                crate::jobs::housekeeping::purge(&db, files.as_ref(), settings.retention, settings.confirmation_ttl)
-                    .await?;
+            let report = crate::jobs::housekeeping::purge(
+                &db,
+                None,
+                files.as_ref(),
+                settings.retention,
+                settings.confirmation_ttl,
+            )
+            .await?;
             println!("{} unconfirmed signature(s) with expired links deleted", report.expired_pending);
             if files.is_some() {
                 println!("{} mail file(s) deleted", report.mail_files_deleted);
@@ -240,6 +249,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Petition(cmd) => petitions::petition(cmd, open_db().await?).await,
         Command::Outbox(cmd) => outbox::outbox(cmd, open_db().await?).await,
         Command::Organiser(cmd) => organisers::organiser(cmd, open_db().await?).await,
+        Command::Keys(cmd) => keys::keys(cmd, open_db).await,
         Command::Token(cmd) => tokens::token(cmd, open_db().await?).await,
         Command::Export { slug, format, contacts, totals, delivery, out } => {
             let what = match (slug, totals, delivery) {

@@ -3,8 +3,8 @@
 //!
 //! Every variable is parsed here, once, at start. A bad value is reported as
 //! one line naming the variable, and the program exits non-zero. The value
-//! parsers are in `parse`, the typed values in `values`; the keys are
-//! `crate::keys`'.
+//! parsers are in `parse`, the typed values in `values` (the secrets
+//! among them); where each key is found is the `keys` module's concern.
 
 mod parse;
 mod smtp_url;
@@ -21,9 +21,9 @@ use lettre::message::Mailbox;
 
 use self::parse::{Lookup, duration, duration_within, get, number, on_off, parse_with};
 pub use self::smtp_url::{SmtpSecurity, SmtpUrl};
-pub use self::values::{EmbedOrigins, MIN_METRICS_TOKEN, MetricsToken, PublicUrl};
+pub use self::values::{DeliveryKey, EmbedOrigins, MIN_METRICS_TOKEN, MetricsToken, PublicUrl, SecretKey};
 use crate::db::DatabaseUrl;
-use crate::keys::{DeliveryKey, SecretKey};
+use crate::vault::MasterKey;
 
 /// A setting that could not be used, and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,9 +50,15 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ),
     ("MAIL_RETRY_BASE", "first retry delay after a failed send, doubling each time (default 5s)"),
     ("MAIL_RETRY_MAX", "longest delay between retries (default 15m)"),
-    ("SECRET_KEY", "at least 32 characters; unset: generated once and kept in the database"),
-    ("DELIVERY_SIGNING_KEY", "base64 Ed25519 seed signing delivery packets; unset: generated once and kept"),
-    ("LOG_SIGNING_KEY", "base64 Ed25519 seed signing the transparency logs; unset: generated once and kept"),
+    (
+        "KEY_FILE",
+        "the key file (mode 0600) holding every secret below (`undersigned keys init --out FILE`); \
+         unset on SQLite: DATABASE_URL's file + .keys, created on first start",
+    ),
+    ("DATA_KEYS", "master keys wrapping the petitions' data keys, base64, comma-separated, the current first"),
+    ("SECRET_KEY", "at least 32 characters; unset: from the key file"),
+    ("DELIVERY_SIGNING_KEY", "base64 Ed25519 seed signing delivery packets; unset: from the key file"),
+    ("LOG_SIGNING_KEY", "base64 Ed25519 seed signing the transparency logs; unset: from the key file"),
     ("LOG_INTERVAL", "how often confirmations are appended to the transparency logs (default 2s, at most 5s)"),
     ("CONFIRMATION_TTL", "how long a confirmation link works (default 7d)"),
     ("COUNT_REFRESH", "how often public counts are refreshed (default and most 1s)"),
@@ -106,9 +112,7 @@ pub struct Settings {
     /// None: derived from the address actually bound.
     pub public_url: Option<PublicUrl>,
     pub mail: MailSettings,
-    pub secret_key: Option<SecretKey>,
-    pub delivery_key: Option<DeliveryKey>,
-    pub log_key: Option<DeliveryKey>,
+    pub keys: KeySettings,
     /// How often the transparency logs are appended to.
     pub log_interval: Duration,
     pub confirmation_ttl: Duration,
@@ -168,6 +172,66 @@ impl Default for RetentionSettings {
             pending_grace: Duration::from_secs(7 * 86_400),
             erase_after_close: Some(Duration::from_secs(90 * 86_400)),
         }
+    }
+}
+
+/// Where the deployment's secrets come from: each from its variable, else
+/// from the key file (see `keys::load`).
+#[derive(Debug, Clone, Default)]
+pub struct KeySettings {
+    /// KEY_FILE, or on SQLite the default beside the database.
+    pub key_file: Option<KeyFilePath>,
+    /// DATA_KEYS: the master keys, the current first.
+    pub data_keys: Vec<MasterKey>,
+    pub secret_key: Option<SecretKey>,
+    pub delivery_key: Option<DeliveryKey>,
+    pub log_key: Option<DeliveryKey>,
+}
+
+/// Which key file, and whether it was named or is the embedded default
+/// (which the server creates on first start).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyFilePath {
+    Configured(PathBuf),
+    Default(PathBuf),
+}
+
+impl KeyFilePath {
+    pub fn path(&self) -> &std::path::Path {
+        match self {
+            Self::Configured(p) | Self::Default(p) => p,
+        }
+    }
+}
+
+impl KeySettings {
+    pub fn from_lookup(lookup: Lookup<'_>, database: &DatabaseUrl) -> Result<Self, ConfigError> {
+        let configured = parse_with(lookup, "KEY_FILE", None, |s| {
+            if s.trim().is_empty() { Err("must name a file".into()) } else { Ok(Some(PathBuf::from(s))) }
+        })?;
+        let key_file = match (configured, database) {
+            (Some(path), _) => Some(KeyFilePath::Configured(path)),
+            (None, DatabaseUrl::Sqlite(db)) if db != ":memory:" => {
+                let mut path = std::ffi::OsString::from(db);
+                path.push(".keys");
+                Some(KeyFilePath::Default(PathBuf::from(path)))
+            }
+            (None, _) => None,
+        };
+        Ok(Self {
+            key_file,
+            data_keys: parse_with(lookup, "DATA_KEYS", Vec::new(), |s| {
+                s.split(',').map(MasterKey::parse).collect::<Result<Vec<_>, _>>()
+            })?,
+            secret_key: parse_with(lookup, "SECRET_KEY", None, |s| SecretKey::parse(s).map(Some))?,
+            delivery_key: parse_with(lookup, "DELIVERY_SIGNING_KEY", None, |s| DeliveryKey::parse(s).map(Some))?,
+            log_key: parse_with(lookup, "LOG_SIGNING_KEY", None, |s| DeliveryKey::parse(s).map(Some))?,
+        })
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let database = DatabaseSettings::from_env()?;
+        Self::from_lookup(&|k| std::env::var(k).ok(), &database.url)
     }
 }
 
@@ -271,9 +335,7 @@ impl Settings {
                 problem: "must not be shorter than MAIL_RETRY_BASE".into(),
             });
         }
-        let secret_key = parse_with(lookup, "SECRET_KEY", None, |s| SecretKey::parse(s).map(Some))?;
-        let delivery_key = parse_with(lookup, "DELIVERY_SIGNING_KEY", None, |s| DeliveryKey::parse(s).map(Some))?;
-        let log_key = parse_with(lookup, "LOG_SIGNING_KEY", None, |s| DeliveryKey::parse(s).map(Some))?;
+        let keys = KeySettings::from_lookup(lookup, &database.url)?;
         let log_interval = parse_with(
             lookup,
             "LOG_INTERVAL",
@@ -355,9 +417,7 @@ impl Settings {
             bind,
             public_url,
             mail,
-            secret_key,
-            delivery_key,
-            log_key,
+            keys,
             log_interval,
             confirmation_ttl,
             count_refresh,

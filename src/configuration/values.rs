@@ -129,3 +129,47 @@ impl PublicUrl {
         &self.host
     }
 }
+
+/// The deployment's master secret (SECRET_KEY). Never printed.
+#[derive(Clone)]
+pub struct SecretKey(pub Vec<u8>);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+/// The shortest SECRET_KEY accepted.
+const MIN_SECRET_KEY: usize = 32;
+
+impl SecretKey {
+    /// SECRET_KEY as configured: at least 32 bytes, used as they are.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if s.len() < MIN_SECRET_KEY {
+            Err("must be at least 32 characters (e.g. `openssl rand -hex 32`)".into())
+        } else {
+            Ok(Self(s.as_bytes().to_vec()))
+        }
+    }
+}
+
+/// An Ed25519 signing key given as configuration (DELIVERY_SIGNING_KEY,
+/// LOG_SIGNING_KEY). Never printed.
+#[derive(Clone)]
+pub struct DeliveryKey(pub ed25519_dalek::SigningKey);
+
+impl std::fmt::Debug for DeliveryKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeliveryKey(<redacted>)")
+    }
+}
+
+impl DeliveryKey {
+    /// The key as configured: the base64 of a 32-byte seed.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        crate::crypto::parse_signing_key(s)
+            .map(Self)
+            .ok_or_else(|| "must be the base64 of 32 bytes (e.g. `openssl rand -base64 32`)".into())
+    }
+}

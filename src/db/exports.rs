@@ -2,47 +2,71 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 
 use super::DbConnection;
 use super::schema::{export_log as l, signatures as s};
-use crate::domain::{SignatureStatus, StatusCounts};
+use crate::domain::{SignatureStatus, StatusCounts, StoredPersonal};
 
-/// One confirmed signature as exports see it.
-#[derive(Debug, Clone, Queryable)]
-pub struct ExportRow {
+/// One confirmed signature as its row holds it (opened by `export`).
+#[derive(Debug, Clone)]
+pub struct StoredExportRow {
     pub id: i64,
-    pub name: Option<String>,
+    pub email_key: Vec<u8>,
+    /// None once erased.
+    pub personal: Option<StoredPersonal>,
     pub country: String,
-    pub postcode: Option<String>,
     pub confirmed_at: Option<NaiveDateTime>,
-    pub email: Option<String>,
     pub keep_informed: bool,
 }
 
 /// Up to `limit` confirmed signatures of a petition with id above `after`,
 /// in id order (keyset pagination: every batch is an index range scan).
-/// Emails are read only `with_emails` (otherwise `None`, and never sent
-/// over the database connection).
 pub fn confirmed_after(
     conn: &mut DbConnection,
     petition_id: i64,
     after: i64,
     limit: i64,
-    with_emails: bool,
-) -> QueryResult<Vec<ExportRow>> {
-    let batch = s::table
+) -> QueryResult<Vec<StoredExportRow>> {
+    type Row = (
+        i64,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<NaiveDateTime>,
+        bool,
+    );
+    let rows: Vec<Row> = s::table
         .filter(s::petition_id.eq(petition_id))
         .filter(s::status.eq(SignatureStatus::Confirmed.as_str()))
         .filter(s::id.gt(after))
         .order(s::id)
-        .limit(limit);
-    if with_emails {
-        batch.select((s::id, s::name, s::country, s::postcode, s::confirmed_at, s::email, s::keep_informed)).load(conn)
-    } else {
-        let no_email = None::<String>.into_sql::<Nullable<Text>>();
-        batch.select((s::id, s::name, s::country, s::postcode, s::confirmed_at, no_email, s::keep_informed)).load(conn)
-    }
+        .limit(limit)
+        .select((
+            s::id,
+            s::email_key,
+            s::personal,
+            s::email,
+            s::name,
+            s::postcode,
+            s::country,
+            s::confirmed_at,
+            s::keep_informed,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, email_key, personal, email, name, postcode, country, confirmed_at, keep_informed)| StoredExportRow {
+            id,
+            email_key: email_key.unwrap_or_default(),
+            personal: StoredPersonal::from_columns(personal, email, name, postcode),
+            country,
+            confirmed_at,
+            keep_informed,
+        })
+        .collect())
 }
 
 /// Confirmed signatures per country, counted from the signatures themselves.

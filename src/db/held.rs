@@ -9,14 +9,15 @@ use diesel::prelude::*;
 
 use super::schema::signatures as s;
 use super::{DbConnection, counts, outbox};
-use crate::domain::{HoldReason, MailKind, SignatureStatus, Tally};
+use crate::domain::{HoldReason, MailKind, SignatureStatus, StoredPersonal, Tally};
 
-/// A held signature as organisers see it.
+/// A held signature as its row holds it (opened by `organise::held::list`).
 #[derive(Debug, Clone)]
-pub struct HeldRow {
+pub struct StoredHeld {
     pub id: i64,
-    pub name: Option<String>,
-    pub email: Option<String>,
+    pub petition_id: i64,
+    pub email_key: Vec<u8>,
+    pub personal: Option<StoredPersonal>,
     pub country: String,
     pub reason: Option<HoldReason>,
     pub created_at: NaiveDateTime,
@@ -47,19 +48,40 @@ fn selected(petition_id: i64, which: Selection) -> s::BoxedQuery<'static, super:
 }
 
 /// The oldest `limit` held signatures of a petition.
-pub fn list(conn: &mut DbConnection, petition_id: i64, limit: i64) -> QueryResult<Vec<HeldRow>> {
-    type Row = (i64, Option<String>, Option<String>, String, Option<String>, NaiveDateTime);
+pub fn list(conn: &mut DbConnection, petition_id: i64, limit: i64) -> QueryResult<Vec<StoredHeld>> {
+    type Row = (
+        i64,
+        Option<Vec<u8>>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+        NaiveDateTime,
+    );
     let rows: Vec<Row> = held(petition_id)
         .order(s::id)
         .limit(limit)
-        .select((s::id, s::name, s::email, s::country, s::held_reason, s::created_at))
+        .select((
+            s::id,
+            s::email_key,
+            s::personal,
+            s::email,
+            s::name,
+            s::postcode,
+            s::country,
+            s::held_reason,
+            s::created_at,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, name, email, country, reason, created_at)| HeldRow {
+        .map(|(id, email_key, personal, email, name, postcode, country, reason, created_at)| StoredHeld {
             id,
-            name,
-            email,
+            petition_id,
+            email_key: email_key.unwrap_or_default(),
+            personal: StoredPersonal::from_columns(personal, email, name, postcode),
             country,
             reason: reason.as_deref().and_then(HoldReason::from_db),
             created_at,

@@ -7,7 +7,9 @@ use diesel::prelude::*;
 
 use super::schema::{signature_tokens as t, signatures as s};
 use super::{DbConnection, counts, outbox, tlog};
-use crate::domain::{Commitment, DetailsDigest, Language, SignatureDetails, SignatureStatus, TokenHash};
+use crate::domain::{
+    Commitment, DetailsDigest, Language, Personal, SignatureDetails, SignatureStatus, StoredPersonal, TokenHash,
+};
 
 /// Stores the hashes of the tokens of a batch of mails, (hash, signature,
 /// digest of the details the mail shows), in one statement per 500 (not one
@@ -41,9 +43,9 @@ pub fn delete_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<us
     diesel::delete(t::table.filter(t::token_hash.eq(&hash.0[..]))).execute(conn)
 }
 
-/// The signature a link's token belongs to.
+/// The signature a link's token belongs to, as its row holds it.
 #[derive(Debug, Clone)]
-pub struct TokenTarget {
+pub struct StoredTarget {
     pub signature_id: i64,
     pub petition_id: i64,
     pub status: SignatureStatus,
@@ -53,11 +55,58 @@ pub struct TokenTarget {
     /// current then).
     pub signed_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
-    /// The details as they are now; None once erased (withdrawn).
-    pub details: Option<SignatureDetails>,
+    /// The signer's keyed hash (the associated data of `personal`).
+    pub email_key: Vec<u8>,
+    /// As stored; None once erased (withdrawn).
+    pub personal: Option<StoredPersonal>,
+    pub language: Language,
+    pub keep_informed: bool,
     /// The digest of the details the link was mailed with (None for links
     /// mailed before links were bound to details).
     pub bound_to: Option<DetailsDigest>,
+}
+
+/// The signature a link's token belongs to, its details opened.
+#[derive(Debug, Clone)]
+pub struct TokenTarget {
+    pub signature_id: i64,
+    pub petition_id: i64,
+    pub status: SignatureStatus,
+    pub country: String,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub signed_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    /// The details as they are now; None once erased (withdrawn).
+    pub details: Option<SignatureDetails>,
+    pub bound_to: Option<DetailsDigest>,
+    /// What the row held when it was read: a confirmation goes ahead only
+    /// if the row still holds exactly this.
+    pub stored: Option<StoredPersonal>,
+}
+
+impl StoredTarget {
+    /// With its personal data opened (None if erased).
+    pub fn opened(self, personal: Option<Personal>) -> TokenTarget {
+        let details = personal.map(|p| SignatureDetails {
+            name: p.name,
+            country: self.country.clone(),
+            postcode: p.postcode,
+            language: self.language,
+            keep_informed: self.keep_informed,
+        });
+        TokenTarget {
+            signature_id: self.signature_id,
+            petition_id: self.petition_id,
+            status: self.status,
+            country: self.country,
+            confirmed_at: self.confirmed_at,
+            signed_at: self.signed_at,
+            expires_at: self.expires_at,
+            details,
+            bound_to: self.bound_to,
+            stored: self.personal,
+        }
+    }
 }
 
 impl TokenTarget {
@@ -68,81 +117,57 @@ impl TokenTarget {
 }
 
 type TargetRow = (
-    i64,
-    i64,
-    String,
-    Option<String>,
-    String,
-    Option<NaiveDateTime>,
-    NaiveDateTime,
-    NaiveDateTime,
-    String,
-    Option<String>,
-    bool,
-    Option<Vec<u8>>,
+    (i64, i64, String, String, Option<NaiveDateTime>, NaiveDateTime, NaiveDateTime, String, bool),
+    (Option<Vec<u8>>, Option<Vec<u8>>, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>),
 );
 
 /// The signature a link's token belongs to, as it is now.
-pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<Option<TokenTarget>> {
+pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<Option<StoredTarget>> {
     let row: Option<TargetRow> = t::table
         .inner_join(s::table)
         .filter(t::token_hash.eq(&hash.0[..]))
         .select((
-            s::id,
-            s::petition_id,
-            s::status,
-            s::name,
-            s::country,
-            s::confirmed_at,
-            s::created_at,
-            t::expires_at,
-            s::lang,
-            s::postcode,
-            s::keep_informed,
-            t::details_digest,
+            (
+                s::id,
+                s::petition_id,
+                s::status,
+                s::country,
+                s::confirmed_at,
+                s::created_at,
+                t::expires_at,
+                s::lang,
+                s::keep_informed,
+            ),
+            (s::email_key, s::personal, s::email, s::name, s::postcode, t::details_digest),
         ))
         .first(conn)
         .optional()?;
     Ok(row.map(
         |(
+            (signature_id, petition_id, status, country, confirmed_at, signed_at, expires_at, lang, keep_informed),
+            (email_key, personal, email, name, postcode, bound),
+        )| StoredTarget {
             signature_id,
             petition_id,
-            status,
-            name,
+            status: SignatureStatus::from_db(&status),
             country,
             confirmed_at,
             signed_at,
             expires_at,
-            lang,
-            postcode,
-            keep,
-            bound,
-        )| {
-            TokenTarget {
-                signature_id,
-                petition_id,
-                status: SignatureStatus::from_db(&status),
-                details: name.map(|name| SignatureDetails {
-                    name,
-                    country: country.clone(),
-                    postcode,
-                    language: Language::from_db(&lang),
-                    keep_informed: keep,
-                }),
-                country,
-                confirmed_at,
-                signed_at,
-                expires_at,
-                bound_to: bound.as_deref().and_then(DetailsDigest::from_db),
-            }
+            email_key: email_key.unwrap_or_default(),
+            personal: StoredPersonal::from_columns(personal, email, name, postcode),
+            language: Language::from_db(&lang),
+            keep_informed,
+            bound_to: bound.as_deref().and_then(DetailsDigest::from_db),
         },
     ))
 }
 
-/// Confirms a pending signature if its details are still exactly
-/// `details` (compared in the same statement, so that a change committed
-/// meanwhile wins); returns whether it did. The count follows, and the
-/// transparency log's queue gets its leaf, carrying `commitment`.
+/// Confirms a pending signature if its row still holds exactly what was
+/// read (`target.stored`, the sealed bytes compared in the same statement,
+/// so that a change committed meanwhile wins); returns whether it did. The
+/// count follows, and the transparency log's queue gets its leaf, carrying
+/// `commitment`.
 pub fn confirm_as(
     conn: &mut DbConnection,
     target: &TokenTarget,
@@ -150,20 +175,25 @@ pub fn confirm_as(
     commitment: &Commitment,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
+    let confirm = (s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now));
     let row = s::table
         .find(target.signature_id)
         .filter(s::status.eq(SignatureStatus::Pending.as_str()))
-        .filter(s::name.eq(&details.name))
         .filter(s::country.eq(&details.country))
         .filter(s::lang.eq(details.language.code()))
         .filter(s::keep_informed.eq(details.keep_informed));
-    let changed = match &details.postcode {
-        Some(postcode) => diesel::update(row.filter(s::postcode.eq(postcode)))
-            .set((s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now)))
-            .execute(conn)?,
-        None => diesel::update(row.filter(s::postcode.is_null()))
-            .set((s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now)))
-            .execute(conn)?,
+    let changed = match &target.stored {
+        None => 0,
+        Some(StoredPersonal::Sealed(bytes)) => {
+            diesel::update(row.filter(s::personal.eq(bytes))).set(confirm).execute(conn)?
+        }
+        Some(StoredPersonal::Clear(p)) => {
+            let row = row.filter(s::personal.is_null()).filter(s::name.eq(&p.name));
+            match &p.postcode {
+                Some(postcode) => diesel::update(row.filter(s::postcode.eq(postcode))).set(confirm).execute(conn)?,
+                None => diesel::update(row.filter(s::postcode.is_null())).set(confirm).execute(conn)?,
+            }
+        }
     };
     if changed == 1 {
         counts::record_confirmed(conn, target.petition_id, &details.country, now.date(), 1)?;
@@ -203,6 +233,7 @@ pub fn withdraw(conn: &mut DbConnection, hash: &TokenHash, now: NaiveDateTime) -
                 s::status.eq(SignatureStatus::Withdrawn.as_str()),
                 s::withdrawn_at.eq(now),
                 s::email_key.eq(None::<Vec<u8>>),
+                s::personal.eq(None::<Vec<u8>>),
                 s::email.eq(None::<String>),
                 s::name.eq(None::<String>),
                 s::postcode.eq(None::<String>),

@@ -11,6 +11,7 @@ mod migrations;
 mod models;
 pub mod organisers;
 pub mod outbox;
+pub mod petition_keys;
 pub mod petitions;
 mod pool;
 pub mod retention;

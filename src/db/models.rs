@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{outbox, petitions, signatures};
-use crate::domain::{HoldReason, MailKind, PetitionState, SignItem, SignatureStatus};
+use crate::domain::{HoldReason, MailKind, PetitionState, SignItem, SignatureStatus, StoredPersonal};
 
 /// A stored state as read from `petitions.state`.
 impl From<String> for PetitionState {
@@ -59,8 +59,11 @@ pub struct NewPetitionRow<'a> {
 pub struct NewSignatureRow<'a> {
     pub petition_id: i64,
     pub email_key: &'a [u8],
-    pub email: &'a str,
-    pub name: &'a str,
+    /// Sealed personal data (see `vault`); the three clear columns are
+    /// None then, and set only while no master key is configured.
+    pub personal: Option<&'a [u8]>,
+    pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
     pub country: &'a str,
     pub postcode: Option<&'a str>,
     pub keep_informed: bool,
@@ -75,9 +78,10 @@ pub struct NewSignatureRow<'a> {
 /// The columns of [`NewSignatureRow`], in its order: the PostgreSQL batch
 /// statement names them (a test checks that they are the struct's).
 #[cfg(any(test, feature = "postgres"))]
-pub const SIGNATURE_COLUMNS: [&str; 13] = [
+pub const SIGNATURE_COLUMNS: [&str; 14] = [
     "petition_id",
     "email_key",
+    "personal",
     "email",
     "name",
     "country",
@@ -96,13 +100,15 @@ impl<'a> NewSignatureRow<'a> {
     /// or counted as mailed if its confirmation mail goes with it.
     pub fn pending(item: &'a SignItem, now: NaiveDateTime) -> Self {
         let signature = &item.signature;
+        let (personal, email, name, postcode) = columns(&item.personal);
         Self {
             petition_id: item.petition_id,
             email_key: &item.email_key,
-            email: signature.email.as_str(),
-            name: signature.name.as_str(),
+            personal,
+            email,
+            name,
             country: signature.country.code(),
-            postcode: signature.postcode.as_ref().map(|p| p.as_str()),
+            postcode,
             keep_informed: signature.keep_informed,
             status: SignatureStatus::Pending.as_str(),
             created_at: now,
@@ -111,6 +117,19 @@ impl<'a> NewSignatureRow<'a> {
             held_reason: item.held.map(HoldReason::as_str),
             lang: signature.language.code(),
         }
+    }
+}
+
+/// The values of the columns personal data is stored in: (personal, email,
+/// name, postcode).
+pub type PersonalColumns<'a> = (Option<&'a [u8]>, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+
+/// The columns personal data is stored in: sealed, or the clear three (set
+/// only for data stored in the clear).
+pub fn columns(stored: &StoredPersonal) -> PersonalColumns<'_> {
+    match stored {
+        StoredPersonal::Sealed(bytes) => (Some(bytes), None, None, None),
+        StoredPersonal::Clear(p) => (None, Some(&p.email), Some(&p.name), p.postcode.as_deref()),
     }
 }
 
@@ -176,16 +195,30 @@ mod tests {
             postcode: "N1".into(),
             ..Default::default()
         };
-        let item = SignItem {
-            petition_id: 1,
-            signature: crate::domain::NewSignature::parse(&input).unwrap(),
-            email_key: [0; 32],
-            held: Some(HoldReason::TooFast),
-            mailed: true,
+        let signature = crate::domain::NewSignature::parse(&input).unwrap();
+        let personal = crate::domain::Personal {
+            email: signature.email.as_str().into(),
+            name: signature.name.as_str().into(),
+            postcode: Some("N1".into()),
         };
-        let insert = diesel::insert_into(signatures::table).values(NewSignatureRow::pending(&item, now));
-        let sql = diesel::debug_query::<Backend, _>(&insert).to_string();
-        assert_eq!(columns_of(&sql), SIGNATURE_COLUMNS);
+        // A row is sealed or clear: the two name every column between them.
+        for (stored, left_out) in [
+            (StoredPersonal::Sealed(vec![1; 40]), &["email", "name", "postcode"][..]),
+            (StoredPersonal::Clear(personal), &["personal"][..]),
+        ] {
+            let item = SignItem {
+                petition_id: 1,
+                signature: signature.clone(),
+                email_key: [0; 32],
+                personal: stored,
+                held: Some(HoldReason::TooFast),
+                mailed: true,
+            };
+            let insert = diesel::insert_into(signatures::table).values(NewSignatureRow::pending(&item, now));
+            let sql = diesel::debug_query::<Backend, _>(&insert).to_string();
+            let expected: Vec<&str> = SIGNATURE_COLUMNS.into_iter().filter(|c| !left_out.contains(c)).collect();
+            assert_eq!(columns_of(&sql), expected);
+        }
         let insert = diesel::insert_into(outbox::table).values(NewOutboxRow::due_now(1, MailKind::Confirm, now));
         let sql = diesel::debug_query::<Backend, _>(&insert).to_string();
         assert_eq!(columns_of(&sql), OUTBOX_COLUMNS);

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::DbConnection;
 use super::models::NewOutboxRow;
 use super::schema::{outbox as o, petition_translations as pt, petitions as p, signatures as s};
-use crate::domain::{Language, MailKind, SignatureDetails};
+use crate::domain::{Language, MailKind, StoredPersonal};
 
 /// Queues a mail of `kind` for a signature, due at once.
 pub fn enqueue(conn: &mut DbConnection, signature_id: i64, kind: MailKind, now: NaiveDateTime) -> QueryResult<()> {
@@ -46,16 +46,21 @@ pub fn delete_for_signatures(conn: &mut DbConnection, signature_ids: &[i64]) -> 
 
 /// A claimed mail with everything needed to write it.
 #[derive(Debug, Clone)]
-pub struct ClaimedMail {
+pub struct ClaimedStored {
     pub id: i64,
     pub kind: MailKind,
     /// Attempts including this one.
     pub attempt: i32,
     pub signature_id: i64,
-    pub email: String,
-    /// The details as they are now: the mail shows them, and its link is
-    /// bound to them. Their language is the mail's (and the title's).
-    pub details: SignatureDetails,
+    pub petition_id: i64,
+    /// The signer's keyed hash (the associated data of `personal`).
+    pub email_key: Vec<u8>,
+    /// The address, name and postcode, as stored.
+    pub personal: StoredPersonal,
+    pub country: String,
+    /// The mail's language (and the title's).
+    pub language: Language,
+    pub keep_informed: bool,
     pub petition_title: String,
     pub petition_slug: String,
     /// When the mail was queued.
@@ -68,6 +73,9 @@ struct ClaimRow {
     kind: String,
     attempt: i32,
     signature_id: i64,
+    petition_id: i64,
+    email_key: Option<Vec<u8>>,
+    personal: Option<Vec<u8>>,
     email: Option<String>,
     name: Option<String>,
     petition_title: String,
@@ -88,7 +96,7 @@ pub fn claim_due(
     now: NaiveDateTime,
     lease: chrono::TimeDelta,
     limit: i64,
-) -> QueryResult<Vec<ClaimedMail>> {
+) -> QueryResult<Vec<ClaimedStored>> {
     let due = o::table
         .select(o::id)
         .filter(o::failed_at.is_null())
@@ -122,6 +130,9 @@ pub fn claim_due(
             o::kind,
             o::attempts,
             s::id,
+            s::petition_id,
+            s::email_key,
+            s::personal,
             s::email,
             s::name,
             p::title,
@@ -141,26 +152,24 @@ pub fn claim_due(
     let found: std::collections::HashSet<i64> = rows.iter().map(|r| r.id).collect();
     let mut orphans: Vec<i64> = ids.iter().copied().filter(|id| !found.contains(id)).collect();
     for row in rows {
-        match (row.email, row.name) {
-            (Some(email), Some(name)) => claimed.push(ClaimedMail {
+        match StoredPersonal::from_columns(row.personal, row.email, row.name, row.postcode) {
+            Some(personal) => claimed.push(ClaimedStored {
                 id: row.id,
                 kind: MailKind::from_db(&row.kind),
                 attempt: row.attempt,
                 signature_id: row.signature_id,
-                email,
-                details: SignatureDetails {
-                    name,
-                    country: row.country,
-                    postcode: row.postcode,
-                    language: Language::from_db(&row.lang),
-                    keep_informed: row.keep_informed,
-                },
+                petition_id: row.petition_id,
+                email_key: row.email_key.unwrap_or_default(),
+                personal,
+                country: row.country,
+                language: Language::from_db(&row.lang),
+                keep_informed: row.keep_informed,
                 petition_title: row.translated_title.unwrap_or(row.petition_title),
                 petition_slug: row.petition_slug,
                 created_at: row.created_at,
             }),
             // The signature was withdrawn: there is nobody to write to.
-            _ => orphans.push(row.id),
+            None => orphans.push(row.id),
         }
     }
     if !orphans.is_empty() {

@@ -81,6 +81,7 @@ pub fn erase_chunk(conn: &mut DbConnection, petition_id: i64, after: i64) -> Que
     diesel::delete(s::table.filter(s::id.eq_any(&unconfirmed))).execute(conn)?;
     diesel::update(s::table.filter(s::id.eq_any(&kept)))
         .set((
+            s::personal.eq(None::<Vec<u8>>),
             s::email.eq(None::<String>),
             s::name.eq(None::<String>),
             s::postcode.eq(None::<String>),
@@ -91,7 +92,10 @@ pub fn erase_chunk(conn: &mut DbConnection, petition_id: i64, after: i64) -> Que
     Ok(Some((rows.len(), last)))
 }
 
-/// Marks a petition's personal data as erased.
+/// Marks a petition's personal data as erased and destroys its keys, so
+/// that what any copy of the database still holds of it cannot be read
+/// once the master keys of that copy's time are destroyed.
 pub fn mark_erased(conn: &mut DbConnection, petition_id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(p::table.find(petition_id)).set(p::erased_at.eq(now)).execute(conn).map(|_| ())
+    diesel::update(p::table.find(petition_id)).set(p::erased_at.eq(now)).execute(conn)?;
+    super::petition_keys::delete(conn, petition_id).map(|_| ())
 }

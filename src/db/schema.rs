@@ -39,6 +39,7 @@ diesel::table! {
         last_mail_at -> Nullable<Timestamp>,
         held_reason -> Nullable<Text>,
         lang -> Text,
+        personal -> Nullable<Binary>,
     }
 }
 
@@ -82,6 +83,15 @@ diesel::table! {
         petition_id -> BigInt,
         country -> Text,
         confirmed -> BigInt,
+    }
+}
+
+diesel::table! {
+    petition_keys (petition_id) {
+        petition_id -> BigInt,
+        master_key_id -> Text,
+        wrapped -> Binary,
+        created_at -> Timestamp,
     }
 }
 
@@ -270,6 +280,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     petition_daily,
     petition_tallies,
     instance_secrets,
+    petition_keys,
     organisers,
     sessions,
     api_tokens,

@@ -32,3 +32,8 @@ pub fn set(conn: &mut DbConnection, name: &str, value: &[u8]) -> QueryResult<()>
     }
     Ok(())
 }
+
+/// Deletes the named secrets; returns how many there were.
+pub fn delete(conn: &mut DbConnection, names: &[&str]) -> QueryResult<usize> {
+    diesel::delete(k::table.filter(k::name.eq_any(names))).execute(conn)
+}

@@ -6,8 +6,20 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::models::columns;
 use super::schema::signatures as s;
 use super::{DbConnection, counts};
+use crate::crypto::PetitionKeys;
+use crate::domain::{Personal, StoredPersonal};
+
+/// Personal data as a seeded row stores it: sealed under `keys`, or in the
+/// clear without (as a database from before encryption at rest holds it).
+fn stored(keys: Option<&PetitionKeys>, email_key: &[u8], personal: Personal) -> StoredPersonal {
+    match keys {
+        Some(keys) => StoredPersonal::Sealed(keys.seal(email_key, &personal)),
+        None => StoredPersonal::Clear(personal),
+    }
+}
 
 /// A confirmed signature to load.
 #[derive(Debug, Clone)]
@@ -19,21 +31,40 @@ pub struct SeedRow {
     pub keep_informed: bool,
 }
 
-/// Inserts confirmed signatures in multi-row statements and counts them.
-/// Each gets a distinct made-up email key (`seed/<petition>/<email>`), so
-/// emails must be distinct.
-pub fn confirmed(conn: &mut DbConnection, petition_id: i64, rows: &[SeedRow], now: NaiveDateTime) -> QueryResult<()> {
+/// Inserts confirmed signatures in multi-row statements and counts them,
+/// sealed under `keys` (the petition's; None: in the clear). Each gets a
+/// distinct made-up email key (`seed/<petition>/<email>`), so emails must
+/// be distinct.
+pub fn confirmed(
+    conn: &mut DbConnection,
+    petition_id: i64,
+    rows: &[SeedRow],
+    now: NaiveDateTime,
+    keys: Option<&PetitionKeys>,
+) -> QueryResult<()> {
     for chunk in rows.chunks(1000) {
-        let values: Vec<_> = chunk
+        let personal: Vec<(Vec<u8>, StoredPersonal)> = chunk
             .iter()
             .map(|r| {
+                let email_key = format!("seed/{petition_id}/{}", r.email).into_bytes();
+                let p = Personal { email: r.email.clone(), name: r.name.clone(), postcode: r.postcode.clone() };
+                let sealed = stored(keys, &email_key, p);
+                (email_key, sealed)
+            })
+            .collect();
+        let values: Vec<_> = chunk
+            .iter()
+            .zip(&personal)
+            .map(|(r, (email_key, stored))| {
+                let (sealed, email, name, postcode) = columns(stored);
                 (
                     s::petition_id.eq(petition_id),
-                    s::email_key.eq(Some(format!("seed/{petition_id}/{}", r.email).into_bytes())),
-                    s::email.eq(Some(r.email.as_str())),
-                    s::name.eq(Some(r.name.as_str())),
+                    s::email_key.eq(Some(email_key)),
+                    s::personal.eq(sealed),
+                    s::email.eq(email),
+                    s::name.eq(name),
                     s::country.eq(r.country.as_str()),
-                    s::postcode.eq(r.postcode.as_deref()),
+                    s::postcode.eq(postcode),
                     s::keep_informed.eq(r.keep_informed),
                     s::status.eq("confirmed"),
                     s::created_at.eq(now),
@@ -93,25 +124,41 @@ pub fn queue_leaves(conn: &mut DbConnection, petition_id: i64, now: NaiveDateTim
     Ok(rows.len())
 }
 
-/// Inserts `n` pending signatures (emails `{prefix}{i}@example.com`) and
-/// returns their ids, in order.
+/// Inserts `n` pending signatures (emails `{prefix}{i}@example.com`),
+/// sealed under `keys` (None: in the clear), and returns their ids, in order.
 pub fn pending(
     conn: &mut DbConnection,
     petition_id: i64,
     prefix: &str,
     n: usize,
     now: NaiveDateTime,
+    keys: Option<&PetitionKeys>,
 ) -> QueryResult<Vec<i64>> {
     let mut ids = Vec::with_capacity(n);
     let countries = ["GB", "FR", "KE", "BR", "IN"];
     for start in (0..n).step_by(1000) {
-        let values: Vec<_> = (start..(start + 1000).min(n))
+        let personal: Vec<(Vec<u8>, StoredPersonal)> = (start..(start + 1000).min(n))
             .map(|i| {
+                let email_key = format!("seed/{petition_id}/{prefix}{i}").into_bytes();
+                let p = Personal {
+                    email: format!("{prefix}{i}@example.com"),
+                    name: format!("Pending Signer {i}"),
+                    postcode: None,
+                };
+                let sealed = stored(keys, &email_key, p);
+                (email_key, sealed)
+            })
+            .collect();
+        let values: Vec<_> = (start..(start + 1000).min(n))
+            .zip(&personal)
+            .map(|(i, (email_key, stored))| {
+                let (sealed, email, name, _) = columns(stored);
                 (
                     s::petition_id.eq(petition_id),
-                    s::email_key.eq(Some(format!("seed/{petition_id}/{prefix}{i}").into_bytes())),
-                    s::email.eq(Some(format!("{prefix}{i}@example.com"))),
-                    s::name.eq(Some(format!("Pending Signer {i}"))),
+                    s::email_key.eq(Some(email_key)),
+                    s::personal.eq(sealed),
+                    s::email.eq(email),
+                    s::name.eq(name),
                     s::country.eq(countries[i % countries.len()]),
                     s::keep_informed.eq(false),
                     s::status.eq("pending"),
@@ -131,28 +178,58 @@ pub fn pending(
     Ok(ids)
 }
 
-/// Stores a confirmation token for each signature; returns the tokens.
+/// Stores a confirmation token for each signature (of the petition whose
+/// keys are `keys`; None: stored in the clear); returns the tokens.
 pub fn tokens(
     conn: &mut DbConnection,
     signature_ids: &[i64],
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
+    keys: Option<&PetitionKeys>,
     bind: impl Fn(&crate::domain::SignatureDetails) -> crate::domain::DetailsDigest,
 ) -> QueryResult<Vec<crate::domain::Token>> {
     use super::schema::signature_tokens as t;
     let tokens: Vec<crate::domain::Token> = signature_ids.iter().map(|_| crate::domain::Token::generate()).collect();
     for (ids, toks) in signature_ids.chunks(1000).zip(tokens.chunks(1000)) {
         // Each link bound to its signature's details, as the mail worker binds them.
-        type Row = (i64, Option<String>, String, Option<String>, String, bool);
+        type Row = (
+            i64,
+            Option<Vec<u8>>,
+            Option<Vec<u8>>,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+            String,
+            bool,
+        );
         let rows: Vec<Row> = s::table
             .filter(s::id.eq_any(ids))
-            .select((s::id, s::name, s::country, s::postcode, s::lang, s::keep_informed))
+            .select((
+                s::id,
+                s::email_key,
+                s::personal,
+                s::email,
+                s::name,
+                s::country,
+                s::postcode,
+                s::lang,
+                s::keep_informed,
+            ))
             .load(conn)?;
         let digests: HashMap<i64, Vec<u8>> = rows
             .into_iter()
-            .map(|(id, name, country, postcode, lang, keep_informed)| {
+            .map(|(id, email_key, sealed, email, name, country, postcode, lang, keep_informed)| {
+                let personal = match (StoredPersonal::from_columns(sealed, email, name, postcode), keys) {
+                    (Some(StoredPersonal::Sealed(bytes)), Some(keys)) => {
+                        keys.open(&email_key.unwrap_or_default(), &bytes).ok()
+                    }
+                    (Some(StoredPersonal::Clear(p)), _) => Some(p),
+                    _ => None,
+                };
+                let (name, postcode) = personal.map(|p| (p.name, p.postcode)).unwrap_or_default();
                 let details = crate::domain::SignatureDetails {
-                    name: name.unwrap_or_default(),
+                    name,
                     country,
                     postcode,
                     language: crate::domain::Language::from_db(&lang),

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::DbConnection;
 use super::schema::signatures as s;
-use crate::domain::{SignatureStatus, StatusCounts};
+use crate::domain::{Personal, SignatureStatus, StatusCounts};
 
 /// Which of these signatures still hold personal data (not withdrawn,
 /// erased, purged or discarded).
@@ -13,7 +13,11 @@ pub fn holding_personal_data(conn: &mut DbConnection, ids: &[i64]) -> QueryResul
     let mut alive = Vec::new();
     for chunk in ids.chunks(500) {
         alive.extend(
-            s::table.filter(s::id.eq_any(chunk)).filter(s::email.is_not_null()).select(s::id).load::<i64>(conn)?,
+            s::table
+                .filter(s::id.eq_any(chunk))
+                .filter(s::personal.is_not_null().or(s::email.is_not_null()))
+                .select(s::id)
+                .load::<i64>(conn)?,
         );
     }
     Ok(alive)
@@ -27,4 +31,74 @@ pub fn status_counts(conn: &mut DbConnection, petition_id: i64) -> QueryResult<S
         .select((s::status, diesel::dsl::count_star()))
         .load(conn)?;
     Ok(rows.into_iter().map(|(status, n)| (SignatureStatus::from_db(&status), n)).collect())
+}
+
+/// Whether a petition has any signature row at all.
+pub fn any_for_petition(conn: &mut DbConnection, petition_id: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(s::table.filter(s::petition_id.eq(petition_id)))).get_result(conn)
+}
+
+/// A row still holding its personal data in the clear (written before keys
+/// were configured).
+#[derive(Debug, Clone)]
+pub struct ClearRow {
+    pub id: i64,
+    pub petition_id: i64,
+    pub email_key: Vec<u8>,
+    pub personal: Personal,
+}
+
+/// Up to `limit` rows with id above `after` that hold personal data in the
+/// clear, in id order.
+pub fn clear_after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec<ClearRow>> {
+    type Row = (i64, i64, Option<Vec<u8>>, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = s::table
+        .filter(s::id.gt(after))
+        .filter(s::personal.is_null())
+        .filter(s::name.is_not_null().or(s::email.is_not_null()))
+        .order(s::id)
+        .limit(limit)
+        .select((s::id, s::petition_id, s::email_key, s::email, s::name, s::postcode))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, petition_id, email_key, email, name, postcode)| ClearRow {
+            id,
+            petition_id,
+            email_key: email_key.unwrap_or_default(),
+            personal: Personal { email: email.unwrap_or_default(), name: name.unwrap_or_default(), postcode },
+        })
+        .collect())
+}
+
+/// How many rows hold personal data in the clear.
+pub fn count_clear(conn: &mut DbConnection) -> QueryResult<i64> {
+    s::table
+        .filter(s::personal.is_null())
+        .filter(s::name.is_not_null().or(s::email.is_not_null()))
+        .count()
+        .get_result(conn)
+}
+
+/// Replaces a row's clear personal data with `sealed`, if the row still
+/// holds exactly `was` in the clear (a change meanwhile wins); returns
+/// whether it did.
+pub fn seal_in_place(conn: &mut DbConnection, row: &ClearRow, sealed: &[u8]) -> QueryResult<bool> {
+    let was = &row.personal;
+    let target = s::table
+        .find(row.id)
+        .filter(s::personal.is_null())
+        .filter(s::email.eq(&was.email))
+        .filter(s::name.eq(&was.name));
+    let sealing = (
+        s::personal.eq(sealed),
+        s::email.eq(None::<String>),
+        s::name.eq(None::<String>),
+        s::postcode.eq(None::<String>),
+    );
+    let changed = match &was.postcode {
+        Some(p) => diesel::update(target.filter(s::postcode.eq(p))).set(sealing).execute(conn)?,
+        None => diesel::update(target.filter(s::postcode.is_null())).set(sealing).execute(conn)?,
+    };
+    Ok(changed == 1)
 }

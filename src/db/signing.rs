@@ -6,11 +6,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::models::NewSignatureRow;
+use super::models::columns;
 use super::schema::signatures as s;
 use super::{DbConnection, counts, is_unique_violation, outbox};
 use crate::domain::{
-    ExistingSignature, HoldReason, Language, MailKind, NewSignature, RepeatPlan, RepeatWrite, SignItem, SignOutcome,
-    SignatureDetails, SignatureStatus, TallyItem,
+    HoldReason, Language, MailKind, RepeatPlan, RepeatWrite, SignItem, SignOutcome, SignatureStatus, StoredPersonal,
+    StoredSignature, TallyItem,
 };
 
 /// What a batch's insert did with one submission.
@@ -129,9 +130,20 @@ pub fn insert_one(
 }
 
 /// The signature an address gave a petition, if there is one.
-pub fn existing(conn: &mut DbConnection, petition_id: i64, email_key: &[u8]) -> QueryResult<Option<ExistingSignature>> {
-    type Row =
-        (i64, String, Option<NaiveDateTime>, Option<String>, Option<String>, String, Option<String>, bool, String);
+pub fn existing(conn: &mut DbConnection, petition_id: i64, email_key: &[u8]) -> QueryResult<Option<StoredSignature>> {
+    type Row = (
+        i64,
+        String,
+        Option<NaiveDateTime>,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<String>,
+        String,
+        Option<String>,
+        bool,
+        String,
+    );
     let row: Option<Row> = s::table
         .filter(s::petition_id.eq(petition_id))
         .filter(s::email_key.eq(email_key))
@@ -140,6 +152,8 @@ pub fn existing(conn: &mut DbConnection, petition_id: i64, email_key: &[u8]) -> 
             s::status,
             s::last_mail_at,
             s::held_reason,
+            s::personal,
+            s::email,
             s::name,
             s::country,
             s::postcode,
@@ -148,19 +162,18 @@ pub fn existing(conn: &mut DbConnection, petition_id: i64, email_key: &[u8]) -> 
         ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, status, last_mail_at, held, name, country, postcode, keep_informed, lang)| ExistingSignature {
-        id,
-        status: SignatureStatus::from_db(&status),
-        last_mail_at,
-        // A reason this version does not know is one only an organiser lifts.
-        held: held.map(|r| HoldReason::from_db(&r).unwrap_or(HoldReason::FormStamp)),
-        details: name.map(|name| SignatureDetails {
-            name,
+    Ok(row.map(|(id, status, last_mail_at, held, personal, email, name, country, postcode, keep_informed, lang)| {
+        StoredSignature {
+            id,
+            status: SignatureStatus::from_db(&status),
+            last_mail_at,
+            // A reason this version does not know is one only an organiser lifts.
+            held: held.map(|r| HoldReason::from_db(&r).unwrap_or(HoldReason::FormStamp)),
+            personal: StoredPersonal::from_columns(personal, email, name, postcode),
             country,
-            postcode,
             language: Language::from_db(&lang),
             keep_informed,
-        }),
+        }
     }))
 }
 
@@ -173,23 +186,25 @@ pub fn remove_stale(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     Ok(())
 }
 
-/// Carries out what the policy decided for a repeat submission `new` of
+/// Carries out what the policy decided for a repeat submission `item` of
 /// the signature `id`: its writes and tally at once, then its mail if the
 /// signature's budget allows. Returns what the repeat came to.
 pub fn carry_out(
     conn: &mut DbConnection,
-    petition_id: i64,
+    item: &SignItem,
     id: i64,
-    new: &NewSignature,
     plan: &RepeatPlan,
     now: NaiveDateTime,
 ) -> QueryResult<SignOutcome> {
+    let (petition_id, new) = (item.petition_id, &item.signature);
     let pending = s::table.find(id).filter(s::status.eq(SignatureStatus::Pending.as_str()));
+    let (personal, email, name, postcode) = columns(&item.personal);
     let details = (
-        s::email.eq(new.email.as_str()),
-        s::name.eq(new.name.as_str()),
+        s::personal.eq(personal),
+        s::email.eq(email),
+        s::name.eq(name),
         s::country.eq(new.country.code()),
-        s::postcode.eq(new.postcode.as_ref().map(|p| p.as_str())),
+        s::postcode.eq(postcode),
         s::keep_informed.eq(new.keep_informed),
         s::lang.eq(new.language.code()),
     );
@@ -288,8 +303,9 @@ mod pg {
     struct Columns<'a> {
         petition_id: Vec<i64>,
         email_key: Vec<&'a [u8]>,
-        email: Vec<&'a str>,
-        name: Vec<&'a str>,
+        personal: Vec<Option<&'a [u8]>>,
+        email: Vec<Option<&'a str>>,
+        name: Vec<Option<&'a str>>,
         country: Vec<&'a str>,
         postcode: Vec<Option<&'a str>>,
         keep_informed: Vec<bool>,
@@ -313,6 +329,7 @@ mod pg {
             let NewSignatureRow {
                 petition_id,
                 email_key,
+                personal,
                 email,
                 name,
                 country,
@@ -327,6 +344,7 @@ mod pg {
             } = row.clone();
             cols.petition_id.push(petition_id);
             cols.email_key.push(email_key);
+            cols.personal.push(personal);
             cols.email.push(email);
             cols.name.push(name);
             cols.country.push(country);
@@ -344,8 +362,9 @@ mod pg {
         diesel::sql_query(SQL.as_str())
             .bind::<Array<BigInt>, _>(cols.petition_id)
             .bind::<Array<Binary>, _>(cols.email_key)
-            .bind::<Array<Text>, _>(cols.email)
-            .bind::<Array<Text>, _>(cols.name)
+            .bind::<Array<Nullable<Binary>>, _>(cols.personal)
+            .bind::<Array<Nullable<Text>>, _>(cols.email)
+            .bind::<Array<Nullable<Text>>, _>(cols.name)
             .bind::<Array<Text>, _>(cols.country)
             .bind::<Array<Nullable<Text>>, _>(cols.postcode)
             .bind::<Array<Bool>, _>(cols.keep_informed)

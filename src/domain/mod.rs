@@ -10,6 +10,7 @@ mod errors;
 mod language;
 mod name;
 mod password;
+mod personal;
 mod petition;
 mod postcode;
 mod receipt;
@@ -24,6 +25,7 @@ pub use errors::{FieldErrors, Localised, Problem};
 pub use language::Language;
 pub use name::{NameError, SignerName};
 pub use password::{Password, PasswordError};
+pub use personal::{Personal, StoredPersonal};
 pub use petition::{
     Addressee, Goal, NewPetition, PetitionBody, PetitionEdit, PetitionError, PetitionState, PetitionTitle, Slug,
 };
@@ -33,7 +35,8 @@ pub use signature::{
     DetailsDigest, HoldReason, MailKind, NewSignature, SignatureDetails, SignatureInput, SignatureStatus, StatusCounts,
 };
 pub use signing::{
-    ExistingSignature, RepeatDecision, RepeatMail, RepeatPlan, RepeatWrite, SignItem, SignOutcome, TallyItem,
+    ExistingSignature, RepeatDecision, RepeatMail, RepeatPlan, RepeatWrite, SignItem, SignOutcome, StoredSignature,
+    TallyItem,
 };
 pub use tally::Tally;
 pub use token::{ApiToken, Token, TokenHash};

@@ -25,6 +25,15 @@ pub struct NewSignature {
 }
 
 impl NewSignature {
+    /// Its address, name and postcode: what is sealed at rest.
+    pub fn personal(&self) -> super::Personal {
+        super::Personal {
+            email: self.email.as_str().to_owned(),
+            name: self.name.as_str().to_owned(),
+            postcode: self.postcode.as_ref().map(|p| p.as_str().to_owned()),
+        }
+    }
+
     /// Checks every field and reports every problem at once.
     pub fn parse(input: &SignatureInput) -> Result<Self, FieldErrors> {
         let mut errors = FieldErrors::default();

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::{HoldReason, MailKind, NewSignature, SignatureDetails, SignatureStatus, Tally};
+use super::{HoldReason, MailKind, NewSignature, SignatureDetails, SignatureStatus, StoredPersonal, Tally};
 
 /// One signature to store, in a batch.
 #[derive(Debug, Clone)]
@@ -13,6 +13,9 @@ pub struct SignItem {
     pub petition_id: i64,
     pub signature: NewSignature,
     pub email_key: [u8; 32],
+    /// Its address, name and postcode as they are to be stored (sealed
+    /// under the petition's data key).
+    pub personal: StoredPersonal,
     /// Store it held for review.
     pub held: Option<HoldReason>,
     /// Queue its confirmation mail with it (see `signing::policy::mailed_at_once`).
@@ -66,6 +69,42 @@ pub struct ExistingSignature {
     pub held: Option<HoldReason>,
     /// Its details; None once erased (withdrawn).
     pub details: Option<SignatureDetails>,
+}
+
+/// An address's signature of a petition as its row holds it: the
+/// personal data as stored (sealed), opened above `db` into an
+/// [`ExistingSignature`].
+#[derive(Debug, Clone)]
+pub struct StoredSignature {
+    pub id: i64,
+    pub status: SignatureStatus,
+    pub last_mail_at: Option<NaiveDateTime>,
+    pub held: Option<HoldReason>,
+    /// None once erased (withdrawn).
+    pub personal: Option<StoredPersonal>,
+    pub country: String,
+    pub language: super::Language,
+    pub keep_informed: bool,
+}
+
+impl StoredSignature {
+    /// With its personal data opened (None if erased).
+    pub fn opened(self, personal: Option<super::Personal>) -> ExistingSignature {
+        let Self { id, status, last_mail_at, held, country, language, keep_informed, .. } = self;
+        ExistingSignature {
+            id,
+            status,
+            last_mail_at,
+            held,
+            details: personal.map(|p| SignatureDetails {
+                name: p.name,
+                country,
+                postcode: p.postcode,
+                language,
+                keep_informed,
+            }),
+        }
+    }
 }
 
 /// What a repeat submission is to do with the signature it found.

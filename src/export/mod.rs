@@ -15,7 +15,59 @@ use serde::Serialize;
 pub use stream::{ChunkSender, channel};
 
 use crate::db::{self, DbConnection};
-use crate::domain::Country;
+use crate::domain::{Country, StoredPersonal};
+use crate::vault::{PetitionKeys, Vault, VaultError};
+
+/// One confirmed signature as exports write it, its details opened.
+#[derive(Debug, Clone)]
+pub struct ExportRow {
+    pub id: i64,
+    pub name: Option<String>,
+    pub country: String,
+    pub postcode: Option<String>,
+    pub confirmed_at: Option<NaiveDateTime>,
+    /// Only in exports with contacts.
+    pub email: Option<String>,
+    pub keep_informed: bool,
+}
+
+/// Opens a batch of rows with the petition's keys (`None`: it has none,
+/// so only rows stored in the clear open). The address is kept only
+/// `with_emails`. A row that does not open fails the export, naming it.
+fn open_batch(
+    keys: Option<&PetitionKeys>,
+    petition_id: i64,
+    rows: Vec<db::exports::StoredExportRow>,
+    with_emails: bool,
+) -> Result<Vec<ExportRow>, ExportError> {
+    rows.into_iter()
+        .map(|row| {
+            let personal = match (&row.personal, keys) {
+                (None, _) => None,
+                (Some(stored), Some(keys)) => Some(Vault::open_with(keys, row.id, &row.email_key, stored)),
+                (Some(StoredPersonal::Clear(p)), None) => Some(Ok(p.clone())),
+                (Some(StoredPersonal::Sealed(_)), None) => {
+                    Some(Err(VaultError::NoKeys { signature_id: row.id, petition_id }))
+                }
+            }
+            .transpose()
+            .map_err(|e| ExportError::Db(e.into_query()))?;
+            let (name, email, postcode) = match personal {
+                Some(p) => (Some(p.name), with_emails.then_some(p.email), p.postcode),
+                None => (None, None, None),
+            };
+            Ok(ExportRow {
+                id: row.id,
+                name,
+                country: row.country,
+                postcode,
+                confirmed_at: row.confirmed_at,
+                email,
+                keep_informed: row.keep_informed,
+            })
+        })
+        .collect()
+}
 
 /// Rows read from the database per batch.
 const BATCH: i64 = 10_000;
@@ -178,7 +230,7 @@ struct Record<'a> {
 }
 
 impl<'a> Record<'a> {
-    fn new(row: &'a db::exports::ExportRow, columns: Columns) -> Self {
+    fn new(row: &'a ExportRow, columns: Columns) -> Self {
         let contacts = columns == Columns::WithContacts;
         let standard = columns != Columns::Delivery;
         Self {
@@ -225,6 +277,7 @@ impl<'a> Record<'a> {
 /// `written` counts the rows handed to `out`, also when writing fails part way.
 pub fn write_signatures<W: Write>(
     conn: &mut DbConnection,
+    vault: &Vault,
     petition_id: i64,
     format: Format,
     columns: Columns,
@@ -235,7 +288,7 @@ pub fn write_signatures<W: Write>(
         Format::Csv => {
             let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
             csv.write_record(Record::csv_header(columns)).map_err(csv_error)?;
-            each_row(conn, petition_id, columns, written, |row| {
+            each_row(conn, vault, petition_id, columns, written, |row| {
                 Record::new(row, columns).write_csv(&mut csv).map_err(csv_error)
             })?;
             csv.flush()?;
@@ -247,7 +300,7 @@ pub fn write_signatures<W: Write>(
                 out.write_all(b"[")?;
             }
             let mut first = true;
-            each_row(conn, petition_id, columns, written, |row| {
+            each_row(conn, vault, petition_id, columns, written, |row| {
                 if json && !first {
                     out.write_all(b",")?;
                 }
@@ -283,12 +336,14 @@ fn csv_error(e: csv::Error) -> ExportError {
 /// the database and the writing work at the same time instead of in turn.
 fn each_row(
     conn: &mut DbConnection,
+    vault: &Vault,
     petition_id: i64,
     columns: Columns,
     written: &mut Written,
-    mut f: impl FnMut(&db::exports::ExportRow) -> Result<(), ExportError>,
+    mut f: impl FnMut(&ExportRow) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     let with_emails = columns == Columns::WithContacts;
+    let keys = vault.existing_keys(conn, petition_id)?;
     std::thread::scope(|scope| {
         // A rendezvous: the reader holds the next batch until the writer
         // takes it, so memory stays two batches (this one and the next).
@@ -296,7 +351,11 @@ fn each_row(
         let reader = move || {
             let mut after = 0;
             loop {
-                let batch = db::exports::confirmed_after(conn, petition_id, after, BATCH, with_emails);
+                // Opened here, on the reader's thread, while the writer
+                // writes the batch before.
+                let batch = db::exports::confirmed_after(conn, petition_id, after, BATCH)
+                    .map_err(ExportError::from)
+                    .and_then(|rows| open_batch(keys.as_deref(), petition_id, rows, with_emails));
                 let done = match &batch {
                     Ok(rows) => match rows.last() {
                         Some(last) => {

@@ -1,5 +1,6 @@
 //! Periodic clean-up: expired sessions (every ten minutes), idle rate-limit
 //! entries, and, once a day, the retention rules (see `db::retention`).
+//! An erased petition's keys are destroyed with it (and forgotten here).
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use crate::db::{self, Db, DbError, retention};
 use crate::email::MailFiles;
 use crate::email::files::due_for_deletion;
 use crate::signing::Guards;
+use crate::vault::Vault;
 
 /// How often the clean-up runs.
 pub const EVERY: Duration = Duration::from_secs(600);
@@ -60,6 +62,7 @@ pub async fn sweep_mail_files(db: &Db, files: &MailFiles, confirmation_ttl: Dura
 /// must not outlive them.
 pub async fn purge(
     db: &Db,
+    vault: Option<&Vault>,
     files: Option<&MailFiles>,
     retention: RetentionSettings,
     confirmation_ttl: Duration,
@@ -86,6 +89,9 @@ pub async fn purge(
                 cursor = last;
             }
             db.write(move |c| retention::mark_erased(c, id, now)).await?;
+            if let Some(vault) = vault {
+                vault.forget(id);
+            }
             tracing::info!(petition = %slug, signatures = handled, "personal data of a closed petition erased");
             report.erased.push((slug, handled));
         }
@@ -104,6 +110,7 @@ pub async fn purge(
 /// successful run (for an hour while running). Returns None if skipped.
 pub async fn purge_once_across_instances(
     db: &Db,
+    vault: Option<&Vault>,
     files: Option<&MailFiles>,
     holder: &str,
     retention: RetentionSettings,
@@ -115,7 +122,7 @@ pub async fn purge_once_across_instances(
     if !taken {
         return Ok(None);
     }
-    let result = purge(db, files, retention, confirmation_ttl).await;
+    let result = purge(db, vault, files, retention, confirmation_ttl).await;
     let (me, now) = (holder.to_owned(), crate::now());
     let next = match result {
         // Done: nobody needs to run it again for a day.
@@ -137,6 +144,7 @@ pub const RETENTION_LEASE: &str = "retention";
 
 pub async fn run(
     db: Db,
+    vault: std::sync::Arc<Vault>,
     files: Option<MailFiles>,
     guards: std::sync::Arc<Guards>,
     retention: RetentionSettings,
@@ -154,7 +162,8 @@ pub async fn run(
             Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
         guards.limits.forget_idle();
-        match purge_once_across_instances(&db, files.as_ref(), &holder, retention, confirmation_ttl).await {
+        match purge_once_across_instances(&db, Some(&vault), files.as_ref(), &holder, retention, confirmation_ttl).await
+        {
             Ok(Some(_)) => tracing::info!("retention rules applied"),
             // Another instance applied them; the files here are this one's.
             Ok(None) => {

@@ -5,14 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use diesel::result::QueryResult;
 use futures_util::{StreamExt, stream};
 use lettre::message::Mailbox;
 use rand::Rng as _;
 use tokio::sync::{Notify, watch};
 
 use crate::configuration::{MailSettings, PublicUrl};
-use crate::db::{self, Db, outbox::ClaimedMail};
-use crate::domain::{DetailsDigest, MailKind, Token, TokenHash};
+use crate::db::{self, Db, DbConnection, outbox::ClaimedStored};
+use crate::domain::{DetailsDigest, MailKind, SignatureDetails, Token, TokenHash};
 use crate::email::{self, MailLinks, Mailer, SendFailure};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
@@ -26,6 +27,68 @@ const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 const BATCH_PER_CONNECTION: usize = 16;
 /// How often to look for due retries when nobody wakes the worker.
 const POLL: Duration = Duration::from_millis(500);
+
+/// A claimed mail with its signer's details opened (see `vault`).
+#[derive(Debug, Clone)]
+pub struct ClaimedMail {
+    pub id: i64,
+    pub kind: MailKind,
+    /// Attempts including this one.
+    pub attempt: i32,
+    pub signature_id: i64,
+    pub email: String,
+    /// The details as they are now: the mail shows them, and its link is
+    /// bound to them. Their language is the mail's (and the title's).
+    pub details: SignatureDetails,
+    pub petition_title: String,
+    pub petition_slug: String,
+    /// When the mail was queued.
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// What a mail whose details would not open is marked failed with: the
+/// row is named in the log, and nothing is sent in its place.
+const UNREADABLE: &str = "the signature's personal data could not be opened (see the log)";
+
+/// Claims due mail and opens each signer's details. A mail whose details
+/// do not open is marked failed (and logged, naming the row), never sent
+/// with something else.
+fn claim(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    now: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<ClaimedMail>> {
+    let claimed = db::outbox::claim_due(conn, now, LEASE, limit)?;
+    let mut opened = Vec::with_capacity(claimed.len());
+    for mail in claimed {
+        let ClaimedStored { id, kind, attempt, signature_id, petition_id, email_key, personal, .. } = &mail;
+        match keys.vault().open(conn, *petition_id, *signature_id, email_key, personal) {
+            Ok(personal) => opened.push(ClaimedMail {
+                id: *id,
+                kind: *kind,
+                attempt: *attempt,
+                signature_id: *signature_id,
+                email: personal.email,
+                details: SignatureDetails {
+                    name: personal.name,
+                    country: mail.country,
+                    postcode: personal.postcode,
+                    language: mail.language,
+                    keep_informed: mail.keep_informed,
+                },
+                petition_title: mail.petition_title,
+                petition_slug: mail.petition_slug,
+                created_at: mail.created_at,
+            }),
+            Err(e) => {
+                tracing::error!(mail = id, error = %e, "mail not sent: its signature's personal data did not open");
+                db::outbox::mark_failed(conn, *id, now, UNREADABLE)?;
+            }
+        }
+    }
+    Ok(opened)
+}
 
 pub struct MailWorker {
     db: Db,
@@ -123,7 +186,8 @@ impl MailWorker {
     pub async fn run_once(&self) -> Result<usize, db::DbError> {
         let now = crate::now();
         let batch = i64::try_from(self.concurrency * BATCH_PER_CONNECTION).unwrap_or(64);
-        let claimed = self.db.write(move |c| db::outbox::claim_due(c, now, LEASE, batch)).await?;
+        let keys = self.links.keys.clone();
+        let claimed = self.db.write(move |c| claim(c, &keys, now, batch)).await?;
         if claimed.is_empty() {
             return Ok(0);
         }

@@ -3,3 +3,4 @@
 pub mod counter;
 pub mod housekeeping;
 pub mod mail_worker;
+pub mod sealing;

@@ -14,6 +14,7 @@
 
 use std::io::{self, Write};
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -24,6 +25,7 @@ use crate::export::delivery::{self, Untied};
 use crate::export::{self, Columns, ExportError, Format, Written};
 use crate::jobs::counter::APPEND_BATCH;
 use crate::transparency::{self, Appender, Turn};
+use crate::vault::Vault;
 
 /// Snapshots a delivery packet is tried from, each after appending the
 /// queue, before it is refused because confirmations keep arriving.
@@ -140,6 +142,7 @@ impl LogAccess {
 /// An export whose log entry is open: run it with [`Started::run_blocking`].
 pub struct Started {
     db: Db,
+    vault: Arc<Vault>,
     petition_id: i64,
     what: What,
     keys: Option<PacketKeys>,
@@ -152,6 +155,7 @@ pub struct Started {
 /// (without them, the export fails).
 pub async fn start(
     db: &Db,
+    vault: Arc<Vault>,
     petition_id: i64,
     actor: Actor,
     what: What,
@@ -161,7 +165,7 @@ pub async fn start(
     let log_id = db
         .write(move |c| db::exports::start(c, petition_id, actor.organiser_id, &actor.description, &logged, now))
         .await?;
-    Ok(Started { db: db.clone(), petition_id, what, keys, log_id })
+    Ok(Started { db: db.clone(), vault, petition_id, what, keys, log_id })
 }
 
 /// Why an export did not complete.
@@ -230,18 +234,18 @@ impl Started {
     /// export too, and an HTTP answer can wait for `open` to learn whether
     /// a download is coming. Blocking: call from the blocking pool.
     pub fn run_blocking<W: Write>(self, open: impl FnOnce() -> io::Result<W>) -> Ran {
-        let Self { db, petition_id, what, keys, log_id } = self;
+        let Self { db, vault, petition_id, what, keys, log_id } = self;
         let mut written = Written::default();
         let mut open = Some(open);
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| match (what, keys.as_ref()) {
             (What::Signatures { format, columns }, _) => plain(&db, &mut open, &mut written, |c, out, written| {
-                export::write_signatures(c, petition_id, format, columns, out, written)
+                export::write_signatures(c, &vault, petition_id, format, columns, out, written)
             }),
             (What::Totals, _) => plain(&db, &mut open, &mut written, |c, out, written| {
                 written.rows = export::write_totals(&export::totals(c, petition_id)?, out)?;
                 Ok(())
             }),
-            (What::Delivery, Some(keys)) => deliver(&db, petition_id, keys, &mut open, &mut written).map(Some),
+            (What::Delivery, Some(keys)) => deliver(&db, &vault, petition_id, keys, &mut open, &mut written).map(Some),
             (What::Delivery, None) => Err(Failure::NoKey),
         }))
         .unwrap_or(Err(Failure::Panicked));
@@ -325,6 +329,7 @@ fn until_tied<T>(
 /// keep arriving. Returns the packet's SHA-256.
 fn deliver<W: Write>(
     db: &Db,
+    vault: &Vault,
     petition_id: i64,
     keys: &PacketKeys,
     open: &mut Option<impl FnOnce() -> io::Result<W>>,
@@ -343,7 +348,7 @@ fn deliver<W: Write>(
                     };
                     let mut out = opened(open)?;
                     let sha256 =
-                        delivery::write_packet(c, petition_id, &keys.delivery, &tied, crate::now(), &mut out, written)?;
+                        delivery::write_packet(c, vault, &keys.delivery, &tied, crate::now(), &mut out, written)?;
                     out.flush().map_err(ExportError::from)?;
                     Ok(Attempt::Written(sha256))
                 })())

@@ -1,6 +1,45 @@
 //! Reviewing signatures held back by the abuse checks.
 
-use crate::db::{self, Db, DbError, held::Selection};
+use chrono::NaiveDateTime;
+use diesel::result::QueryResult;
+
+use crate::db::{self, Db, DbConnection, DbError, held::Selection};
+use crate::domain::HoldReason;
+use crate::vault::Vault;
+
+/// A held signature as organisers see it.
+#[derive(Debug, Clone)]
+pub struct HeldRow {
+    pub id: i64,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub country: String,
+    pub reason: Option<HoldReason>,
+    pub created_at: NaiveDateTime,
+}
+
+/// The oldest `limit` held signatures of a petition, their names and
+/// addresses opened (a row that does not open fails the list, naming it).
+pub fn list(conn: &mut DbConnection, vault: &Vault, petition_id: i64, limit: i64) -> QueryResult<Vec<HeldRow>> {
+    let stored = db::held::list(conn, petition_id, limit)?;
+    let mut rows = Vec::with_capacity(stored.len());
+    for row in stored {
+        let personal = match &row.personal {
+            Some(p) => Some(vault.open(conn, row.petition_id, row.id, &row.email_key, p)?),
+            None => None,
+        };
+        let (name, email) = personal.map(|p| (p.name, p.email)).unzip();
+        rows.push(HeldRow {
+            id: row.id,
+            name,
+            email,
+            country: row.country,
+            reason: row.reason,
+            created_at: row.created_at,
+        });
+    }
+    Ok(rows)
+}
 
 /// What an organiser does with held signatures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::views::{Summary, html};
 use crate::confirmation::{self, Confirmed};
-use crate::db::links::{self, TokenTarget, WithdrawOutcome};
+use crate::db::links::{TokenTarget, WithdrawOutcome};
 use crate::domain::{Country, DetailsDigest, Language, Receipt, SignatureStatus, Token};
 use crate::error::AppError;
 use crate::i18n::Tr;
@@ -189,8 +189,8 @@ async fn confirm_form(
 /// up with a read, so that a flood of made-up tokens never takes the write
 /// path.
 async fn target_of(state: &AppState, token: &Token) -> Result<Option<TokenTarget>, AppError> {
-    let hash = token.hash();
-    Ok(state.db.read(move |c| links::find_by_token(c, &hash)).await?)
+    let (hash, vault) = (token.hash(), std::sync::Arc::clone(state.keys.vault()));
+    Ok(state.db.read(move |c| confirmation::target(c, &vault, &hash)).await?)
 }
 
 /// The link a page is for, found from the path's `{token}` with a read

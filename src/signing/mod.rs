@@ -23,6 +23,7 @@ use crate::domain::{
 };
 use crate::keys::Keys;
 use crate::metrics::{self, Metrics};
+use crate::vault::PetitionKeys;
 
 /// What signing needs of the application: where petitions and signatures
 /// are, the keys, the guards, the metrics, and the group-commit queue.
@@ -197,8 +198,10 @@ pub async fn sign(ctx: &Signing<'_>, slug: &str, sub: Submission) -> Result<(Arc
         Verdict::Clean => (None, Signed::Pending),
         Verdict::Flagged { reason, retry_after } => (Some(reason), Signed::Held { reason, retry_after }),
     };
-    let email_key = ctx.keys.email_key(&signature.email);
-    let item = SignItem { petition_id, signature, email_key, held, mailed: policy::mailed_at_once(held) };
+    let keys = petition_keys(ctx, petition_id).await?;
+    let email_key = keys.email_key(&signature.email);
+    let personal = ctx.keys.vault().seal(&keys, &email_key, signature.personal());
+    let item = SignItem { petition_id, signature, email_key, personal, held, mailed: policy::mailed_at_once(held) };
     let outcome = ctx.queue.submit(item).await?;
     tracing::debug!(petition = %petition.slug, ?outcome, ?held, "signature submitted");
     match outcome {
@@ -209,4 +212,14 @@ pub async fn sign(ctx: &Signing<'_>, slug: &str, sub: Submission) -> Result<(Arc
         // Whatever the address's state, the answer is the request's.
         _ => Ok((petition, answer)),
     }
+}
+
+/// A petition's keys: from memory on every signature but a process's first
+/// for the petition, which reads (or makes) them.
+async fn petition_keys(ctx: &Signing<'_>, petition_id: i64) -> Result<Arc<PetitionKeys>, DbError> {
+    let vault = Arc::clone(ctx.keys.vault());
+    if let Some(keys) = vault.in_memory(petition_id) {
+        return Ok(keys);
+    }
+    ctx.db.write(move |c| vault.keys(c, petition_id)).await
 }

@@ -17,6 +17,7 @@ use super::policy::{self, FollowUp};
 use crate::db::signing::Stored;
 use crate::db::{self, Db, DbConnection, DbError};
 use crate::domain::{RepeatDecision, SignItem, SignOutcome, SignatureDetails, Tally, TallyItem};
+use crate::vault::Vault;
 
 /// The most submissions (signatures and tallies) one transaction takes.
 const MAX_BATCH: usize = 512;
@@ -68,11 +69,19 @@ impl Unsettled {
 impl SignQueue {
     /// A queue and the task that writes what it receives. `writers` batches
     /// may be in flight at once (1 for SQLite, which has one writer).
-    pub fn new(db: Db, confirmation_ttl: Duration, mail_wakeup: Arc<Notify>, writers: usize) -> (Self, SignWriter) {
+    /// `vault` opens the stored details a repeat is compared with.
+    pub fn new(
+        db: Db,
+        vault: Arc<Vault>,
+        confirmation_ttl: Duration,
+        mail_wakeup: Arc<Notify>,
+        writers: usize,
+    ) -> (Self, SignWriter) {
         let (tx, rx) = mpsc::channel(16 * MAX_BATCH);
         let unsettled = Arc::new(Unsettled::default());
         let writers = Arc::new(Semaphore::new(writers.max(1)));
-        let writer = SignWriter { db, rx, confirmation_ttl, mail_wakeup, writers, unsettled: Arc::clone(&unsettled) };
+        let writer =
+            SignWriter { db, vault, rx, confirmation_ttl, mail_wakeup, writers, unsettled: Arc::clone(&unsettled) };
         (Self { tx, unsettled }, writer)
     }
 
@@ -126,6 +135,7 @@ impl SignQueue {
 /// The task behind a [`SignQueue`]; run it with [`SignWriter::run`].
 pub struct SignWriter {
     db: Db,
+    vault: Arc<Vault>,
     rx: mpsc::Receiver<Pending>,
     confirmation_ttl: Duration,
     mail_wakeup: Arc<Notify>,
@@ -147,10 +157,10 @@ impl SignWriter {
                 }
             }
             let (db, wakeup, ttl) = (self.db.clone(), Arc::clone(&self.mail_wakeup), self.confirmation_ttl);
-            let unsettled = Arc::clone(&self.unsettled);
+            let (unsettled, vault) = (Arc::clone(&self.unsettled), Arc::clone(&self.vault));
             tokio::spawn(async move {
                 let size = batch.len();
-                write_batch(&db, batch, ttl, &wakeup).await;
+                write_batch(&db, &vault, batch, ttl, &wakeup).await;
                 drop(permit);
                 unsettled.done(size);
             });
@@ -162,7 +172,7 @@ impl SignWriter {
 /// to do (repeats, held tallies: [`follow_up`]). The answer waits for the
 /// batch's insert alone, whose cost does not depend on whether an address
 /// was already there.
-async fn write_batch(db: &Db, batch: Vec<Pending>, ttl: Duration, wakeup: &Notify) {
+async fn write_batch(db: &Db, vault: &Arc<Vault>, batch: Vec<Pending>, ttl: Duration, wakeup: &Notify) {
     let now = crate::now();
     let ttl = chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::MAX);
     let stale_before = now.checked_sub_signed(ttl).unwrap_or(chrono::NaiveDateTime::MIN);
@@ -239,12 +249,12 @@ async fn write_batch(db: &Db, batch: Vec<Pending>, ttl: Duration, wakeup: &Notif
         return;
     }
     let left = Arc::new(left);
-    let shared = Arc::clone(&left);
-    if let Err(e) = db.write(move |c| follow_up(c, &shared, now, stale_before)).await {
+    let (shared, opener) = (Arc::clone(&left), Arc::clone(vault));
+    if let Err(e) = db.write(move |c| follow_up(c, &opener, &shared, now, stale_before)).await {
         tracing::warn!(error = %e, size = left.len(), "following up a batch failed; trying its items one by one");
         for index in 0..left.len() {
-            let left = Arc::clone(&left);
-            if let Err(e) = db.write(move |c| follow_up(c, &left[index..=index], now, stale_before)).await {
+            let (left, vault) = (Arc::clone(&left), Arc::clone(vault));
+            if let Err(e) = db.write(move |c| follow_up(c, &vault, &left[index..=index], now, stale_before)).await {
                 tracing::warn!(error = %e, "a repeat could not be followed up; the signer may sign again");
             }
         }
@@ -266,6 +276,7 @@ fn outcome(item: &SignItem, stored: Stored) -> SignOutcome {
 /// and each repeat. Returns what each came to.
 fn follow_up(
     conn: &mut DbConnection,
+    vault: &Vault,
     left: &[(SignItem, SignOutcome)],
     now: NaiveDateTime,
     stale_before: NaiveDateTime,
@@ -278,7 +289,7 @@ fn follow_up(
                 db::counts::record_tally(conn, item.petition_id, Tally::Held(reason), country)?;
                 SignOutcome::Held
             }
-            FollowUp::Repeat => repeat(conn, item, now, stale_before)?,
+            FollowUp::Repeat => repeat(conn, vault, item, now, stale_before)?,
             FollowUp::Done => *outcome,
         });
     }
@@ -291,6 +302,7 @@ fn follow_up(
 /// result holds under any concurrency and across processes.
 fn repeat(
     conn: &mut DbConnection,
+    vault: &Vault,
     item: &SignItem,
     now: NaiveDateTime,
     stale_before: NaiveDateTime,
@@ -304,14 +316,19 @@ fn repeat(
             Ok(_) => return Ok(SignOutcome::Created),
             Err(taken) => last_error = Some(taken),
         }
-        let Some(existing) = db::signing::existing(conn, item.petition_id, &item.email_key)? else {
+        let Some(stored) = db::signing::existing(conn, item.petition_id, &item.email_key)? else {
             continue;
         };
+        let personal = match &stored.personal {
+            Some(p) => Some(vault.open(conn, item.petition_id, stored.id, &item.email_key, p)?),
+            None => None,
+        };
+        let existing = stored.opened(personal);
         match policy::repeat(&existing, &new, now, stale_before) {
             RepeatDecision::Afresh => {}
             RepeatDecision::ReplaceStale => db::signing::remove_stale(conn, existing.id)?,
             RepeatDecision::Act(plan) => {
-                return db::signing::carry_out(conn, item.petition_id, existing.id, &item.signature, &plan, now);
+                return db::signing::carry_out(conn, item, existing.id, &plan, now);
             }
         }
     }

@@ -588,8 +588,10 @@ async fn a_packet_taken_while_confirmations_keep_arriving_is_consistent_or_refus
     let tokens: Vec<String> = app
         .query(move |c| {
             let now = undersigned::now();
-            let ids = db::seed::pending(c, petition, "busy-", SIGNERS, now)?;
-            let tokens = db::seed::tokens(c, &ids, now, now + chrono::TimeDelta::days(1), |d| keys.details_digest(d))?;
+            let sealing = keys.vault().keys(c, petition)?;
+            let ids = db::seed::pending(c, petition, "busy-", SIGNERS, now, Some(&sealing))?;
+            let expires = now + chrono::TimeDelta::days(1);
+            let tokens = db::seed::tokens(c, &ids, now, expires, Some(&sealing), |d| keys.details_digest(d))?;
             Ok(tokens.iter().map(|t| t.as_str().to_owned()).collect())
         })
         .await;
@@ -675,6 +677,7 @@ async fn a_packet_the_log_disagrees_with_is_refused_with_the_reason(backend: Bac
         .args(["export", "--delivery", "p", "--out", file.to_str().unwrap()])
         .env_clear()
         .env("DATABASE_URL", app.database_url())
+        .env("KEY_FILE", app.key_file())
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();

@@ -185,7 +185,7 @@ async fn mail_files_leave_when_erased_or_expired(backend: Backend) {
     // Erased by retention once the petition is closed: its files go with it.
     app.query(|c| undersigned::db::petitions::close(c, "p", undersigned::now() - chrono::TimeDelta::days(1))).await;
     let retention = RetentionSettings { erase_after_close: Some(Duration::ZERO), ..RetentionSettings::default() };
-    let report = purge(db, files, retention, ttl).await.unwrap();
+    let report = purge(db, None, files, retention, ttl).await.unwrap();
     assert_eq!(report.erased.len(), 1);
     assert_eq!(report.mail_files_deleted, 1);
     assert!(mail_files(&outbox).is_empty());

@@ -15,6 +15,7 @@ pub struct ServerProcess {
 fn base_env(database_url: &str, outbox: &Path) -> Vec<(String, String)> {
     [
         ("DATABASE_URL", database_url.to_owned()),
+        ("KEY_FILE", crate::helpers::key_file_of(database_url).display().to_string()),
         ("DATABASE_POOL_SIZE", "8".into()),
         ("BIND", "127.0.0.1:0".into()),
         ("OUTBOX_DIR", outbox.display().to_string()),
@@ -33,6 +34,7 @@ pub fn command(database_url: &str, args: &[&str], stdin: Option<&str>) -> String
         .args(args)
         .env_clear()
         .env("DATABASE_URL", database_url)
+        .env("KEY_FILE", crate::helpers::key_file_of(database_url))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -15,7 +15,7 @@ on_both_databases!(
     no_more_than_five_mails_per_signature,
     fifty_identical_submissions_make_one_signature_and_one_mail,
     keep_me_informed_is_recorded_only_when_ticked,
-    the_generated_secret_survives_a_restart,
+    a_restart_with_the_same_key_file_still_recognises_earlier_signers,
     the_mailbox_owner_confirms_the_details_submitted_last,
     once_its_mails_are_spent_a_pending_signature_keeps_its_details,
     a_pending_signature_whose_links_all_expired_starts_afresh,
@@ -189,14 +189,14 @@ async fn keep_me_informed_is_recorded_only_when_ticked(backend: Backend) {
     assert_eq!(flags, [false, true, true]);
 }
 
-async fn the_generated_secret_survives_a_restart(backend: Backend) {
-    // Without SECRET_KEY the key is generated once and kept with the data,
-    // so a restarted server still recognises earlier signers.
+async fn a_restart_with_the_same_key_file_still_recognises_earlier_signers(backend: Backend) {
+    // The keys live in the key file, not the database: a server restarted
+    // with the same file recognises earlier signers.
     let app = spawn_app_with(backend.clone(), Smtp::Running, &[]).await;
     app.create_petition("p").await;
     app.sign_form("p", &ada()).await;
-    let url = app.database_url().to_owned();
-    let restarted = spawn_app_with(backend, Smtp::Running, &[("DATABASE_URL", &url)]).await;
+    let (url, keys) = (app.database_url().to_owned(), app.key_file().display().to_string());
+    let restarted = spawn_app_with(backend, Smtp::Running, &[("DATABASE_URL", &url), ("KEY_FILE", &keys)]).await;
     restarted.sign_form("p", &ada()).await;
     assert_eq!(restarted.statuses("p").await["pending"], 1);
 }

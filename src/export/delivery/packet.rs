@@ -21,6 +21,7 @@ use crate::keys::{fingerprint, public_key_base64};
 use crate::text::thousands;
 use crate::tlog::paths;
 use crate::tlog::verify::{CHECKPOINT, b64};
+use crate::vault::Vault;
 
 #[derive(Template)]
 #[template(path = "delivery/cover.html")]
@@ -74,13 +75,15 @@ fn cover_words(t: Tally) -> Option<&'static str> {
 /// counts the signature rows written.
 pub fn write_packet<W: Write>(
     conn: &mut DbConnection,
-    petition_id: i64,
+    vault: &Vault,
     key: &SigningKey,
     tied: &Tied,
     now: NaiveDateTime,
     out: W,
     written: &mut Written,
 ) -> Result<String, ExportError> {
+    // The petition the log's head is of.
+    let petition_id = tied.head.petition_id;
     let petition = db::petitions::find(conn, petition_id)?.ok_or(diesel::result::Error::NotFound)?;
     let revisions = db::petitions::revisions(conn, petition_id)?.len();
     let statuses = db::exports::by_status(conn, petition_id)?;
@@ -128,7 +131,7 @@ pub fn write_packet<W: Write>(
         };
 
     add(&mut zip, "signatures.csv", &mut |w| {
-        write_signatures(conn, petition_id, Format::Csv, Columns::Delivery, w, written)
+        write_signatures(conn, vault, petition_id, Format::Csv, Columns::Delivery, w, written)
     })?;
     // The rule of the snapshot, checked again on what was written.
     let differ = differences(&checkpoint.totals, &written.by_country);

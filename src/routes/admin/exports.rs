@@ -2,6 +2,8 @@
 //! bounded channel, is access-controlled (session or API token) and is
 //! recorded in the export log with who, when, what and how many rows.
 
+use std::sync::Arc;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -35,7 +37,7 @@ async fn stream(
     let id = exporting::petition(&state.db, slug, what).await.map_err(refused)?;
     let keys = (what == What::Delivery)
         .then(|| PacketKeys { delivery: state.keys.delivery().clone(), log: LogAccess::Append(state.appender()) });
-    let started = exporting::start(&state.db, id, actor, what, keys).await?;
+    let started = exporting::start(&state.db, Arc::clone(state.keys.vault()), id, actor, what, keys).await?;
     let permit = state.export_permits.clone().acquire_owned().await.map_err(|e| AppError::Internal(e.into()))?;
     let (mut sender, body) = export::channel();
     // Ok once the export opens its sink; the reason if it never does.

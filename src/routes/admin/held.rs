@@ -48,8 +48,11 @@ pub async fn list(
     OrganiserPetition { organiser, petition: view }: OrganiserPetition,
 ) -> Result<HttpResponse, AppError> {
     let id = view.id;
-    let (counts, rows) =
-        state.db.snapshot(move |c| Ok((db::held::count_by_reason(c, id)?, db::held::list(c, id, PAGE)?))).await?;
+    let vault = std::sync::Arc::clone(state.keys.vault());
+    let (counts, rows) = state
+        .db
+        .snapshot(move |c| Ok((db::held::count_by_reason(c, id)?, crate::organise::held::list(c, &vault, id, PAGE)?)))
+        .await?;
     // Names and emails are shown only once the view is in the export log
     // (an empty page shows none, and is not recorded).
     let (actor, shown, now) = (organiser.actor(), rows.len() as u64, crate::now());

@@ -102,7 +102,13 @@ impl TestApp {
                 keep_informed,
             })
             .collect();
-        self.query(move |c| db::seed::confirmed(c, petition_id, &rows, undersigned::now())).await;
+        // Sealed under the petition's keys, as signing stores them.
+        let vault = std::sync::Arc::clone(self.state.keys.vault());
+        self.query(move |c| {
+            let keys = vault.keys(c, petition_id)?;
+            db::seed::confirmed(c, petition_id, &rows, undersigned::now(), Some(&keys))
+        })
+        .await;
     }
 
     /// Queues for the transparency log the signatures [`Self::insert_confirmed`]

@@ -48,7 +48,8 @@ macro_rules! on_both_databases {
     )*};
 }
 
-/// A database made for one test and removed after it.
+/// A database made for one test and removed after it, with its key file
+/// (made as a deployment makes one: `keys init`, mode 0600).
 pub enum TestDatabase {
     /// The directory holding the SQLite file, deleted on drop.
     Sqlite(#[expect(dead_code, reason = "held for its Drop")] tempfile::TempDir),
@@ -58,9 +59,20 @@ pub enum TestDatabase {
     },
 }
 
+/// The key file of a test database, by its URL: beside the SQLite file, or
+/// in the temporary directory for a PostgreSQL database (deleted with it).
+pub fn key_file_of(database_url: &str) -> std::path::PathBuf {
+    if database_url.starts_with("postgres") {
+        let name = database_url.rsplit('/').next().unwrap_or_default();
+        std::env::temp_dir().join(format!("{name}.keys.json"))
+    } else {
+        std::path::Path::new(database_url).with_file_name("keys.json")
+    }
+}
+
 impl TestDatabase {
     pub fn create(backend: &Backend) -> (Self, String) {
-        match backend {
+        let (db, url) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().unwrap();
                 let url = dir.path().join("test.db").display().to_string();
@@ -73,12 +85,17 @@ impl TestDatabase {
                 url.set_path(&name);
                 (Self::Postgres { admin_url: admin_url.clone(), name }, url.to_string())
             }
-        }
+        };
+        undersigned::vault::KeyFile::generate().create(&key_file_of(&url)).expect("a new key file");
+        (db, url)
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if let Self::Postgres { name, .. } = self {
+            let _ = std::fs::remove_file(std::env::temp_dir().join(format!("{name}.keys.json")));
+        }
         if let Self::Postgres { admin_url, name } = self {
             // Bounded: DROP DATABASE may wait on other backends of the cluster
             // (those it terminates, and PostgreSQL 15's signal barrier, which

@@ -19,7 +19,7 @@ mod admin;
 mod database;
 
 pub use admin::*;
-pub use database::{Backend, TestDatabase};
+pub use database::{Backend, TestDatabase, key_file_of};
 
 /// The longest a test's request may take before it fails: far above any
 /// answer the application gives (its own deadlines are seconds), so that a
@@ -84,6 +84,8 @@ pub async fn spawn_app_mapped(
     };
     let mut env: HashMap<String, String> = [
         ("DATABASE_URL", map(&database_url)),
+        // The keys are provisioned as a deployment's are: a key file.
+        ("KEY_FILE", key_file_of(&database_url).display().to_string()),
         ("DATABASE_POOL_SIZE", "8".into()),
         ("BIND", "127.0.0.1:0".into()),
         ("SMTP_URL", format!("smtp://127.0.0.1:{smtp_port}")),
@@ -138,6 +140,11 @@ impl TestApp {
 
     pub fn database_url(&self) -> &str {
         &self.database_url
+    }
+
+    /// The key file the application was started with.
+    pub fn key_file(&self) -> std::path::PathBuf {
+        key_file_of(&self.database_url)
     }
 
     pub fn sink(&self) -> &MailSink {
@@ -226,6 +233,7 @@ impl TestApp {
     pub async fn second_instance(&self, vars: &[(&str, &str)]) -> (String, ServerHandle) {
         let mut env: HashMap<&str, String> = [
             ("DATABASE_URL", self.database_url.clone()),
+            ("KEY_FILE", self.key_file().display().to_string()),
             ("BIND", "127.0.0.1:0".to_owned()),
             ("SMTP_URL", format!("smtp://127.0.0.1:{}", self.smtp_port)),
             ("MAIL_FROM", "Campaign <campaign@example.org>".to_owned()),
@@ -309,10 +317,16 @@ impl TestApp {
         self.query(move |c| diesel::update(t::table).set(t::expires_at.eq(past)).execute(c)).await;
     }
 
-    /// Every stored signature: (status, name, email, postcode).
+    /// Every stored signature: (status, name, email, postcode), its
+    /// personal data opened as the server opens it.
     pub async fn stored_signatures(&self) -> Vec<(String, Option<String>, Option<String>, Option<String>)> {
-        use undersigned::db::schema::signatures as s;
-        self.query(|c| s::table.order(s::id).select((s::status, s::name, s::email, s::postcode)).load(c)).await
+        self.opened().await.into_iter().map(|r| (r.status, r.name, r.email, r.postcode)).collect()
+    }
+
+    /// Every stored signature, its personal data opened with the server's keys.
+    pub async fn opened(&self) -> Vec<OpenedRow> {
+        let vault = std::sync::Arc::clone(self.state.keys.vault());
+        self.query(move |c| opened_rows(c, &vault)).await
     }
 
     /// Folds count events and reloads the public counts now.
@@ -348,4 +362,63 @@ impl TestApp {
         let body: serde_json::Value = self.get(&format!("/api/v1/petitions/{slug}")).await.json().await.unwrap();
         body["signature_count"].as_i64().unwrap()
     }
+}
+
+/// A stored signature, its personal data opened (None once erased).
+#[derive(Debug, Clone)]
+pub struct OpenedRow {
+    pub id: i64,
+    pub petition_id: i64,
+    pub status: String,
+    pub held_reason: Option<String>,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub postcode: Option<String>,
+}
+
+/// Every stored signature in id order, opened with `vault` (a row that
+/// does not open fails the query).
+pub fn opened_rows(c: &mut DbConnection, vault: &undersigned::vault::Vault) -> QueryResult<Vec<OpenedRow>> {
+    use undersigned::db::schema::signatures as s;
+    use undersigned::domain::StoredPersonal;
+    type Row = (
+        (i64, i64, String, Option<String>, Option<Vec<u8>>),
+        (Option<Vec<u8>>, Option<String>, Option<String>, Option<String>),
+    );
+    let rows: Vec<Row> = s::table
+        .order(s::id)
+        .select((
+            (s::id, s::petition_id, s::status, s::held_reason, s::email_key),
+            (s::personal, s::email, s::name, s::postcode),
+        ))
+        .load(c)?;
+    let mut opened = Vec::with_capacity(rows.len());
+    for ((id, petition_id, status, held_reason, key), (sealed, email, name, postcode)) in rows {
+        let personal = match StoredPersonal::from_columns(sealed, email, name, postcode) {
+            Some(stored) => Some(vault.open(c, petition_id, id, &key.unwrap_or_default(), &stored)?),
+            None => None,
+        };
+        let (name, email, postcode) = match personal {
+            Some(p) => (Some(p.name), Some(p.email), p.postcode),
+            None => (None, None, None),
+        };
+        opened.push(OpenedRow { id, petition_id, status, held_reason, name, email, postcode });
+    }
+    Ok(opened)
+}
+
+/// The keys of the test database at `url`, from its key file, as the
+/// command line loads them.
+pub async fn keys_of(db: &db::Db, url: &str) -> undersigned::keys::Keys {
+    use undersigned::configuration::{KeyFilePath, KeySettings};
+    let settings = KeySettings { key_file: Some(KeyFilePath::Configured(key_file_of(url))), ..Default::default() };
+    undersigned::keys::load(db, &settings, undersigned::keys::FirstStart::Refuse).await.expect("the test's keys open")
+}
+
+/// Every signature of the database `db` (a test database at `url`, or a
+/// copy of one), opened with the test database's key file.
+pub async fn opened_signatures(db: &db::Db, url: &str) -> Vec<OpenedRow> {
+    let keys = keys_of(db, url).await;
+    let vault = std::sync::Arc::clone(keys.vault());
+    db.write(move |c| opened_rows(c, &vault)).await.unwrap()
 }

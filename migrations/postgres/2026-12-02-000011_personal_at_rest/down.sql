@@ -1,0 +1,2 @@
+ALTER TABLE signatures DROP COLUMN personal;
+DROP TABLE petition_keys;
