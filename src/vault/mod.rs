@@ -36,6 +36,8 @@ pub enum VaultError {
     Open { signature_id: i64, problem: OpenError },
     #[error("signature {signature_id} holds sealed personal data but petition {petition_id} has no data keys")]
     NoKeys { signature_id: i64, petition_id: i64 },
+    #[error("signature {signature_id} holds sealed personal data but no master key is configured")]
+    NoMaster { signature_id: i64 },
 }
 
 impl VaultError {
@@ -205,6 +207,9 @@ impl Vault {
     ) -> QueryResult<Personal> {
         if let StoredPersonal::Clear(personal) = stored {
             return Ok(personal.clone());
+        }
+        if !self.seals() {
+            return Err(VaultError::NoMaster { signature_id }.into_query());
         }
         let keys = self
             .existing_keys(conn, petition_id)?

@@ -16,6 +16,7 @@ mod confirmation;
 mod contract;
 mod dashboard;
 mod deploy;
+mod encryption;
 mod exports;
 mod faults;
 mod hostile_packets;
