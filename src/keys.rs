@@ -122,9 +122,9 @@ impl Keys {
     }
 }
 
-/// Whether a start with no keys configured anywhere may create the
-/// embedded default key file (the server on SQLite) or must refuse (the
-/// command line, which never makes keys the server has not).
+/// Who is starting: the server, which may create the embedded default key
+/// file on a new SQLite database and rewraps data keys under the current
+/// master key; or the command line, which does neither.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FirstStart {
     CreateKeyFile,
@@ -158,6 +158,12 @@ impl Stored {
     fn any(&self) -> bool {
         self.secret_key.is_some() || self.delivery.is_some() || self.log.is_some()
     }
+}
+
+/// Whether the database has been started before (with some keys): then a
+/// missing key file is never replaced by a new one.
+fn used_before(conn: &mut DbConnection) -> diesel::QueryResult<bool> {
+    Ok(secrets::get(conn, "secret_fingerprint")?.is_some())
 }
 
 fn seed(bytes: Vec<u8>, name: &str) -> Result<SigningKey, String> {
@@ -197,7 +203,7 @@ pub fn resolve(conn: &mut DbConnection, settings: &KeySettings, first_start: Fir
         && settings.log_key.is_none();
     if nothing_configured && !stored.any() {
         match (&settings.key_file, first_start) {
-            (Some(KeyFilePath::Default(path)), FirstStart::CreateKeyFile) => {
+            (Some(KeyFilePath::Default(path)), FirstStart::CreateKeyFile) if !used_before(conn)? => {
                 let created = KeyFile::generate();
                 created.create(path)?;
                 tracing::info!(
@@ -207,6 +213,11 @@ pub fn resolve(conn: &mut DbConnection, settings: &KeySettings, first_start: Fir
                 );
                 file = Some(created);
             }
+            (Some(KeyFilePath::Default(path)), FirstStart::CreateKeyFile) => anyhow::bail!(
+                "this database was used with keys before, and its key file {} is missing: restore it \
+                 (or set KEY_FILE); a new one could not read what is stored",
+                path.display()
+            ),
             _ => anyhow::bail!(NO_KEYS),
         }
     }
@@ -279,7 +290,9 @@ fn load_blocking(conn: &mut DbConnection, settings: &KeySettings, first_start: F
         );
     }
     let keys = Keys::derive(&resolved.secret_key, resolved.delivery, resolved.log, resolved.masters);
-    let opened = keys.vault.open_all(conn).map_err(|e| anyhow::anyhow!("cannot open the petitions' data keys: {e}"))?;
+    let rewrap = first_start == FirstStart::CreateKeyFile;
+    let opened =
+        keys.vault.open_all(conn, rewrap).map_err(|e| anyhow::anyhow!("cannot open the petitions' data keys: {e}"))?;
     if opened.petitions > 0 {
         tracing::info!(petitions = opened.petitions, rewrapped = opened.rewrapped, "petitions' data keys opened");
     }

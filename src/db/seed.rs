@@ -12,6 +12,13 @@ use super::{DbConnection, counts};
 use crate::crypto::PetitionKeys;
 use crate::domain::{Personal, StoredPersonal};
 
+/// A seeded row's made-up email key: distinct per address, and telling
+/// nothing of it (SHA-256 of `seed/<petition>/<address>`).
+fn seed_key(petition_id: i64, address: &str) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(format!("seed/{petition_id}/{address}")).to_vec()
+}
+
 /// Personal data as a seeded row stores it: sealed under `keys`, or in the
 /// clear without (as a database from before encryption at rest holds it).
 fn stored(keys: Option<&PetitionKeys>, email_key: &[u8], personal: Personal) -> StoredPersonal {
@@ -33,7 +40,7 @@ pub struct SeedRow {
 
 /// Inserts confirmed signatures in multi-row statements and counts them,
 /// sealed under `keys` (the petition's; None: in the clear). Each gets a
-/// distinct made-up email key (`seed/<petition>/<email>`), so emails must
+/// distinct made-up email key (`seed_key`), so emails must
 /// be distinct.
 pub fn confirmed(
     conn: &mut DbConnection,
@@ -46,7 +53,7 @@ pub fn confirmed(
         let personal: Vec<(Vec<u8>, StoredPersonal)> = chunk
             .iter()
             .map(|r| {
-                let email_key = format!("seed/{petition_id}/{}", r.email).into_bytes();
+                let email_key = seed_key(petition_id, &r.email);
                 let p = Personal { email: r.email.clone(), name: r.name.clone(), postcode: r.postcode.clone() };
                 let sealed = stored(keys, &email_key, p);
                 (email_key, sealed)
@@ -139,7 +146,7 @@ pub fn pending(
     for start in (0..n).step_by(1000) {
         let personal: Vec<(Vec<u8>, StoredPersonal)> = (start..(start + 1000).min(n))
             .map(|i| {
-                let email_key = format!("seed/{petition_id}/{prefix}{i}").into_bytes();
+                let email_key = seed_key(petition_id, &format!("{prefix}{i}"));
                 let p = Personal {
                     email: format!("{prefix}{i}@example.com"),
                     name: format!("Pending Signer {i}"),

@@ -46,6 +46,8 @@ pub struct ClearRow {
     pub petition_id: i64,
     pub email_key: Vec<u8>,
     pub personal: Personal,
+    /// The clear columns exactly as read (compared when sealing).
+    was: (Option<String>, Option<String>),
 }
 
 /// Up to `limit` rows with id above `after` that hold personal data in the
@@ -66,7 +68,12 @@ pub fn clear_after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResu
             id,
             petition_id,
             email_key: email_key.unwrap_or_default(),
-            personal: Personal { email: email.unwrap_or_default(), name: name.unwrap_or_default(), postcode },
+            personal: Personal {
+                email: email.clone().unwrap_or_default(),
+                name: name.clone().unwrap_or_default(),
+                postcode,
+            },
+            was: (email, name),
         })
         .collect())
 }
@@ -80,25 +87,36 @@ pub fn count_clear(conn: &mut DbConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+type Condition = Box<dyn BoxableExpression<s::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>>;
+
+/// `column` holds exactly `value` (NULL for None).
+macro_rules! same {
+    ($column:expr, $value:expr) => {{
+        let condition: Condition = match $value {
+            Some(v) => Box::new($column.assume_not_null().eq(v.clone())),
+            None => Box::new($column.is_null()),
+        };
+        condition
+    }};
+}
+
 /// Replaces a row's clear personal data with `sealed`, if the row still
 /// holds exactly `was` in the clear (a change meanwhile wins); returns
 /// whether it did.
 pub fn seal_in_place(conn: &mut DbConnection, row: &ClearRow, sealed: &[u8]) -> QueryResult<bool> {
-    let was = &row.personal;
-    let target = s::table
-        .find(row.id)
+    let (email, name) = &row.was;
+    // Each clear column exactly as read, NULL included.
+    let target = diesel::update(s::table.find(row.id))
         .filter(s::personal.is_null())
-        .filter(s::email.eq(&was.email))
-        .filter(s::name.eq(&was.name));
+        .filter(same!(s::email, email))
+        .filter(same!(s::name, name))
+        .filter(same!(s::postcode, &row.personal.postcode));
     let sealing = (
         s::personal.eq(sealed),
         s::email.eq(None::<String>),
         s::name.eq(None::<String>),
         s::postcode.eq(None::<String>),
     );
-    let changed = match &was.postcode {
-        Some(p) => diesel::update(target.filter(s::postcode.eq(p))).set(sealing).execute(conn)?,
-        None => diesel::update(target.filter(s::postcode.is_null())).set(sealing).execute(conn)?,
-    };
+    let changed = target.set(sealing).execute(conn)?;
     Ok(changed == 1)
 }

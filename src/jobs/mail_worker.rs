@@ -46,13 +46,16 @@ pub struct ClaimedMail {
     pub created_at: chrono::NaiveDateTime,
 }
 
-/// What a mail whose details would not open is marked failed with: the
-/// row is named in the log, and nothing is sent in its place.
+/// What a mail whose details would not open is rescheduled with: the row
+/// is named in the log, and nothing is sent in its place.
 const UNREADABLE: &str = "the signature's personal data could not be opened (see the log)";
+/// How long such a mail waits before it is tried again (a master key may
+/// be missing during a rotation, until the server restarts with it).
+const UNREADABLE_RETRY: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 /// Claims due mail and opens each signer's details. A mail whose details
-/// do not open is marked failed (and logged, naming the row), never sent
-/// with something else.
+/// do not open is put back for later (and logged, naming the row), never
+/// sent with something else.
 fn claim(
     conn: &mut DbConnection,
     keys: &Keys,
@@ -83,7 +86,7 @@ fn claim(
             }),
             Err(e) => {
                 tracing::error!(mail = id, error = %e, "mail not sent: its signature's personal data did not open");
-                db::outbox::mark_failed(conn, *id, now, UNREADABLE)?;
+                db::outbox::retry_at(conn, *id, now + UNREADABLE_RETRY, UNREADABLE)?;
             }
         }
     }

@@ -29,20 +29,34 @@ pub struct Batch {
     pub sealed: usize,
 }
 
-/// Seals the clear rows of one batch after `after`; None when none remain.
-pub fn seal_batch(conn: &mut DbConnection, vault: &Vault, after: i64) -> QueryResult<Option<Batch>> {
+/// What one call of [`seal_batch`] came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Sealed(Batch),
+    /// A petition has no keys yet: make them in a transaction of their own
+    /// (so that nothing is sealed under keys that might not be stored),
+    /// then try the batch again.
+    NeedsKeys(i64),
+    /// No clear row is left after the cursor.
+    Done,
+}
+
+/// Seals the clear rows of one batch after `after`, with keys already stored.
+pub fn seal_batch(conn: &mut DbConnection, vault: &Vault, after: i64) -> QueryResult<Step> {
     let rows = db::signatures::clear_after(conn, after, BATCH)?;
     let Some(last) = rows.last().map(|r| r.id) else {
-        return Ok(None);
+        return Ok(Step::Done);
     };
     let mut sealed = 0;
     for row in &rows {
-        let keys = vault.keys(conn, row.petition_id)?;
+        let Some(keys) = vault.existing_keys(conn, row.petition_id)? else {
+            return Ok(Step::NeedsKeys(row.petition_id));
+        };
         if db::signatures::seal_in_place(conn, row, &keys.seal(&row.email_key, &row.personal))? {
             sealed += 1;
         }
     }
-    Ok(Some(Batch { last, sealed }))
+    Ok(Step::Sealed(Batch { last, sealed }))
 }
 
 /// Seals every clear row (from the start of the table), a batch at a time;
@@ -54,12 +68,19 @@ pub async fn seal_all(db: &Db, vault: &Arc<Vault>) -> Result<usize, DbError> {
     let (mut after, mut total) = (0, 0);
     loop {
         let shared = Arc::clone(vault);
-        let Some(batch) = db.write(move |c| seal_batch(c, &shared, after)).await? else {
-            break;
-        };
-        after = batch.last;
-        total += batch.sealed;
-        tokio::time::sleep(PAUSE).await;
+        match db.write(move |c| seal_batch(c, &shared, after)).await? {
+            Step::Done => break,
+            Step::NeedsKeys(petition_id) => {
+                let shared = Arc::clone(vault);
+                let keys = db.write(move |c| shared.keys(c, petition_id)).await?;
+                vault.committed(&keys);
+            }
+            Step::Sealed(batch) => {
+                after = batch.last;
+                total += batch.sealed;
+                tokio::time::sleep(PAUSE).await;
+            }
+        }
     }
     Ok(total)
 }

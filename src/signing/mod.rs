@@ -221,5 +221,9 @@ async fn petition_keys(ctx: &Signing<'_>, petition_id: i64) -> Result<Arc<Petiti
     if let Some(keys) = vault.in_memory(petition_id) {
         return Ok(keys);
     }
-    ctx.db.write(move |c| vault.keys(c, petition_id)).await
+    let shared = Arc::clone(&vault);
+    let keys = ctx.db.write(move |c| shared.keys(c, petition_id)).await?;
+    // Committed: later signatures find them in memory.
+    vault.committed(&keys);
+    Ok(keys)
 }

@@ -99,8 +99,19 @@ impl KeyFile {
         #[cfg(not(unix))]
         let _ = meta;
         let text = std::fs::read(path).map_err(io)?;
-        let file: Self = serde_json::from_slice(&text)
-            .map_err(|e| KeyFileError::Invalid { path: path.to_owned(), problem: e.to_string() })?;
+        // serde_json's messages may quote a value (a key): only where, and what kind.
+        let file: Self = serde_json::from_slice(&text).map_err(|e| KeyFileError::Invalid {
+            path: path.to_owned(),
+            problem: format!(
+                "{} at line {}, column {}",
+                match e.classify() {
+                    serde_json::error::Category::Data => "a field is missing, unknown or of the wrong type",
+                    _ => "not JSON",
+                },
+                e.line(),
+                e.column()
+            ),
+        })?;
         let invalid = |problem: String| KeyFileError::Invalid { path: path.to_owned(), problem };
         if file.format != FORMAT {
             return Err(invalid(format!("format {} (this version reads {FORMAT})", file.format)));
@@ -137,6 +148,7 @@ impl KeyFile {
         let io = |source| KeyFileError::Io { path: path.to_owned(), source };
         file.write_all(&self.bytes()).map_err(io)?;
         file.sync_all().map_err(io)?;
+        sync_dir(path);
         Ok(())
     }
 
@@ -149,13 +161,17 @@ impl KeyFile {
         let _ = std::fs::remove_file(&temp);
         self.create(&temp)?;
         std::fs::rename(&temp, path).map_err(|source| KeyFileError::Io { path: path.to_owned(), source })?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // The rename is durable once the directory is synced.
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
+        sync_dir(path);
         Ok(())
+    }
+}
+
+/// Syncs the directory holding `path`: a new name is durable only then.
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
     }
 }
 
@@ -214,7 +230,7 @@ mod tests {
         let mut short = good.clone();
         short.master_keys = vec!["c2hvcnQ=".into()];
         for (name, text, says) in [
-            ("junk", "not json".to_owned(), "not a key file"),
+            ("junk", "not json".to_owned(), "not JSON"),
             ("empty", serde_json::to_string(&no_masters).unwrap(), "master_keys is empty"),
             ("short", serde_json::to_string(&short).unwrap(), "32 bytes"),
         ] {

@@ -107,6 +107,12 @@ impl Vault {
         keys
     }
 
+    /// Remembers keys [`keys`](Self::keys) returned, once the transaction
+    /// that made them has committed.
+    pub fn committed(&self, keys: &Arc<PetitionKeys>) {
+        self.cache.write().unwrap_or_else(|p| p.into_inner()).insert(keys.petition_id(), Arc::clone(keys));
+    }
+
     /// Forgets a petition's keys (its erasure).
     pub fn forget(&self, petition_id: i64) {
         self.cache.write().unwrap_or_else(|p| p.into_inner()).remove(&petition_id);
@@ -152,7 +158,10 @@ impl Vault {
 
     /// A petition's keys, made and stored (wrapped) on first use. A petition
     /// that already has signatures (made before hash keys were per petition)
-    /// keeps the hash key they were made with.
+    /// keeps the hash key they were made with. Keys made here are not kept
+    /// in memory: the caller's transaction may still roll back, and only
+    /// keys read from a committed row are remembered. Call it in a
+    /// transaction of its own, before sealing anything with what it returns.
     pub fn keys(&self, conn: &mut DbConnection, petition_id: i64) -> QueryResult<Arc<PetitionKeys>> {
         if let Some(keys) = self.existing_keys(conn, petition_id)? {
             return Ok(keys);
@@ -166,7 +175,7 @@ impl Vault {
             PetitionKeys::generate(petition_id)
         };
         if petition_keys::insert(conn, petition_id, master.id(), &master.wrap(&fresh), crate::now())? {
-            return Ok(self.remember(fresh));
+            return Ok(Arc::new(fresh));
         }
         // Another process stored its keys first: those are the petition's.
         self.existing_keys(conn, petition_id)?.ok_or(diesel::result::Error::NotFound)
@@ -218,15 +227,18 @@ impl Vault {
     }
 
     /// Unwraps every petition's keys (at start: a key that does not open
-    /// stops the server rather than let it serve or lose anything), and
+    /// stops the server rather than let it serve or lose anything), and,
+    /// with `rewrap` (the server, whose configuration is the deployment's),
     /// rewraps under the current master key those wrapped under an older
-    /// one.
-    pub fn open_all(&self, conn: &mut DbConnection) -> Result<Opened, OpenAllError> {
+    /// one. A command line never rewraps: its `DATA_KEYS` may be a value
+    /// nobody kept.
+    pub fn open_all(&self, conn: &mut DbConnection, rewrap: bool) -> Result<Opened, OpenAllError> {
         let rows = petition_keys::all(conn)?;
         let mut opened = Opened::default();
         for row in &rows {
             let keys = self.unwrap_row(row)?;
-            if let Some(current) = self.current()
+            if rewrap
+                && let Some(current) = self.current()
                 && current.id() != row.master_key_id
                 && petition_keys::rewrap(conn, row.petition_id, &row.master_key_id, current.id(), &current.wrap(&keys))?
             {
