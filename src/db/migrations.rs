@@ -3,7 +3,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use super::DbConnection;
 
 #[cfg(feature = "sqlite")]
-const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub(super) const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 #[cfg(feature = "postgres")]
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 

@@ -50,14 +50,21 @@ pub struct ClearRow {
     was: (Option<String>, Option<String>),
 }
 
+/// The rows holding personal data in the clear: the condition of the
+/// partial index `signatures_in_clear` (migration 000012), written the same
+/// way so that SQLite sees it may use the index.
+#[diesel::dsl::auto_type]
+fn in_clear() -> _ {
+    s::personal.is_null().and(s::name.is_not_null().or(s::email.is_not_null()))
+}
+
 /// Up to `limit` rows with id above `after` that hold personal data in the
 /// clear, in id order.
 pub fn clear_after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResult<Vec<ClearRow>> {
     type Row = (i64, i64, Option<Vec<u8>>, Option<String>, Option<String>, Option<String>);
     let rows: Vec<Row> = s::table
         .filter(s::id.gt(after))
-        .filter(s::personal.is_null())
-        .filter(s::name.is_not_null().or(s::email.is_not_null()))
+        .filter(in_clear())
         .order(s::id)
         .limit(limit)
         .select((s::id, s::petition_id, s::email_key, s::email, s::name, s::postcode))
@@ -80,11 +87,7 @@ pub fn clear_after(conn: &mut DbConnection, after: i64, limit: i64) -> QueryResu
 
 /// How many rows hold personal data in the clear.
 pub fn count_clear(conn: &mut DbConnection) -> QueryResult<i64> {
-    s::table
-        .filter(s::personal.is_null())
-        .filter(s::name.is_not_null().or(s::email.is_not_null()))
-        .count()
-        .get_result(conn)
+    s::table.filter(in_clear()).count().get_result(conn)
 }
 
 type Condition = Box<dyn BoxableExpression<s::table, super::MultiBackend, SqlType = diesel::sql_types::Bool>>;
@@ -119,4 +122,36 @@ pub fn seal_in_place(conn: &mut DbConnection, row: &ClearRow, sealed: &[u8]) -> 
     );
     let changed = target.set(sealing).execute(conn)?;
     Ok(changed == 1)
+}
+
+#[cfg(all(test, feature = "sqlite"))]
+mod tests {
+    use diesel::sql_types::Text;
+    use diesel_migrations::MigrationHarness;
+
+    use super::*;
+
+    #[derive(QueryableByName)]
+    struct Plan {
+        #[diesel(sql_type = Text)]
+        detail: String,
+    }
+
+    /// Finding the rows still in the clear reads the partial index (empty
+    /// once everything is sealed), never every signature.
+    #[test]
+    fn rows_in_the_clear_are_found_through_their_index() {
+        let mut c = diesel::SqliteConnection::establish(":memory:").unwrap();
+        c.run_pending_migrations(super::super::migrations::SQLITE).unwrap();
+        let query = s::table.filter(s::id.gt(0)).filter(in_clear()).order(s::id).limit(1000).select(s::id);
+        let sql = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&query).to_string();
+        let sql = sql.split(" -- binds").next().unwrap().replace('?', "0");
+        let plan: Vec<Plan> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}")).load(&mut c).unwrap();
+        let plan: Vec<String> = plan.into_iter().map(|p| p.detail).collect();
+        assert!(plan.iter().any(|d| d.contains("signatures_in_clear")), "{sql}: {plan:?}");
+        let count = diesel::debug_query::<diesel::sqlite::Sqlite, _>(&s::table.filter(in_clear()).count()).to_string();
+        let count = count.split(" -- binds").next().unwrap().to_owned();
+        let plan: Vec<Plan> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {count}")).load(&mut c).unwrap();
+        assert!(plan.iter().any(|p| p.detail.contains("signatures_in_clear")), "{count}");
+    }
 }
