@@ -89,12 +89,12 @@ struct ClaimRow {
 }
 
 /// Claims up to `limit` mails that are due and not claimed by anyone else,
-/// for `lease`: if the claimer dies, the mail becomes due again after it.
+/// until `until`: if the claimer dies, the mail becomes due again then.
 /// On PostgreSQL concurrent claimers skip each other's rows (SKIP LOCKED).
 pub fn claim_due(
     conn: &mut DbConnection,
     now: NaiveDateTime,
-    lease: chrono::TimeDelta,
+    until: NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<ClaimedStored>> {
     let due = o::table
@@ -117,7 +117,7 @@ pub fn claim_due(
         return Ok(Vec::new());
     }
     diesel::update(o::table.filter(o::id.eq_any(&ids)))
-        .set((o::locked_until.eq(now + lease), o::attempts.eq(o::attempts + 1)))
+        .set((o::locked_until.eq(until), o::attempts.eq(o::attempts + 1)))
         .execute(conn)?;
     let rows: Vec<ClaimRow> = o::table
         .inner_join(s::table.inner_join(p::table))
@@ -176,6 +176,17 @@ pub fn claim_due(
         diesel::delete(o::table.filter(o::id.eq_any(&orphans))).execute(conn)?;
     }
     Ok(claimed)
+}
+
+/// Extends to `until` the claim on those of `ids` still claimed until
+/// exactly `was`, that is, by the caller: a claim that lapsed and was taken
+/// by another worker holds another moment, and is left alone. Returns the
+/// ids whose claim was extended.
+pub fn renew(conn: &mut DbConnection, ids: &[i64], was: NaiveDateTime, until: NaiveDateTime) -> QueryResult<Vec<i64>> {
+    diesel::update(o::table.filter(o::id.eq_any(ids)).filter(o::locked_until.eq(was)))
+        .set(o::locked_until.eq(until))
+        .returning(o::id)
+        .get_results(conn)
 }
 
 /// Removes mails the SMTP server accepted.

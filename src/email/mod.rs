@@ -13,6 +13,11 @@ pub use messages::{MailContent, MailLinks, render as render_mail};
 
 use crate::configuration::{MailSettings, MailTransport};
 
+/// The longest handing one mail to the SMTP server may take, from waiting
+/// for a pooled connection to the server's answer (connecting and sending
+/// are each bounded by `smtp::TIMEOUT` as well).
+pub const SEND_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Where mail goes: an SMTP server through a pool of connections, or .eml files.
 #[derive(Clone)]
 pub enum Mailer {
@@ -25,6 +30,10 @@ pub enum Mailer {
 pub struct SendFailure {
     /// The server refused this message for good (5xx); retrying may not help.
     pub permanent: bool,
+    /// No session with the relay could be opened (the connection was
+    /// refused or timed out, or TLS or the greeting failed): the relay is
+    /// the problem, not this mail. A refusal of one message is not this.
+    pub unreachable: bool,
     pub reason: String,
 }
 
@@ -33,6 +42,7 @@ impl SendFailure {
         match e {
             smtp::SmtpError::Smtp(e) => Self {
                 permanent: e.is_permanent(),
+                unreachable: false,
                 reason: match e.status() {
                     Some(code) => format!("SMTP server answered {code}"),
                     None if e.is_timeout() => "SMTP timeout".into(),
@@ -40,9 +50,20 @@ impl SendFailure {
                     None => "SMTP connection failed".into(),
                 },
             },
-            smtp::SmtpError::Io(_) => Self { permanent: false, reason: "SMTP connection failed".into() },
-            smtp::SmtpError::Timeout => Self { permanent: false, reason: "SMTP timeout".into() },
+            smtp::SmtpError::Io(_) => {
+                Self { permanent: false, unreachable: false, reason: "SMTP connection failed".into() }
+            }
+            smtp::SmtpError::Timeout => Self { permanent: false, unreachable: false, reason: "SMTP timeout".into() },
         }
+    }
+
+    /// No pooled connection could be had: a new one failed to open.
+    fn from_pool(e: deadpool::managed::PoolError<smtp::SmtpError>) -> Self {
+        let failure = match e {
+            deadpool::managed::PoolError::Backend(e) => Self::from_smtp(&e),
+            _ => Self { permanent: false, unreachable: false, reason: "SMTP connection failed".into() },
+        };
+        Self { permanent: false, unreachable: true, ..failure }
     }
 }
 
@@ -75,34 +96,51 @@ impl Mailer {
     /// where it went.
     pub async fn send(&self, message: Message, signature_id: i64) -> Result<String, SendFailure> {
         match self {
-            Self::Smtp(pool) => {
-                let mut conn = pool.get().await.map_err(|e| match e {
-                    deadpool::managed::PoolError::Backend(e) => SendFailure::from_smtp(&e),
-                    _ => SendFailure { permanent: false, reason: "SMTP connection failed".into() },
-                })?;
-                let sent =
-                    tokio::time::timeout(smtp::TIMEOUT, conn.send(message.envelope(), &message.formatted())).await;
-                match sent {
-                    Ok(Ok(_)) => Ok("smtp".into()),
-                    Ok(Err(e)) => {
-                        // A refusal leaves the session usable; anything else does not.
-                        if e.status().is_none() {
-                            let _ = deadpool::managed::Object::take(conn);
-                        }
-                        Err(SendFailure::from_smtp(&smtp::SmtpError::Smtp(e)))
-                    }
-                    Err(_) => {
-                        let _ = deadpool::managed::Object::take(conn);
-                        Err(SendFailure::from_smtp(&smtp::SmtpError::Timeout))
-                    }
-                }
-            }
+            // Bounded as a whole (waiting for a pooled connection, the
+            // greeting, TLS and AUTH included), so that a mail worker knows
+            // how long its claim on a mail must last while it sends it.
+            Self::Smtp(pool) => tokio::time::timeout(SEND_LIMIT, Self::send_smtp(pool, message))
+                .await
+                .unwrap_or_else(|_| Err(SendFailure::from_smtp(&smtp::SmtpError::Timeout))),
             Self::Files(files) => match files.write(signature_id, message.formatted()).await {
                 Ok(path) => Ok(path.display().to_string()),
                 Err(_) => {
-                    Err(SendFailure { permanent: false, reason: format!("cannot write to {}", files.dir().display()) })
+                    let reason = format!("cannot write to {}", files.dir().display());
+                    Err(SendFailure { permanent: false, unreachable: false, reason })
                 }
             },
+        }
+    }
+
+    /// Whether the relay opens a session now (a pooled connection, or a new
+    /// one), for a worker waiting out an outage without taking mail.
+    pub async fn probe(&self) -> Result<(), SendFailure> {
+        match self {
+            Self::Smtp(pool) => match tokio::time::timeout(SEND_LIMIT, pool.get()).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(SendFailure::from_pool(e)),
+                Err(_) => Err(SendFailure { unreachable: true, ..SendFailure::from_smtp(&smtp::SmtpError::Timeout) }),
+            },
+            Self::Files(_) => Ok(()),
+        }
+    }
+
+    async fn send_smtp(pool: &smtp::Pool, message: Message) -> Result<String, SendFailure> {
+        let mut conn = pool.get().await.map_err(SendFailure::from_pool)?;
+        let sent = tokio::time::timeout(smtp::TIMEOUT, conn.send(message.envelope(), &message.formatted())).await;
+        match sent {
+            Ok(Ok(_)) => Ok("smtp".into()),
+            Ok(Err(e)) => {
+                // A refusal leaves the session usable; anything else does not.
+                if e.status().is_none() {
+                    let _ = deadpool::managed::Object::take(conn);
+                }
+                Err(SendFailure::from_smtp(&smtp::SmtpError::Smtp(e)))
+            }
+            Err(_) => {
+                let _ = deadpool::managed::Object::take(conn);
+                Err(SendFailure::from_smtp(&smtp::SmtpError::Timeout))
+            }
         }
     }
 }

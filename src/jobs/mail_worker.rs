@@ -1,9 +1,11 @@
 //! Sends what the outbox holds. Runs in every instance; claims are leased, so
 //! instances never send the same mail twice at once, and a mail claimed by an
-//! instance that died is picked up again when the lease ends.
+//! instance that died is picked up again when the lease ends (within a
+//! minute). A round renews its claims while it sends, and hands a mail over
+//! only while its claim outlasts the longest hand-over.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use diesel::result::QueryResult;
 use futures_util::{StreamExt, stream};
@@ -18,15 +20,31 @@ use crate::email::{self, MailLinks, Mailer, SendFailure};
 use crate::keys::Keys;
 use crate::metrics::Metrics;
 
-/// How long a claim lasts before another worker may take the mail. A round
-/// takes at most (BATCH_PER_CONNECTION × SMTP timeout), far less than this.
-const LEASE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// How long a claim lasts unless renewed. A worker that dies (SIGKILL, OOM,
+/// a lost machine) leaves its mails to the next worker, or to itself once
+/// restarted, this long after it last renewed them.
+const LEASE: Duration = Duration::from_secs(60);
+/// How often a round renews the claims on the mails it is sending.
+const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// A mail is handed to the SMTP server only while its claim has at least
+/// this long left: the longest a hand-over may take, plus what instances'
+/// clocks may differ by (the lease is stored by the claimer's clock and
+/// read by another's). So no claim lapses, and no other worker takes the
+/// mail, while it is being sent.
+const SEND_MARGIN: Duration = email::SEND_LIMIT.saturating_add(Duration::from_secs(5));
 /// Mails claimed per round, per concurrent connection: a round costs three
 /// transactions whatever its size, so in a surge bigger rounds spare the
-/// database (16 × 15 s timeouts still end well within the lease).
+/// database. A round longer than the lease (16 mails × a slow relay) holds
+/// its mails by renewing them.
 const BATCH_PER_CONNECTION: usize = 16;
 /// How often to look for due retries when nobody wakes the worker.
 const POLL: Duration = Duration::from_millis(500);
+/// While the relay cannot be reached, the worker claims nothing and asks
+/// the relay for a session after this, doubling up to PROBE_MAX: a surge
+/// signed while SMTP is down then costs one failed round, not a claim and a
+/// reschedule of every new mail. (MAIL_RETRY_MAX caps it too.)
+const PROBE_FIRST: Duration = Duration::from_millis(250);
+const PROBE_MAX: Duration = Duration::from_secs(15);
 
 /// A claimed mail with its signer's details opened (see `vault`).
 #[derive(Debug, Clone)]
@@ -60,9 +78,10 @@ fn claim(
     conn: &mut DbConnection,
     keys: &Keys,
     now: chrono::NaiveDateTime,
+    until: chrono::NaiveDateTime,
     limit: i64,
 ) -> QueryResult<Vec<ClaimedMail>> {
-    let claimed = db::outbox::claim_due(conn, now, LEASE, limit)?;
+    let claimed = db::outbox::claim_due(conn, now, until, limit)?;
     let mut opened = Vec::with_capacity(claimed.len());
     for mail in claimed {
         let ClaimedStored { id, kind, attempt, signature_id, petition_id, email_key, personal, .. } = &mail;
@@ -127,10 +146,71 @@ impl LinkMaker {
     }
 }
 
+#[derive(Debug, Clone)]
 enum Outcome {
     Sent,
-    Retry { at: chrono::NaiveDateTime, reason: String },
-    Failed { reason: String },
+    Retry {
+        at: chrono::NaiveDateTime,
+        reason: String,
+        /// The relay could not be reached (not a refusal of this mail).
+        unreachable: bool,
+    },
+    Failed {
+        reason: String,
+    },
+    /// Not sent: the claim could not be renewed in time (or another worker
+    /// holds the mail now). The row is left to whoever holds it.
+    NotHeld,
+}
+
+/// What a round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Round {
+    /// Nothing was due.
+    Idle,
+    /// Mails were claimed and tried.
+    Worked(usize),
+    /// Mails were claimed, none went, and the relay could not be reached.
+    RelayDown,
+}
+
+impl Round {
+    fn of(outcomes: &[Outcome]) -> Self {
+        let sent = outcomes.iter().any(Outcome::sent);
+        let unreachable = outcomes.iter().any(|o| matches!(o, Outcome::Retry { unreachable: true, .. }));
+        if !sent && unreachable { Self::RelayDown } else { Self::Worked(outcomes.len()) }
+    }
+}
+
+/// The wait before the next probe of a relay that could not be reached.
+fn next_probe(delay: Duration, retry_max: Duration) -> Duration {
+    delay.saturating_mul(2).min(PROBE_MAX).min(retry_max)
+}
+
+/// The stored end of a claim made at `now`: whole microseconds, which both
+/// databases keep exactly, so that a renewal can find it again.
+fn lease_until(now: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    (now + chrono::TimeDelta::from_std(LEASE).unwrap_or(chrono::TimeDelta::minutes(1))).trunc_subsecs(6)
+}
+
+/// Whether a mail held until `held_until` may still be handed over at `now`.
+fn may_send(held_until: Instant, now: Instant) -> bool {
+    held_until.saturating_duration_since(now) >= SEND_MARGIN
+}
+
+/// A round's claim: which of its mails this worker still holds, and until
+/// when by its own monotonic clock (measured from before the statement that
+/// claimed or renewed them, so never later than the stored lease).
+struct Held {
+    ids: std::collections::HashSet<i64>,
+    until: Instant,
+}
+
+impl Held {
+    fn may_send(&self, id: i64) -> bool {
+        self.ids.contains(&id) && may_send(self.until, Instant::now())
+    }
 }
 
 impl Outcome {
@@ -169,8 +249,12 @@ impl MailWorker {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         while !*stop.borrow() {
             let pause = match self.run_once().await {
-                Ok(0) => POLL,
-                Ok(_) => continue,
+                Ok(Round::Idle) => POLL,
+                Ok(Round::Worked(_)) => continue,
+                Ok(Round::RelayDown) => {
+                    self.wait_for_relay(&mut stop).await;
+                    continue;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "mail worker round failed; retrying");
                     Duration::from_secs(1)
@@ -185,29 +269,60 @@ impl MailWorker {
         tracing::info!("mail worker stopped");
     }
 
-    /// Claims one batch of due mail and sends it; returns how many were claimed.
-    pub async fn run_once(&self) -> Result<usize, db::DbError> {
-        let now = crate::now();
+    /// Waits, claiming nothing, until the relay opens a session again (or
+    /// `stop` turns true), asking it with backoff.
+    async fn wait_for_relay(&self, stop: &mut watch::Receiver<bool>) {
+        tracing::warn!("the SMTP relay cannot be reached; no mail is taken until it answers (asking it with backoff)");
+        let mut delay = PROBE_FIRST.min(self.retry_max);
+        while !*stop.borrow() {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                _ = stop.changed() => return,
+            }
+            match self.mailer.probe().await {
+                Ok(()) => {
+                    tracing::info!("the SMTP relay answers again; sending");
+                    return;
+                }
+                Err(failure) => {
+                    tracing::debug!(reason = %failure.reason, "the SMTP relay still cannot be reached");
+                    delay = next_probe(delay, self.retry_max);
+                }
+            }
+        }
+    }
+
+    /// Claims one batch of due mail and sends it.
+    pub async fn run_once(&self) -> Result<Round, db::DbError> {
+        let (started, now) = (Instant::now(), crate::now());
+        let until = lease_until(now);
         let batch = i64::try_from(self.concurrency * BATCH_PER_CONNECTION).unwrap_or(64);
         let keys = self.links.keys.clone();
-        let claimed = self.db.write(move |c| claim(c, &keys, now, batch)).await?;
+        let claimed = self.db.write(move |c| claim(c, &keys, now, until, batch)).await?;
         if claimed.is_empty() {
-            return Ok(0);
+            return Ok(Round::Idle);
         }
+        let held = Mutex::new(Held { ids: claimed.iter().map(|m| m.id).collect(), until: started + LEASE });
         let ttl = chrono::TimeDelta::from_std(self.confirmation_ttl).unwrap_or(chrono::TimeDelta::days(7));
         let batch: Vec<(ClaimedMail, Token)> = claimed.into_iter().map(|m| (m, Token::generate())).collect();
         // Each link is bound to the details its mail shows.
         let hashes: Vec<_> = batch.iter().map(|(m, t)| (t.hash(), m.signature_id, self.links.bind(m))).collect();
         self.db.write(move |c| db::links::insert_tokens(c, &hashes, now, now + ttl)).await?;
-        let count = batch.len();
-        let results: Vec<(i64, TokenHash, Outcome, i64)> = stream::iter(batch)
+        let held = &held;
+        let sending = stream::iter(batch)
             .map(|(mail, token)| async move {
                 let (id, hash, signature) = (mail.id, token.hash(), mail.signature_id);
-                (id, hash, self.deliver(mail, token).await, signature)
+                let still_held = lock(held).may_send(id);
+                let outcome = if still_held { self.deliver(mail, token).await } else { Outcome::NotHeld };
+                (id, hash, outcome, signature)
             })
             .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
+            .collect::<Vec<(i64, TokenHash, Outcome, i64)>>();
+        let results = tokio::select! {
+            results = sending => results,
+            never = self.keep_claimed(until, held) => match never {},
+        };
+        let round = Round::of(&results.iter().map(|r| r.2.clone()).collect::<Vec<_>>());
         let written: Vec<i64> = results.iter().filter(|r| r.2.sent()).map(|r| r.3).collect();
         self.db
             .write(move |c| {
@@ -220,8 +335,8 @@ impl MailWorker {
                         db::links::delete_token(c, token)?;
                     }
                     match outcome {
-                        Outcome::Sent => {}
-                        Outcome::Retry { at, reason } => db::outbox::retry_at(c, *id, *at, reason)?,
+                        Outcome::Sent | Outcome::NotHeld => {}
+                        Outcome::Retry { at, reason, .. } => db::outbox::retry_at(c, *id, *at, reason)?,
                         Outcome::Failed { reason } => db::outbox::mark_failed(c, *id, now, reason)?,
                     }
                 }
@@ -239,7 +354,33 @@ impl MailWorker {
                 files.forget(&gone).await;
             }
         }
-        Ok(count)
+        Ok(round)
+    }
+
+    /// Renews the round's claims every RENEW_EVERY until the round ends
+    /// (the caller drops this future then). A renewal that fails leaves
+    /// `held` as it was, so sending stops once too little of the claim is
+    /// left; a mail whose claim was not found again is dropped from it.
+    async fn keep_claimed(&self, mut stored: chrono::NaiveDateTime, held: &Mutex<Held>) -> std::convert::Infallible {
+        loop {
+            tokio::time::sleep(RENEW_EVERY).await;
+            let (started, until) = (Instant::now(), lease_until(crate::now()));
+            let ids: Vec<i64> = lock(held).ids.iter().copied().collect();
+            let count = ids.len();
+            match self.db.write(move |c| db::outbox::renew(c, &ids, stored, until)).await {
+                Ok(renewed) => {
+                    if renewed.len() < count {
+                        tracing::warn!(
+                            lost = count - renewed.len(),
+                            "claims on mails being sent were lost; those mails are left to their new claimer"
+                        );
+                    }
+                    stored = until;
+                    *lock(held) = Held { ids: renewed.into_iter().collect(), until: started + LEASE };
+                }
+                Err(e) => tracing::warn!(error = %e, "renewing the claims on mails being sent failed; retrying"),
+            }
+        }
     }
 
     async fn deliver(&self, mail: ClaimedMail, token: Token) -> Outcome {
@@ -270,7 +411,7 @@ impl MailWorker {
                 self.metrics.mails_sent.with_label_values(&[kind]).inc();
                 Outcome::Sent
             }
-            Err(SendFailure { permanent, reason }) => {
+            Err(SendFailure { permanent, unreachable, reason }) => {
                 self.metrics.mails_failed.inc();
                 tracing::warn!(outbox_id = mail.id, attempt = mail.attempt, permanent, reason = %reason, "mail not sent");
                 // Any refusal may be a misconfiguration that will be fixed, so
@@ -280,7 +421,7 @@ impl MailWorker {
                 if give_up_after(mail.created_at, self.confirmation_ttl) <= now {
                     Outcome::Failed { reason }
                 } else {
-                    Outcome::Retry { at: now + self.backoff(mail.attempt), reason }
+                    Outcome::Retry { at: now + self.backoff(mail.attempt), reason, unreachable }
                 }
             }
         }
@@ -291,6 +432,11 @@ impl MailWorker {
         let delay = backoff(self.retry_base, self.retry_max, attempt).mul_f64(jitter);
         chrono::TimeDelta::from_std(delay).unwrap_or(chrono::TimeDelta::minutes(15))
     }
+}
+
+/// The claim, also if a thread panicked while holding it (it is plain data).
+fn lock(held: &Mutex<Held>) -> MutexGuard<'_, Held> {
+    held.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The delay before attempt `attempt + 1`: base × 2^(attempt-1), at most
@@ -319,6 +465,41 @@ mod tests {
         let delays: Vec<u64> = (1..=7).map(|a| backoff(base, max, a).as_secs()).collect();
         assert_eq!(delays, [5, 10, 20, 40, 60, 60, 60]);
         assert_eq!(backoff(base, Duration::from_secs(900), 1_000).as_secs(), 900, "no overflow");
+    }
+
+    #[test]
+    fn a_mail_is_sent_only_while_its_claim_outlasts_the_longest_send() {
+        let now = Instant::now();
+        assert!(may_send(now + LEASE, now), "a fresh claim");
+        assert!(may_send(now + SEND_MARGIN, now));
+        assert!(!may_send(now + SEND_MARGIN - Duration::from_millis(1), now));
+        assert!(!may_send(now, now + Duration::from_secs(1)), "a lapsed claim");
+        assert!(LEASE - SEND_MARGIN > RENEW_EVERY * 2, "a renewal can fail once without sending stopping");
+    }
+
+    #[test]
+    fn leases_are_stored_to_the_microsecond() {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_nano_opt(0, 0, 0, 123_456_789).unwrap();
+        let until = lease_until(now);
+        assert_eq!(until - now, chrono::TimeDelta::seconds(60) - chrono::TimeDelta::nanoseconds(789));
+    }
+
+    #[test]
+    fn a_round_that_sent_nothing_for_want_of_a_relay_pauses_the_worker() {
+        let at = chrono::NaiveDateTime::MIN;
+        let retry = |unreachable| Outcome::Retry { at, reason: "x".into(), unreachable };
+        assert_eq!(Round::of(&[retry(true), retry(true)]), Round::RelayDown);
+        assert_eq!(Round::of(&[retry(true), Outcome::Sent]), Round::Worked(2), "the relay works");
+        assert_eq!(Round::of(&[retry(false)]), Round::Worked(1), "a refusal is the mail's, not the relay's");
+        assert_eq!(Round::of(&[Outcome::NotHeld]), Round::Worked(1));
+        let probes = |max| -> Vec<u128> {
+            std::iter::successors(Some(PROBE_FIRST), |d| Some(next_probe(*d, max)))
+                .take(9)
+                .map(|d| d.as_millis())
+                .collect()
+        };
+        assert_eq!(probes(Duration::from_secs(900)), [250, 500, 1000, 2000, 4000, 8000, 15000, 15000, 15000]);
+        assert_eq!(probes(Duration::from_secs(1)), [250, 500, 1000, 1000, 1000, 1000, 1000, 1000, 1000]);
     }
 
     #[test]

@@ -127,6 +127,7 @@ async fn every_acknowledged_signature_survives_sigkill(backend: Backend) {
 
     // Restarted once more: every acknowledged signature is there once, every
     // acknowledged confirmation holds, and the count matches the rows.
+    let restarted = Instant::now();
     let server = ServerProcess::start(&url, &outbox, &log, &extra);
     let db =
         undersigned::db::Db::connect(&undersigned::db::DatabaseUrl::parse(&url).unwrap(), 2, Duration::from_secs(10))
@@ -157,6 +158,28 @@ async fn every_acknowledged_signature_survives_sigkill(backend: Backend) {
         assert!(Instant::now() < deadline, "public count {} != {confirmed_rows}", body["signature_count"]);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Every acknowledged signature's mail arrives within 90 s of the last
+    // restart, also those a killed worker had claimed: its claims lapse
+    // within a minute (jobs::mail_worker::LEASE).
+    let mailed_within = loop {
+        let mailed: HashSet<String> = std::fs::read_dir(&outbox)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter_map(|e| read_mail(&e.path()))
+            .map(|(to, _)| to)
+            .collect();
+        let missing: Vec<&String> = acked.iter().filter(|a| !mailed.contains(*a)).collect();
+        if missing.is_empty() {
+            break restarted.elapsed();
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(90),
+            "{} acknowledged signatures had no mail 90 s after the last restart, e.g. {}",
+            missing.len(),
+            missing[0]
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
     // The log holds one leaf per confirmed signature: none lost to a kill
     // in the middle of an append, none appended twice after a restart.
     let report = log_after_restart(&server.address, confirmed_rows).await;
@@ -172,11 +195,12 @@ async fn every_acknowledged_signature_survives_sigkill(backend: Backend) {
     let distinct: HashSet<i64> = linked.iter().flatten().copied().collect();
     assert_eq!(distinct.len() as i64, confirmed_rows, "each confirmed signature has one leaf of its own");
     eprintln!(
-        "crash test: {} acknowledged, {} confirmed, {} rows, {} leaves, 4 SIGKILLs",
+        "crash test: {} acknowledged, {} confirmed, {} rows, {} leaves, 4 SIGKILLs; every mail out {:.1} s after the last restart",
         acked.len(),
         confirmed.len(),
         by_email.len(),
-        report.size
+        report.size,
+        mailed_within.as_secs_f64()
     );
 }
 

@@ -17,6 +17,7 @@ on_both_databases!(
     mail_files_are_private_and_leave_with_the_signature,
     mail_files_leave_when_erased_or_expired,
     an_instance_with_mail_worker_off_queues_mail_for_one_that_sends,
+    a_claim_is_renewed_only_by_the_worker_holding_it,
     message_ids_and_the_greeting_name_the_public_host_not_the_machine,
 );
 
@@ -36,27 +37,47 @@ async fn smtp_down_at_signing_then_up_delivers_everything(backend: Backend) {
         assert_eq!(res.status(), 202);
         assert!(started.elapsed() < Duration::from_secs(2), "signing does not wait for SMTP");
     }
-    // The worker tries, fails, and keeps every mail for another attempt.
+    // The worker tries, fails, and keeps every mail for another attempt;
+    // then, as the relay cannot be reached, it takes no more mail (asking
+    // the relay instead) rather than claim and reschedule each new one.
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
+    let attempts = loop {
         let tried: Vec<(i32, Option<String>)> =
             app.query(|c| o::table.select((o::attempts, o::last_error)).load(c)).await;
         assert_eq!(tried.len(), 5);
-        if tried.iter().all(|(attempts, error)| *attempts >= 2 && error.as_deref() == Some("SMTP connection failed")) {
-            break;
+        if tried.iter().any(|(attempts, error)| *attempts >= 1 && error.as_deref() == Some("SMTP connection failed")) {
+            break tried.iter().map(|t| t.0).sum::<i32>();
         }
-        assert!(Instant::now() < deadline, "worker did not retry: {tried:?}");
+        assert!(Instant::now() < deadline, "worker did not try: {tried:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for i in 5..10 {
+        let res = app
+            .sign_json(
+                "p",
+                &json!({"name": format!("Signer {i}"), "email": format!("s{i}@example.com"), "country": "KE"}),
+            )
+            .await;
+        assert_eq!(res.status(), 202);
     }
+    // Retries are due every 50–300 ms here: a churning worker would claim
+    // each mail several times in this second.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let later: Vec<i32> = app.query(|c| o::table.select(o::attempts).load(c)).await;
+    assert_eq!(later.len(), 10, "every mail is kept");
+    assert!(
+        later.iter().sum::<i32>() <= attempts + 1,
+        "no mail taken while the relay is unreachable: {attempts} attempts, then {later:?}"
+    );
 
     app.start_smtp();
     app.wait_outbox_empty(Duration::from_secs(15)).await;
     let mails = app.sink().received();
-    assert_eq!(mails.len(), 5);
+    assert_eq!(mails.len(), 10);
     // Tokens of the failed attempts were never received, and are not kept.
     let tokens: i64 = app.query(|c| undersigned::db::schema::signature_tokens::table.count().get_result(c)).await;
-    assert_eq!(tokens, 5);
-    for i in 0..5 {
+    assert_eq!(tokens, 10);
+    for i in 0..10 {
         assert_eq!(app.sink().received_by(&format!("s{i}@example.com")).len(), 1);
     }
     // Every delivered link works.
@@ -64,7 +85,7 @@ async fn smtp_down_at_signing_then_up_delivers_everything(backend: Backend) {
         let confirm = app.links(&mail).confirm.unwrap();
         assert_eq!(app.post(&confirm).await.status(), 200);
     }
-    assert_eq!(app.confirmed("p").await, 5);
+    assert_eq!(app.confirmed("p").await, 10);
 }
 
 async fn smtp_refusing_temporarily_is_retried(backend: Backend) {
@@ -252,6 +273,43 @@ async fn an_instance_with_mail_worker_off_queues_mail_for_one_that_sends(backend
     assert_eq!(app.confirmed("p").await, 1);
     assert_eq!(app.sink().received().len(), 1, "sent once");
     handle.stop(false).await;
+}
+
+/// Claims are short (a crashed worker's mail goes out within a minute) and
+/// renewed while sending; a renewal finds the claim by the moment it holds,
+/// so a worker whose claim lapsed and was taken by another cannot take it
+/// back, and the two never send the same mail at once.
+async fn a_claim_is_renewed_only_by_the_worker_holding_it(backend: Backend) {
+    use undersigned::db::outbox;
+    let app = spawn_app_with(backend, Smtp::Running, &[("MAIL_WORKER", "off")]).await;
+    app.create_petition("p").await;
+    let res = app.sign_json("p", &json!({"name": "Ada", "email": "ada@example.com", "country": "KE"})).await;
+    assert_eq!(res.status(), 202);
+    let at = |s: i64| {
+        chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap()
+            + chrono::TimeDelta::seconds(s)
+    };
+    let (first, renewed, stale, taken, late) = app
+        .query(move |c| {
+            let first = outbox::claim_due(c, at(0), at(60), 10)?;
+            let again = outbox::claim_due(c, at(1), at(61), 10)?;
+            assert!(again.is_empty(), "held by the first worker");
+            let ids: Vec<i64> = first.iter().map(|m| m.id).collect();
+            let renewed = outbox::renew(c, &ids, at(60), at(70))?;
+            let stale = outbox::renew(c, &ids, at(60), at(80))?;
+            // The first worker stops renewing; its claim lapses at 70 s and a
+            // second worker takes the mail.
+            assert!(outbox::claim_due(c, at(69), at(129), 10)?.is_empty(), "not before it lapses");
+            let taken = outbox::claim_due(c, at(71), at(131), 10)?;
+            let late = outbox::renew(c, &ids, at(70), at(140))?;
+            Ok((ids, renewed, stale, taken.len(), late))
+        })
+        .await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(renewed, first, "the holder renews its claim");
+    assert!(stale.is_empty(), "a renewal of a moment no longer held renews nothing");
+    assert_eq!(taken, 1, "a lapsed claim is taken by the next worker");
+    assert!(late.is_empty(), "and the first worker cannot take it back");
 }
 
 /// On PostgreSQL no foreign key ties a queued mail to its signature
