@@ -37,6 +37,7 @@ impl Bench<'_> {
             "≥ 10,000/s, p99 < 50 ms"
         };
         let json = "/api/v1/petitions/bench/signatures";
+        let mut json_alone = 0.0;
         for (kind, path) in [("json", json), ("form", "/p/bench/sign")] {
             eprintln!("  signing ({kind})");
             self.settle(db);
@@ -47,6 +48,9 @@ impl Bench<'_> {
                 self.wrk(&self.scripts.sign, base, path, conns, args).run()
             });
             assert_eq!(r.errors, 0, "signing failed");
+            if kind == "json" {
+                json_alone = r.rps;
+            }
             let label = if kind == "json" { "JSON API" } else { "form" };
             let mut fig = Figure::new(
                 format!("signing through the {label}, {conns} connections (signatures/s)"),
@@ -91,6 +95,38 @@ impl Bench<'_> {
         }
         let pass = r.rps >= 10_000.0 && r.p99_ms < 50.0 && pgbench.is_none_or(|pg| r.rps >= 1.5 * pg);
         self.figures.push(fig.target(target, pass));
+        self.sign_with_smtp_unreachable(db, mailer_env, json_alone);
+    }
+
+    /// JSON signing on an instance that sends its own mail to a relay that
+    /// cannot be reached (`SMTP_URL` at a port nothing listens on), beside
+    /// signing with `MAIL_WORKER=off` measured just before: the worker must
+    /// wait for the relay, not claim and reschedule every new mail.
+    fn sign_with_smtp_unreachable(&mut self, db: &undersigned::db::Db, mailer_env: &[(&str, String)], alone: f64) {
+        let conns = self.settings.connections;
+        eprintln!("  signing (json) while the SMTP relay cannot be reached");
+        self.settle(db);
+        let closed = common::free_port();
+        let env: Vec<(&str, String)> = mailer_env
+            .iter()
+            .map(|(k, v)| (*k, if *k == "SMTP_URL" { format!("smtp://127.0.0.1:{closed}") } else { v.clone() }))
+            .collect();
+        let server = Server::start(&self.url, self.dir, &env);
+        std::thread::sleep(Duration::from_millis(300));
+        let r = self.repeat(|i| {
+            let args = vec![format!("down{i}"), "json".into(), String::new()];
+            self.wrk(&self.scripts.sign, &server.base, "/api/v1/petitions/bench/signatures", conns, args).run()
+        });
+        drop(server);
+        assert_eq!(r.errors, 0, "signing failed");
+        self.figures.push(
+            Figure::new(
+                format!("signing through the JSON API with SMTP unreachable, mail worker on, {conns} connections (signatures/s)"),
+                format!("{} (p99 {:.1} ms)", thousands(r.rps), r.p99_ms),
+            )
+            .ceiling(format!("the same with MAIL_WORKER=off: {}", thousands(alone)), r.rps / alone)
+            .target("≥ 0.95 × MAIL_WORKER=off", r.rps >= 0.95 * alone),
+        );
     }
 
     pub(crate) fn count(&mut self, base: &str, healthz: Wrk) {
