@@ -139,6 +139,8 @@ enum Command {
         /// The log's prefix (https://HOST/log/SLUG), or a directory holding a copy of it.
         url: String,
         /// The receipt, or - to read it from standard input (out of the shell's history).
+        /// A receipt is base64url, so it may begin with a hyphen: that is a value, not an option.
+        #[arg(allow_hyphen_values = true)]
         receipt: String,
         /// The log key, as for verify-log.
         #[arg(long, value_name = "KEY")]
@@ -269,12 +271,27 @@ async fn run(command: Command) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
 
-    use super::Cli;
+    use super::{Cli, Command};
 
     #[test]
     fn command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// One receipt in 64 begins with `-` (base64url); it is still the receipt.
+    #[test]
+    fn a_receipt_beginning_with_a_hyphen_is_a_receipt() {
+        for receipt in ["-sAbC", "--x", "-"] {
+            let cli =
+                Cli::try_parse_from(["undersigned", "verify-receipt", "https://h/log/p", receipt, "--public-key", "k"])
+                    .unwrap_or_else(|e| panic!("{receipt}: {e}"));
+            let Some(Command::VerifyReceipt { receipt: parsed, public_key, .. }) = cli.command else {
+                panic!("not verify-receipt");
+            };
+            assert_eq!(parsed, receipt);
+            assert_eq!(public_key.as_deref(), Some("k"));
+        }
     }
 }
