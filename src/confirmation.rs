@@ -7,29 +7,47 @@
 //! through only while the signature's details still match both, checked in
 //! the transaction that confirms; so a change made between the mail and the
 //! click (or between the page and the button) is never what gets confirmed.
+//!
+//! Confirmations are written as signatures are, many to a transaction: the
+//! POST hands a [`Confirmation`] to the group-commit writer
+//! (`signing::SignQueue::confirm`), which runs [`confirm_batch`] and answers
+//! each request once its batch is committed.
 
-use crate::db::links::{self, TokenTarget, WithdrawOutcome};
+use crate::db::links::{self, NewlyConfirmed, TokenTarget, WithdrawOutcome};
 use diesel::result::QueryResult;
 
 use crate::db::{Db, DbConnection, DbError};
-use crate::domain::{DetailsDigest, Receipt, SignatureStatus, TokenHash};
+use crate::domain::{DetailsDigest, Language, Receipt, SignatureStatus, TokenHash};
 use crate::email::MailFiles;
 use crate::keys::Keys;
 use crate::vault::Vault;
 
-/// What a confirmation POST came to.
+/// A confirmation POST, as the group-commit writer takes it.
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    /// The hash of the link's token.
+    pub hash: TokenHash,
+    /// The digest of what the confirmation page showed, if the form sent it.
+    pub shown: Option<DetailsDigest>,
+}
+
+/// What a confirmation POST came to. `lang` is the language the signature
+/// was given in (its pages' language unless another is asked for).
 #[derive(Debug, Clone)]
 pub enum Confirmed {
     /// Confirmed by this request; the receipt is the signer's, shown once.
     Now {
         petition_id: i64,
+        lang: Language,
         receipt: Receipt,
     },
     Already {
         petition_id: i64,
+        lang: Language,
     },
     Expired {
         petition_id: i64,
+        lang: Language,
     },
     /// The details are no longer those the link was mailed for (or the page
     /// showed): nothing was confirmed. Carries the signature as it is now.
@@ -77,45 +95,72 @@ pub fn target(conn: &mut DbConnection, vault: &Vault, hash: &TokenHash) -> Query
 /// under it between reading and writing.
 const ATTEMPTS: usize = 3;
 
-/// Confirms the signature of a link's token, if its details are as mailed
-/// (and as `shown`). Repeating it is harmless.
-pub async fn confirm(
-    db: &Db,
+/// Confirms, in the caller's transaction, the signature of each link in
+/// `batch` whose details are as mailed (and as shown), and counts and logs
+/// those confirmed; returns what each came to, in order. Repeating one, in
+/// the same batch or later, is harmless: it is `Already` confirmed.
+pub fn confirm_batch(
+    conn: &mut DbConnection,
     keys: &Keys,
-    hash: TokenHash,
-    shown: Option<DetailsDigest>,
-) -> Result<Confirmed, DbError> {
-    let keys = keys.clone();
-    let now = crate::now();
-    db.write(move |c| {
-        for _ in 0..ATTEMPTS {
-            let Some(target) = target(c, keys.vault(), &hash)? else {
-                return Ok(Confirmed::Unknown);
-            };
-            let petition_id = target.petition_id;
-            let details = match (target.status, &target.details) {
-                (SignatureStatus::Withdrawn, _) | (_, None) => return Ok(Confirmed::Unknown),
-                (SignatureStatus::Confirmed, _) => return Ok(Confirmed::Already { petition_id }),
-                (SignatureStatus::Pending, _) if target.expires_at <= now => {
-                    return Ok(Confirmed::Expired { petition_id });
-                }
-                (SignatureStatus::Pending, Some(details)) => details.clone(),
-            };
-            if target.bound_to.is_none() && shown.is_none() {
-                return Ok(Confirmed::NeedsPage(Box::new(target)));
+    batch: &[Confirmation],
+    now: chrono::NaiveDateTime,
+) -> QueryResult<Vec<Confirmed>> {
+    // Rows are locked in the order of their tokens' hashes, the same in
+    // every batch, so that two batches in flight (PostgreSQL) that share
+    // signatures wait for each other rather than deadlock.
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_unstable_by_key(|&i| batch[i].hash.0);
+    let mut outcomes = vec![None; batch.len()];
+    let mut newly = Vec::new();
+    for i in order {
+        outcomes[i] = Some(confirm_one(conn, keys, &batch[i], now, &mut newly)?);
+    }
+    links::record_confirmed(conn, &newly, now)?;
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// Confirms one link's signature if it may be, adding it to `newly`.
+fn confirm_one(
+    conn: &mut DbConnection,
+    keys: &Keys,
+    one: &Confirmation,
+    now: chrono::NaiveDateTime,
+    newly: &mut Vec<NewlyConfirmed>,
+) -> QueryResult<Confirmed> {
+    for _ in 0..ATTEMPTS {
+        let Some(target) = target(conn, keys.vault(), &one.hash)? else {
+            return Ok(Confirmed::Unknown);
+        };
+        let (petition_id, lang) = (target.petition_id, target.lang());
+        let details = match (target.status, &target.details) {
+            (SignatureStatus::Withdrawn, _) | (_, None) => return Ok(Confirmed::Unknown),
+            (SignatureStatus::Confirmed, _) => return Ok(Confirmed::Already { petition_id, lang }),
+            (SignatureStatus::Pending, _) if target.expires_at <= now => {
+                return Ok(Confirmed::Expired { petition_id, lang });
             }
-            if !may_confirm(keys.details_digest(&details), target.bound_to, shown) {
-                return Ok(Confirmed::Changed(Box::new(target)));
-            }
-            let receipt = Receipt::generate();
-            if links::confirm_as(c, &target, &details, &receipt.commitment(), now)? {
-                return Ok(Confirmed::Now { petition_id, receipt });
-            }
-            // Confirmed, withdrawn or changed meanwhile: look again.
+            (SignatureStatus::Pending, Some(details)) => details,
+        };
+        if target.bound_to.is_none() && one.shown.is_none() {
+            return Ok(Confirmed::NeedsPage(Box::new(target)));
         }
-        Ok(Confirmed::Unknown)
-    })
-    .await
+        if !may_confirm(keys.details_digest(details), target.bound_to, one.shown) {
+            return Ok(Confirmed::Changed(Box::new(target)));
+        }
+        if links::confirm_as(conn, &target, details, now)? {
+            let receipt = Receipt::generate();
+            newly.push(NewlyConfirmed {
+                petition_id,
+                signature_id: target.signature_id,
+                country: details.country.clone(),
+                signed_at: target.signed_at,
+                commitment: receipt.commitment(),
+            });
+            return Ok(Confirmed::Now { petition_id, lang, receipt });
+        }
+        // Confirmed, withdrawn or changed meanwhile (by another process, on
+        // PostgreSQL): look again.
+    }
+    Ok(Confirmed::Unknown)
 }
 
 /// Withdraws the signature of a link's token (its personal data erased,

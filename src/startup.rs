@@ -145,7 +145,7 @@ impl Application {
         };
         let (signer, sign_writer) = crate::signing::SignQueue::new(
             db.clone(),
-            Arc::clone(keys.vault()),
+            keys.clone(),
             settings.confirmation_ttl,
             Arc::clone(&wakeup),
             writers,

@@ -163,16 +163,26 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
     ))
 }
 
+/// A signature confirmed in this transaction, for [`record_confirmed`].
+#[derive(Debug, Clone)]
+pub struct NewlyConfirmed {
+    pub petition_id: i64,
+    pub signature_id: i64,
+    pub country: String,
+    pub signed_at: NaiveDateTime,
+    /// The commitment to the signer's receipt, carried by its leaf.
+    pub commitment: Commitment,
+}
+
 /// Confirms a pending signature if its row still holds exactly what was
 /// read (`target.stored`, the sealed bytes compared in the same statement,
 /// so that a change committed meanwhile wins); returns whether it did. The
-/// count follows, and the transparency log's queue gets its leaf, carrying
-/// `commitment`.
+/// caller then records it with [`record_confirmed`], in the same
+/// transaction (once for a whole batch).
 pub fn confirm_as(
     conn: &mut DbConnection,
     target: &TokenTarget,
     details: &SignatureDetails,
-    commitment: &Commitment,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let confirm = (s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now));
@@ -195,19 +205,32 @@ pub fn confirm_as(
             }
         }
     };
-    if changed == 1 {
-        counts::record_confirmed(conn, target.petition_id, &details.country, now.date(), 1)?;
-        tlog::queue_confirmed(
-            conn,
-            target.petition_id,
-            target.signature_id,
-            &details.country,
-            now.date(),
-            target.signed_at,
-            &commitment.0,
-        )?;
-    }
     Ok(changed == 1)
+}
+
+/// Counts the signatures confirmed at `now` (one count event per petition
+/// and country, not one per signature) and queues their leaves for the
+/// transparency log, in their order.
+pub fn record_confirmed(conn: &mut DbConnection, confirmed: &[NewlyConfirmed], now: NaiveDateTime) -> QueryResult<()> {
+    let mut by_country: std::collections::BTreeMap<(i64, &str), i32> = std::collections::BTreeMap::new();
+    for c in confirmed {
+        *by_country.entry((c.petition_id, &c.country)).or_default() += 1;
+    }
+    for ((petition_id, country), n) in by_country {
+        counts::record_confirmed(conn, petition_id, country, now.date(), n)?;
+    }
+    let leaves: Vec<tlog::NewPending<'_>> = confirmed
+        .iter()
+        .map(|c| tlog::NewPending {
+            petition_id: c.petition_id,
+            signature_id: c.signature_id,
+            country: &c.country,
+            day: now.date(),
+            signed_at: c.signed_at,
+            commitment: &c.commitment.0,
+        })
+        .collect();
+    tlog::queue_confirmed(conn, &leaves)
 }
 
 /// What a withdrawal came to.

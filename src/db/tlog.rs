@@ -29,28 +29,38 @@ pub struct PendingRow {
     pub commitment: Option<Vec<u8>>,
 }
 
-/// Queues a confirmation for the log (in the transaction that confirms).
-pub fn queue_confirmed(
-    conn: &mut DbConnection,
-    petition_id: i64,
-    signature_id: i64,
-    country: &str,
-    day: NaiveDate,
-    signed_at: NaiveDateTime,
-    commitment: &[u8; 32],
-) -> QueryResult<()> {
-    diesel::insert_into(q::table)
-        .values((
-            q::petition_id.eq(petition_id),
-            q::signature_id.eq(signature_id),
-            q::withdrawn.eq(false),
-            q::country.eq(country),
-            q::day.eq(day),
-            q::signed_at.eq(signed_at),
-            q::commitment.eq(Some(commitment.to_vec())),
-        ))
-        .execute(conn)
-        .map(|_| ())
+/// A confirmation to queue for the log.
+#[derive(Debug, Clone, Copy)]
+pub struct NewPending<'a> {
+    pub petition_id: i64,
+    pub signature_id: i64,
+    pub country: &'a str,
+    pub day: NaiveDate,
+    pub signed_at: NaiveDateTime,
+    pub commitment: &'a [u8; 32],
+}
+
+/// Queues confirmations for the log, in their order (in the transaction
+/// that confirms them), in multi-row INSERTs.
+pub fn queue_confirmed(conn: &mut DbConnection, confirmed: &[NewPending<'_>]) -> QueryResult<()> {
+    for chunk in confirmed.chunks(CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|c| {
+                (
+                    q::petition_id.eq(c.petition_id),
+                    q::signature_id.eq(c.signature_id),
+                    q::withdrawn.eq(false),
+                    q::country.eq(c.country),
+                    q::day.eq(c.day),
+                    q::signed_at.eq(c.signed_at),
+                    q::commitment.eq(Some(c.commitment.to_vec())),
+                )
+            })
+            .collect();
+        crate::on_each_backend!(&mut *conn, |c| diesel::insert_into(q::table).values(rows).execute(c))?;
+    }
+    Ok(())
 }
 
 /// Queues the withdrawal of a confirmed signature (in the transaction that

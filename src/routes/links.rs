@@ -8,7 +8,7 @@ use askama::Template;
 use futures_util::future::LocalBoxFuture;
 
 use super::views::{Summary, html};
-use crate::confirmation::{self, Confirmed};
+use crate::confirmation::{self, Confirmation, Confirmed};
 use crate::db::links::{TokenTarget, WithdrawOutcome};
 use crate::domain::{Country, DetailsDigest, Language, Receipt, SignatureStatus, Token};
 use crate::error::AppError;
@@ -275,21 +275,27 @@ pub async fn confirm(
     let Some(token) = Token::parse(&token) else {
         return unknown_link(tr);
     };
-    // The form is read before the token is looked up.
+    // The form is read before the token is looked up (by the writer, in
+    // the transaction that confirms: nothing is read before it).
     let shown = shown_digest(&req, payload).await?;
-    let Some(target) = target_of(&state, &token).await? else {
-        return unknown_link(tr);
-    };
-    let tr = language(&req, target.lang());
-    match confirmation::confirm(&state.db, &state.keys, token.hash(), shown).await? {
-        Confirmed::Now { petition_id, receipt } => {
+    let outcome = state.signer.confirm(Confirmation { hash: token.hash(), shown }).await?;
+    match outcome {
+        Confirmed::Now { petition_id, lang, receipt } => {
             state.metrics.confirmations.inc();
-            thanks(&state, petition_id, token, Some(receipt), tr).await
+            thanks(&state, petition_id, token, Some(receipt), language(&req, lang)).await
         }
-        Confirmed::Already { petition_id } => thanks(&state, petition_id, token, None, tr).await,
-        Confirmed::Expired { petition_id } => expired_link(&state, petition_id, tr).await,
-        Confirmed::Changed(target) => confirm_form(&state, StatusCode::CONFLICT, *target, token, tr, true).await,
-        Confirmed::NeedsPage(target) => confirm_form(&state, StatusCode::CONFLICT, *target, token, tr, false).await,
+        Confirmed::Already { petition_id, lang } => {
+            thanks(&state, petition_id, token, None, language(&req, lang)).await
+        }
+        Confirmed::Expired { petition_id, lang } => expired_link(&state, petition_id, language(&req, lang)).await,
+        Confirmed::Changed(target) => {
+            let tr = language(&req, target.lang());
+            confirm_form(&state, StatusCode::CONFLICT, *target, token, tr, true).await
+        }
+        Confirmed::NeedsPage(target) => {
+            let tr = language(&req, target.lang());
+            confirm_form(&state, StatusCode::CONFLICT, *target, token, tr, false).await
+        }
         Confirmed::Unknown => unknown_link(tr),
     }
 }

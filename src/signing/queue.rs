@@ -1,10 +1,12 @@
-//! The group-commit writer behind [`sign`](super::sign).
+//! The group-commit writer behind [`sign`](super::sign) and confirmation
+//! POSTs (`confirmation::confirm_batch`).
 //!
 //! Each request waits until its signature and its confirmation mail (or
-//! its tally) are committed, but requests arriving together share one
-//! transaction (group commit): while a batch is being written, the next one
-//! gathers. A surge, or a bot flood, thus costs a few commits per second
-//! instead of one per request.
+//! its tally, or its confirmation) are committed, but requests arriving
+//! together share one transaction (group commit): while a batch is being
+//! written, the next one gathers. A surge of signatures and of clicks on
+//! their links, or a bot flood, thus costs a few commits per second instead
+//! of one per request.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,18 +16,24 @@ use diesel::result::QueryResult;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 use super::policy::{self, FollowUp};
+use crate::confirmation::{self, Confirmation, Confirmed};
 use crate::db::signing::Stored;
 use crate::db::{self, Db, DbConnection, DbError};
 use crate::domain::{RepeatDecision, SignItem, SignOutcome, SignatureDetails, Tally, TallyItem};
+use crate::keys::Keys;
 use crate::vault::Vault;
 
-/// The most submissions (signatures and tallies) one transaction takes.
+/// The most submissions (signatures, tallies and confirmations) one
+/// transaction takes.
 const MAX_BATCH: usize = 512;
+
+type Reply<T> = oneshot::Sender<Result<T, DbError>>;
 
 /// A submission waiting for its batch, and where its answer goes.
 enum Pending {
-    Sign { item: SignItem, reply: oneshot::Sender<Result<SignOutcome, DbError>> },
-    Tally { item: TallyItem, reply: oneshot::Sender<Result<(), DbError>> },
+    Sign { item: SignItem, reply: Reply<SignOutcome> },
+    Tally { item: TallyItem, reply: Reply<()> },
+    Confirm { item: Confirmation, reply: Reply<Confirmed> },
 }
 
 /// The way in to the group-commit writer.
@@ -69,10 +77,11 @@ impl Unsettled {
 impl SignQueue {
     /// A queue and the task that writes what it receives. `writers` batches
     /// may be in flight at once (1 for SQLite, which has one writer).
-    /// `vault` opens the stored details a repeat is compared with.
+    /// `keys` open the stored details a repeat or a confirmation is compared
+    /// with.
     pub fn new(
         db: Db,
-        vault: Arc<Vault>,
+        keys: Keys,
         confirmation_ttl: Duration,
         mail_wakeup: Arc<Notify>,
         writers: usize,
@@ -81,7 +90,7 @@ impl SignQueue {
         let unsettled = Arc::new(Unsettled::default());
         let writers = Arc::new(Semaphore::new(writers.max(1)));
         let writer =
-            SignWriter { db, vault, rx, confirmation_ttl, mail_wakeup, writers, unsettled: Arc::clone(&unsettled) };
+            SignWriter { db, keys, rx, confirmation_ttl, mail_wakeup, writers, unsettled: Arc::clone(&unsettled) };
         (Self { tx, unsettled }, writer)
     }
 
@@ -110,10 +119,15 @@ impl SignQueue {
         self.send(|reply| Pending::Tally { item, reply }).await
     }
 
-    async fn send<T>(
-        &self,
-        pending: impl FnOnce(oneshot::Sender<Result<T, DbError>>) -> Pending,
-    ) -> Result<T, DbError> {
+    /// Resolves with what the confirmation came to once it is committed
+    /// (with the batch it joined), or with `Unavailable` after
+    /// [`db::REQUEST_DEADLINE`] (it may then still be committed; confirming
+    /// again is harmless).
+    pub async fn confirm(&self, item: Confirmation) -> Result<Confirmed, DbError> {
+        self.send(|reply| Pending::Confirm { item, reply }).await
+    }
+
+    async fn send<T>(&self, pending: impl FnOnce(Reply<T>) -> Pending) -> Result<T, DbError> {
         let (reply, answer) = oneshot::channel();
         let wait = async {
             // Counted until the writer is done with it; uncounted again if it
@@ -135,7 +149,7 @@ impl SignQueue {
 /// The task behind a [`SignQueue`]; run it with [`SignWriter::run`].
 pub struct SignWriter {
     db: Db,
-    vault: Arc<Vault>,
+    keys: Keys,
     rx: mpsc::Receiver<Pending>,
     confirmation_ttl: Duration,
     mail_wakeup: Arc<Notify>,
@@ -157,10 +171,10 @@ impl SignWriter {
                 }
             }
             let (db, wakeup, ttl) = (self.db.clone(), Arc::clone(&self.mail_wakeup), self.confirmation_ttl);
-            let (unsettled, vault) = (Arc::clone(&self.unsettled), Arc::clone(&self.vault));
+            let (unsettled, keys) = (Arc::clone(&self.unsettled), self.keys.clone());
             tokio::spawn(async move {
                 let size = batch.len();
-                write_batch(&db, &vault, batch, ttl, &wakeup).await;
+                write_batch(&db, &keys, batch, ttl, &wakeup).await;
                 drop(permit);
                 unsettled.done(size);
             });
@@ -168,15 +182,24 @@ impl SignWriter {
     }
 }
 
+/// Sends each reply its answer: a reply whose request gave up has nobody to
+/// hear it.
+fn answer<T>(replies: Vec<Reply<T>>, answers: impl IntoIterator<Item = Result<T, DbError>>) {
+    for (reply, answer) in replies.into_iter().zip(answers) {
+        let _ = reply.send(answer);
+    }
+}
+
 /// Writes a batch, answers each request, then does what the answers left
 /// to do (repeats, held tallies: [`follow_up`]). The answer waits for the
 /// batch's insert alone, whose cost does not depend on whether an address
 /// was already there.
-async fn write_batch(db: &Db, vault: &Arc<Vault>, batch: Vec<Pending>, ttl: Duration, wakeup: &Notify) {
+async fn write_batch(db: &Db, keys: &Keys, batch: Vec<Pending>, ttl: Duration, wakeup: &Notify) {
     let now = crate::now();
     let ttl = chrono::TimeDelta::from_std(ttl).unwrap_or(chrono::TimeDelta::MAX);
     let stale_before = now.checked_sub_signed(ttl).unwrap_or(chrono::NaiveDateTime::MIN);
     let (mut items, mut replies, mut tallies, mut tally_replies) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut confirms, mut confirm_replies) = (Vec::new(), Vec::new());
     for pending in batch {
         match pending {
             Pending::Sign { item, reply } => {
@@ -187,41 +210,53 @@ async fn write_batch(db: &Db, vault: &Arc<Vault>, batch: Vec<Pending>, ttl: Dura
                 tallies.push(item);
                 tally_replies.push(reply);
             }
+            Pending::Confirm { item, reply } => {
+                confirms.push(item);
+                confirm_replies.push(reply);
+            }
         }
     }
-    let (items, tallies) = (Arc::new(items), Arc::new(tallies));
-    let (shared, shared_tallies) = (Arc::clone(&items), Arc::clone(&tallies));
-    let written = db.write(move |c| db::signing::sign_batch(c, &shared, &shared_tallies, now)).await;
+    let (items, tallies, confirms) = (Arc::new(items), Arc::new(tallies), Arc::new(confirms));
+    let (shared, shared_tallies, shared_confirms) = (Arc::clone(&items), Arc::clone(&tallies), Arc::clone(&confirms));
+    let opener = keys.clone();
+    let written = db
+        .write(move |c| {
+            let stored = db::signing::sign_batch(c, &shared, &shared_tallies, now)?;
+            Ok((stored, confirmation::confirm_batch(c, &opener, &shared_confirms, now)?))
+        })
+        .await;
     let outcomes: Vec<Option<SignOutcome>> = match written {
-        Ok(stored) => {
-            for reply in tally_replies {
-                let _ = reply.send(Ok(()));
-            }
+        Ok((stored, confirmed)) => {
+            answer(tally_replies, std::iter::repeat_with(|| Ok(())));
+            answer(confirm_replies, confirmed.into_iter().map(Ok));
             let outcomes: Vec<SignOutcome> = items.iter().zip(stored).map(|(item, s)| outcome(item, s)).collect();
-            for (reply, outcome) in replies.into_iter().zip(&outcomes) {
-                let _ = reply.send(Ok(*outcome));
-            }
+            answer(replies, outcomes.iter().copied().map(Ok));
             outcomes.into_iter().map(Some).collect()
         }
         // The database is away: every request hears so (503).
         Err(e @ (DbError::Unavailable(_) | DbError::Task)) => {
-            let reason = e.to_string();
-            for reply in tally_replies {
-                let _ = reply.send(Err(DbError::Unavailable(reason.clone())));
-            }
-            for reply in replies {
-                let _ = reply.send(Err(DbError::Unavailable(reason.clone())));
-            }
+            let away = || DbError::Unavailable(e.to_string());
+            answer(tally_replies, std::iter::repeat_with(|| Err(away())));
+            answer(confirm_replies, std::iter::repeat_with(|| Err(away())));
+            answer(replies, std::iter::repeat_with(|| Err(away())));
             return;
         }
         // Something in the batch failed: each item alone, so that one
         // cannot sink the others.
         Err(e) => {
-            tracing::warn!(error = %e, size = items.len(), "batch failed; writing its signatures one by one");
+            tracing::warn!(error = %e, size = items.len() + tallies.len() + confirms.len(), "batch failed; writing its items one by one");
             for (index, reply) in tally_replies.into_iter().enumerate() {
                 let tallies = Arc::clone(&tallies);
                 let one = db.write(move |c| db::signing::sign_batch(c, &[], &tallies[index..=index], now)).await;
                 let _ = reply.send(one.map(|_| ()));
+            }
+            for (index, reply) in confirm_replies.into_iter().enumerate() {
+                let (confirms, keys) = (Arc::clone(&confirms), keys.clone());
+                let one = db
+                    .write(move |c| confirmation::confirm_batch(c, &keys, &confirms[index..=index], now))
+                    .await
+                    .map(|mut done| done.pop().unwrap_or(Confirmed::Unknown));
+                let _ = reply.send(one);
             }
             let mut outcomes = Vec::with_capacity(items.len());
             for (index, reply) in replies.into_iter().enumerate() {
@@ -249,11 +284,11 @@ async fn write_batch(db: &Db, vault: &Arc<Vault>, batch: Vec<Pending>, ttl: Dura
         return;
     }
     let left = Arc::new(left);
-    let (shared, opener) = (Arc::clone(&left), Arc::clone(vault));
+    let (shared, opener) = (Arc::clone(&left), Arc::clone(keys.vault()));
     if let Err(e) = db.write(move |c| follow_up(c, &opener, &shared, now, stale_before)).await {
         tracing::warn!(error = %e, size = left.len(), "following up a batch failed; trying its items one by one");
         for index in 0..left.len() {
-            let (left, vault) = (Arc::clone(&left), Arc::clone(vault));
+            let (left, vault) = (Arc::clone(&left), Arc::clone(keys.vault()));
             if let Err(e) = db.write(move |c| follow_up(c, &vault, &left[index..=index], now, stale_before)).await {
                 tracing::warn!(error = %e, "a repeat could not be followed up; the signer may sign again");
             }

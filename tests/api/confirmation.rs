@@ -1,9 +1,11 @@
 //! The emailed links: looking changes nothing, POST acts, expiry, withdrawal.
 
 use diesel::prelude::*;
+use futures_util::future::join_all;
 
-use crate::helpers::{Backend, ada, spawn_app};
+use crate::helpers::{Backend, Smtp, TestApp, ada, spawn_app, spawn_app_with};
 use crate::on_both_databases;
+use crate::transparency::{receipt_in, wait_for_size};
 
 on_both_databases!(
     get_and_head_of_links_change_nothing,
@@ -14,6 +16,7 @@ on_both_databases!(
     tokens_are_stored_only_as_hashes,
     a_link_confirms_only_the_details_it_was_mailed_for,
     a_link_mailed_before_links_were_bound_confirms_only_through_its_page,
+    links_clicked_together_are_confirmed_together_and_fail_alone,
 );
 
 /// The digest the confirmation page carries in its form, if it has a button.
@@ -203,4 +206,86 @@ async fn tokens_are_stored_only_as_hashes(backend: Backend) {
     let hash = undersigned::domain::Token::parse(&token).unwrap().hash();
     assert_eq!(stored[0], hash.0.to_vec());
     assert!(!stored[0].windows(token.len()).any(|w| w == token.as_bytes()));
+}
+
+/// Signs `n` addresses `{prefix}{i}@example.org` and returns their mailed
+/// confirmation links, in order.
+async fn mailed_links(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
+    let mut links = Vec::with_capacity(n);
+    for i in 0..n {
+        let email = format!("{prefix}{i}@example.org");
+        let res = app.sign_form("p", &[("name", "Some Signer"), ("email", &email), ("country", "DE")]).await;
+        assert_eq!(res.status(), 303);
+        links.push(app.links(&app.mail_to(&email, 1).await).confirm.unwrap());
+    }
+    links
+}
+
+/// POSTs every link at once; each answer's status and page, in order.
+async fn post_all(app: &TestApp, links: &[String]) -> Vec<(u16, String)> {
+    join_all(links.iter().map(|link| async move {
+        let res = app.post(link).await;
+        (res.status().as_u16(), res.text().await.unwrap())
+    }))
+    .await
+}
+
+/// Clicks arriving together share write transactions (as signatures do),
+/// each answered only once committed, with its own receipt; a second POST
+/// of a link is answered "already confirmed"; and a link whose row cannot be
+/// opened fails alone, its batch written again item by item.
+async fn links_clicked_together_are_confirmed_together_and_fail_alone(backend: Backend) {
+    const SIGNERS: usize = 40;
+    const TWICE: usize = 10;
+    let app = spawn_app_with(backend, Smtp::Running, &[("SIGN_RATE_LIMIT", "off")]).await;
+    app.create_petition("p").await;
+    let links = mailed_links(&app, "s", SIGNERS).await;
+
+    let burst: Vec<String> = links.iter().chain(&links[..TWICE]).cloned().collect();
+    let writes = app.state.db.writes();
+    let answers = post_all(&app, &burst).await;
+    let writes = app.state.db.writes() - writes;
+    assert!(answers.iter().all(|(status, _)| *status == 200), "{:?}", answers.iter().map(|a| a.0).collect::<Vec<_>>());
+    // Committed before answered: every 200 is counted already.
+    assert_eq!(app.confirmed("p").await, SIGNERS as i64);
+    assert!(
+        writes < SIGNERS as u64,
+        "{} confirmations took {writes} write transactions (background jobs included)",
+        burst.len()
+    );
+    let mut receipts = std::collections::HashSet::new();
+    for (i, link) in links.iter().enumerate() {
+        let of_link: Vec<&String> =
+            burst.iter().zip(&answers).filter(|(l, _)| *l == link).map(|(_, (_, page))| page).collect();
+        let with_receipt: Vec<String> = of_link.iter().filter_map(|page| receipt_in(page)).collect();
+        assert_eq!(with_receipt.len(), 1, "link {i}: exactly one answer shows its receipt");
+        assert!(receipts.insert(with_receipt[0].clone()), "each signer's receipt is its own");
+    }
+    wait_for_size(&app, "p", SIGNERS as u64).await;
+
+    // One row among a burst cannot be opened (a byte of its sealed details
+    // changed): it alone fails, with a page that tells nothing.
+    let more = mailed_links(&app, "t", 11).await;
+    let broken = app
+        .query(|c| {
+            use undersigned::db::schema::signatures as s;
+            let (id, mut sealed): (i64, Vec<u8>) = s::table
+                .filter(s::status.eq("pending"))
+                .order(s::id.desc())
+                .select((s::id, s::personal.assume_not_null()))
+                .first(c)?;
+            let last = sealed.len() - 1;
+            sealed[last] ^= 1;
+            diesel::update(s::table.find(id)).set(s::personal.eq(sealed)).execute(c)
+        })
+        .await;
+    assert_eq!(broken, 1);
+    let answers = post_all(&app, &more).await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
+    assert_eq!(statuses[..10], [200; 10], "{statuses:?}");
+    assert_eq!(statuses[10], 500, "the last signer's row is the broken one");
+    assert!(answers[10].1.contains("Something went wrong") && !answers[10].1.contains("Some Signer"));
+    assert_eq!(app.confirmed("p").await, SIGNERS as i64 + 10);
+    assert_eq!(app.statuses("p").await.get("pending"), Some(&1));
+    wait_for_size(&app, "p", SIGNERS as u64 + 10).await;
 }

@@ -323,7 +323,15 @@ async fn a_made_up_receipt_is_not_in_the_log_and_a_queued_one_is_told_apart(back
     let outcome = app
         .query(move |c| {
             let today = undersigned::now();
-            db::tlog::queue_confirmed(c, id, i64::MAX, "DE", today.date(), today, &commitment)?;
+            let leaf = db::tlog::NewPending {
+                petition_id: id,
+                signature_id: i64::MAX,
+                country: "DE",
+                day: today.date(),
+                signed_at: today,
+                commitment: &commitment,
+            };
+            db::tlog::queue_confirmed(c, &[leaf])?;
             transparency::check_receipt(c, id, &signer, &check)
         })
         .await;
