@@ -197,6 +197,24 @@ impl Catalog {
         .await
     }
 
+    /// The petition as the snapshot has it, with `counts` read from the
+    /// database just now (by the transaction that confirmed a signature):
+    /// for the page a signer sees right after confirming, without another read.
+    pub async fn with_counts(
+        &self,
+        db: &Db,
+        petition_id: i64,
+        counts: &db::counts::ByCountry,
+    ) -> Result<Option<PetitionView>, DbError> {
+        let Some(cached) = self.snapshot.load().petitions.iter().find(|p| p.id == petition_id).cloned() else {
+            return self.find_exact(db, petition_id).await;
+        };
+        let mut view = (*cached).clone();
+        view.total = counts.values().sum();
+        view.counts = counts.clone();
+        Ok(Some(view))
+    }
+
     /// The petition with counts read from the database now, not the snapshot:
     /// for the page a signer sees right after confirming.
     pub async fn find_exact(&self, db: &Db, petition_id: i64) -> Result<Option<PetitionView>, DbError> {

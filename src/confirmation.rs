@@ -13,6 +13,10 @@
 //! (`signing::SignQueue::confirm`), which runs [`confirm_batch`] and answers
 //! each request once its batch is committed.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::db::counts::ByCountry;
 use crate::db::links::{self, NewlyConfirmed, TokenTarget, WithdrawOutcome};
 use diesel::result::QueryResult;
 
@@ -29,6 +33,16 @@ pub struct Confirmation {
     pub hash: TokenHash,
     /// The digest of what the confirmation page showed, if the form sent it.
     pub shown: Option<DetailsDigest>,
+}
+
+/// What a confirmation POST came to, and the confirmed counts of its
+/// petition as of the transaction that confirmed it (for the page the signer
+/// sees next, which counts them; read once per batch, not per request).
+#[derive(Debug, Clone)]
+pub struct ConfirmAnswer {
+    pub outcome: Confirmed,
+    /// For `Now` and `Already`.
+    pub counts: Option<Arc<ByCountry>>,
 }
 
 /// What a confirmation POST came to. `lang` is the language the signature
@@ -97,14 +111,15 @@ const ATTEMPTS: usize = 3;
 
 /// Confirms, in the caller's transaction, the signature of each link in
 /// `batch` whose details are as mailed (and as shown), and counts and logs
-/// those confirmed; returns what each came to, in order. Repeating one, in
-/// the same batch or later, is harmless: it is `Already` confirmed.
+/// those confirmed; returns what each came to, in order, with its
+/// petition's counts. Repeating one, in the same batch or later, is
+/// harmless: it is `Already` confirmed.
 pub fn confirm_batch(
     conn: &mut DbConnection,
     keys: &Keys,
     batch: &[Confirmation],
     now: chrono::NaiveDateTime,
-) -> QueryResult<Vec<Confirmed>> {
+) -> QueryResult<Vec<ConfirmAnswer>> {
     // Rows are locked in the order of their tokens' hashes, the same in
     // every batch, so that two batches in flight (PostgreSQL) that share
     // signatures wait for each other rather than deadlock.
@@ -116,7 +131,25 @@ pub fn confirm_batch(
         outcomes[i] = Some(confirm_one(conn, keys, &batch[i], now, &mut newly)?);
     }
     links::record_confirmed(conn, &newly, now)?;
-    Ok(outcomes.into_iter().flatten().collect())
+    let mut counts: HashMap<i64, Arc<ByCountry>> = HashMap::new();
+    let mut answers = Vec::with_capacity(batch.len());
+    for outcome in outcomes.into_iter().flatten() {
+        let counts = match &outcome {
+            Confirmed::Now { petition_id, .. } | Confirmed::Already { petition_id, .. } => {
+                Some(match counts.get(petition_id) {
+                    Some(c) => Arc::clone(c),
+                    None => {
+                        let c = Arc::new(crate::db::counts::for_petition(conn, *petition_id)?);
+                        counts.insert(*petition_id, Arc::clone(&c));
+                        c
+                    }
+                })
+            }
+            _ => None,
+        };
+        answers.push(ConfirmAnswer { outcome, counts });
+    }
+    Ok(answers)
 }
 
 /// Confirms one link's signature if it may be, adding it to `newly`.

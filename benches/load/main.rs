@@ -21,8 +21,10 @@
 //! LOAD_GROWTH (existing signatures for the growth runs, default
 //! "0,1000000,10000000"), LOAD_EXPORT_ROWS (default 1000000),
 //! LOAD_LOG_LEAVES (the log verify-log checks, default 1000000),
-//! LOAD_ONLY (sqlite or postgres), LOAD_PHASES (any of
-//! healthz,sign,count,confirm,mail,export,log,growth; default all).
+//! LOAD_FUNNEL_RATE (signatures/s the funnel offers, default 2500),
+//! LOAD_FUNNEL_SECONDS (default 60), LOAD_ONLY (sqlite or postgres),
+//! LOAD_PHASES (any of healthz,sign,count,confirm,mail,funnel,export,log,
+//! growth; default all).
 
 #![allow(clippy::unwrap_used, reason = "benchmarks may unwrap: a failure is the test's answer")]
 
@@ -30,6 +32,7 @@
 mod common;
 mod confirm;
 mod export;
+mod funnel;
 mod log;
 mod report;
 mod sign;
@@ -54,6 +57,8 @@ struct Settings {
     growth: Vec<usize>,
     export_rows: usize,
     log_leaves: usize,
+    funnel_rate: u64,
+    funnel_seconds: u64,
 }
 
 impl Settings {
@@ -65,7 +70,7 @@ impl Settings {
         let var = |name: &str| std::env::var(name).ok();
         Self {
             phases: var("LOAD_PHASES")
-                .unwrap_or_else(|| "healthz,sign,count,confirm,mail,export,log,growth".into())
+                .unwrap_or_else(|| "healthz,sign,count,confirm,mail,funnel,export,log,growth".into())
                 .split(',')
                 .map(|p| p.trim().to_owned())
                 .collect(),
@@ -79,6 +84,8 @@ impl Settings {
                 .collect(),
             export_rows: var("LOAD_EXPORT_ROWS").and_then(|v| v.parse().ok()).unwrap_or(1_000_000),
             log_leaves: var("LOAD_LOG_LEAVES").and_then(|v| v.parse().ok()).unwrap_or(1_000_000),
+            funnel_rate: var("LOAD_FUNNEL_RATE").and_then(|v| v.parse().ok()).unwrap_or(2_500),
+            funnel_seconds: var("LOAD_FUNNEL_SECONDS").and_then(|v| v.parse().ok()).unwrap_or(60),
         }
     }
 }
@@ -175,6 +182,10 @@ impl Bench<'_> {
             drop(mailer);
         }
         drop(server);
+        // Its own server, which sends its own mail, with nothing else running.
+        if s.runs("funnel") {
+            self.funnel(&db, &mailer_env);
+        }
         if s.runs("export") {
             self.export(&db);
         }

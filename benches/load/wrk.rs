@@ -15,6 +15,10 @@ const SIGN: &str = include_str!("sign.lua");
 /// POSTs confirmation links from a file of tokens, each thread its own share.
 const CONFIRM: &str = include_str!("confirm.lua");
 
+/// Signing as `SIGN` does, each connection waiting a fixed time (a fourth
+/// argument, in milliseconds) between requests: an offered rate.
+const PACE: &str = include_str!("paced.lua");
+
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Wrk {
     pub(crate) rps: f64,
@@ -89,6 +93,7 @@ pub(crate) struct Scripts {
     pub(crate) report: PathBuf,
     pub(crate) sign: PathBuf,
     pub(crate) confirm: PathBuf,
+    pub(crate) paced_sign: PathBuf,
 }
 
 /// Writes the scripts into `dir`, each followed by the reporting one.
@@ -98,5 +103,10 @@ pub(crate) fn write_scripts(dir: &Path) -> Scripts {
         std::fs::write(&path, format!("{body}\n{REPORT}")).unwrap();
         path
     };
-    Scripts { report: write("report.lua", ""), sign: write("sign.lua", SIGN), confirm: write("confirm.lua", CONFIRM) }
+    Scripts {
+        report: write("report.lua", ""),
+        sign: write("sign.lua", SIGN),
+        confirm: write("confirm.lua", CONFIRM),
+        paced_sign: write("paced.lua", &format!("{SIGN}\n{PACE}")),
+    }
 }

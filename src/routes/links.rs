@@ -9,6 +9,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::views::{Summary, html};
 use crate::confirmation::{self, Confirmation, Confirmed};
+use crate::db::counts::ByCountry;
 use crate::db::links::{TokenTarget, WithdrawOutcome};
 use crate::domain::{Country, DetailsDigest, Language, Receipt, SignatureStatus, Token};
 use crate::error::AppError;
@@ -77,6 +78,21 @@ async fn summary(state: &AppState, petition_id: i64, tr: &Tr) -> Result<Option<S
     Ok(view.map(|p| Summary::new(&p, crate::now(), tr)))
 }
 
+/// As [`summary`], with counts just read (see `Catalog::with_counts`), or
+/// read now if there are none.
+async fn summary_counted(
+    state: &AppState,
+    petition_id: i64,
+    tr: &Tr,
+    counts: Option<&ByCountry>,
+) -> Result<Option<Summary>, AppError> {
+    let Some(counts) = counts else {
+        return summary(state, petition_id, tr).await;
+    };
+    let view = state.catalog.with_counts(&state.db, petition_id, counts).await?;
+    Ok(view.map(|p| Summary::new(&p, crate::now(), tr)))
+}
+
 /// The language of a link's pages: the one asked for (`?lang=`), else the
 /// one the signature was given in.
 fn language(req: &HttpRequest, signed_in: Language) -> Tr {
@@ -118,8 +134,9 @@ async fn thanks(
     token: Token,
     receipt: Option<Receipt>,
     tr: Tr,
+    counts: Option<&ByCountry>,
 ) -> Result<HttpResponse, AppError> {
-    let Some(petition) = summary(state, petition_id, &tr).await? else {
+    let Some(petition) = summary_counted(state, petition_id, &tr, counts).await? else {
         return unknown_link(tr);
     };
     let page = ThanksPage {
@@ -140,7 +157,7 @@ pub async fn confirm_page(state: web::Data<AppState>, link: LinkFor) -> Result<H
     };
     match target.status {
         SignatureStatus::Withdrawn => unknown_link(tr),
-        SignatureStatus::Confirmed => thanks(&state, target.petition_id, token, None, tr).await,
+        SignatureStatus::Confirmed => thanks(&state, target.petition_id, token, None, tr, None).await,
         SignatureStatus::Pending if target.expires_at <= crate::now() => {
             expired_link(&state, target.petition_id, tr).await
         }
@@ -278,14 +295,15 @@ pub async fn confirm(
     // The form is read before the token is looked up (by the writer, in
     // the transaction that confirms: nothing is read before it).
     let shown = shown_digest(&req, payload).await?;
-    let outcome = state.signer.confirm(Confirmation { hash: token.hash(), shown }).await?;
-    match outcome {
+    let answer = state.signer.confirm(Confirmation { hash: token.hash(), shown }).await?;
+    let counts = answer.counts.as_deref();
+    match answer.outcome {
         Confirmed::Now { petition_id, lang, receipt } => {
             state.metrics.confirmations.inc();
-            thanks(&state, petition_id, token, Some(receipt), language(&req, lang)).await
+            thanks(&state, petition_id, token, Some(receipt), language(&req, lang), counts).await
         }
         Confirmed::Already { petition_id, lang } => {
-            thanks(&state, petition_id, token, None, language(&req, lang)).await
+            thanks(&state, petition_id, token, None, language(&req, lang), counts).await
         }
         Confirmed::Expired { petition_id, lang } => expired_link(&state, petition_id, language(&req, lang)).await,
         Confirmed::Changed(target) => {

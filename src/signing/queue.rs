@@ -16,7 +16,7 @@ use diesel::result::QueryResult;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 use super::policy::{self, FollowUp};
-use crate::confirmation::{self, Confirmation, Confirmed};
+use crate::confirmation::{self, ConfirmAnswer, Confirmation};
 use crate::db::signing::Stored;
 use crate::db::{self, Db, DbConnection, DbError};
 use crate::domain::{RepeatDecision, SignItem, SignOutcome, SignatureDetails, Tally, TallyItem};
@@ -33,7 +33,7 @@ type Reply<T> = oneshot::Sender<Result<T, DbError>>;
 enum Pending {
     Sign { item: SignItem, reply: Reply<SignOutcome> },
     Tally { item: TallyItem, reply: Reply<()> },
-    Confirm { item: Confirmation, reply: Reply<Confirmed> },
+    Confirm { item: Confirmation, reply: Reply<ConfirmAnswer> },
 }
 
 /// The way in to the group-commit writer.
@@ -123,7 +123,7 @@ impl SignQueue {
     /// (with the batch it joined), or with `Unavailable` after
     /// [`db::REQUEST_DEADLINE`] (it may then still be committed; confirming
     /// again is harmless).
-    pub async fn confirm(&self, item: Confirmation) -> Result<Confirmed, DbError> {
+    pub async fn confirm(&self, item: Confirmation) -> Result<ConfirmAnswer, DbError> {
         self.send(|reply| Pending::Confirm { item, reply }).await
     }
 
@@ -255,7 +255,9 @@ async fn write_batch(db: &Db, keys: &Keys, batch: Vec<Pending>, ttl: Duration, w
                 let one = db
                     .write(move |c| confirmation::confirm_batch(c, &keys, &confirms[index..=index], now))
                     .await
-                    .map(|mut done| done.pop().unwrap_or(Confirmed::Unknown));
+                    .map(|mut done| {
+                        done.pop().unwrap_or(ConfirmAnswer { outcome: confirmation::Confirmed::Unknown, counts: None })
+                    });
                 let _ = reply.send(one);
             }
             let mut outcomes = Vec::with_capacity(items.len());
