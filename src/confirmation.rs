@@ -13,7 +13,7 @@
 //! (`signing::SignQueue::confirm`), which runs [`confirm_batch`] and answers
 //! each request once its batch is committed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::db::counts::ByCountry;
@@ -105,35 +105,99 @@ pub fn target(conn: &mut DbConnection, vault: &Vault, hash: &TokenHash) -> Query
     Ok(Some(stored.opened(personal)))
 }
 
-/// How often a confirmation is tried again when the signature changed
-/// under it between reading and writing.
-const ATTEMPTS: usize = 3;
-
 /// Confirms, in the caller's transaction, the signature of each link in
 /// `batch` whose details are as mailed (and as shown), and counts and logs
 /// those confirmed; returns what each came to, in order, with its
 /// petition's counts. Repeating one, in the same batch or later, is
 /// harmless: it is `Already` confirmed.
+///
+/// One read finds every link's signature (locked until the transaction
+/// ends, see `links::find_by_tokens`) and one UPDATE confirms those that may
+/// be, so that what was checked is what gets confirmed.
 pub fn confirm_batch(
     conn: &mut DbConnection,
     keys: &Keys,
     batch: &[Confirmation],
     now: chrono::NaiveDateTime,
 ) -> QueryResult<Vec<ConfirmAnswer>> {
-    // Rows are locked in the order of their tokens' hashes, the same in
-    // every batch, so that two batches in flight (PostgreSQL) that share
-    // signatures wait for each other rather than deadlock.
-    let mut order: Vec<usize> = (0..batch.len()).collect();
-    order.sort_unstable_by_key(|&i| batch[i].hash.0);
-    let mut outcomes = vec![None; batch.len()];
-    let mut newly = Vec::new();
-    for i in order {
-        outcomes[i] = Some(confirm_one(conn, keys, &batch[i], now, &mut newly)?);
+    let hashes: Vec<TokenHash> = batch.iter().map(|one| one.hash).collect();
+    let stored = links::find_by_tokens(conn, &hashes)?;
+    let mut newly: Vec<NewlyConfirmed> = Vec::new();
+    // A signature two links of this batch confirm (a mail sent again) is
+    // confirmed by the first; the second finds it confirmed.
+    let mut confirming: HashSet<i64> = HashSet::new();
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for one in batch {
+        let Some(found) = stored.get(&one.hash.0).cloned() else {
+            outcomes.push(Confirmed::Unknown);
+            continue;
+        };
+        let personal = match &found.personal {
+            Some(p) => Some(keys.vault().open(conn, found.petition_id, found.signature_id, &found.email_key, p)?),
+            None => None,
+        };
+        let target = found.opened(personal);
+        let (petition_id, lang) = (target.petition_id, target.lang());
+        let outcome = match decide(keys, &target, one.shown, now) {
+            Decision::Answer(outcome) => outcome,
+            Decision::Confirm if confirming.contains(&target.signature_id) => Confirmed::Already { petition_id, lang },
+            Decision::Confirm => {
+                confirming.insert(target.signature_id);
+                let receipt = Receipt::generate();
+                newly.push(NewlyConfirmed {
+                    petition_id,
+                    signature_id: target.signature_id,
+                    country: target.country.clone(),
+                    signed_at: target.signed_at,
+                    commitment: receipt.commitment(),
+                });
+                Confirmed::Now { petition_id, lang, receipt }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    let ids: Vec<i64> = newly.iter().map(|n| n.signature_id).collect();
+    if links::confirm_all(conn, &ids, now)? != ids.len() {
+        // Not what was read: the batch is written again item by item.
+        return Err(diesel::result::Error::RollbackTransaction);
     }
     links::record_confirmed(conn, &newly, now)?;
+    with_counts(conn, outcomes)
+}
+
+/// What a link's POST does to the signature it belongs to.
+enum Decision {
+    /// Nothing: this is the answer.
+    Answer(Confirmed),
+    /// Confirm it.
+    Confirm,
+}
+
+/// Whether a link confirms its signature now, from the signature as read.
+fn decide(keys: &Keys, target: &TokenTarget, shown: Option<DetailsDigest>, now: chrono::NaiveDateTime) -> Decision {
+    let (petition_id, lang) = (target.petition_id, target.lang());
+    let details = match (target.status, &target.details) {
+        (SignatureStatus::Withdrawn, _) | (_, None) => return Decision::Answer(Confirmed::Unknown),
+        (SignatureStatus::Confirmed, _) => return Decision::Answer(Confirmed::Already { petition_id, lang }),
+        (SignatureStatus::Pending, _) if target.expires_at <= now => {
+            return Decision::Answer(Confirmed::Expired { petition_id, lang });
+        }
+        (SignatureStatus::Pending, Some(details)) => details,
+    };
+    if target.bound_to.is_none() && shown.is_none() {
+        return Decision::Answer(Confirmed::NeedsPage(Box::new(target.clone())));
+    }
+    if !may_confirm(keys.details_digest(details), target.bound_to, shown) {
+        return Decision::Answer(Confirmed::Changed(Box::new(target.clone())));
+    }
+    Decision::Confirm
+}
+
+/// Each outcome with its petition's confirmed counts, read once per petition.
+fn with_counts(conn: &mut DbConnection, outcomes: Vec<Confirmed>) -> QueryResult<Vec<ConfirmAnswer>> {
     let mut counts: HashMap<i64, Arc<ByCountry>> = HashMap::new();
-    let mut answers = Vec::with_capacity(batch.len());
-    for outcome in outcomes.into_iter().flatten() {
+    let mut answers = Vec::with_capacity(outcomes.len());
+    for outcome in outcomes {
         let counts = match &outcome {
             Confirmed::Now { petition_id, .. } | Confirmed::Already { petition_id, .. } => {
                 Some(match counts.get(petition_id) {
@@ -150,50 +214,6 @@ pub fn confirm_batch(
         answers.push(ConfirmAnswer { outcome, counts });
     }
     Ok(answers)
-}
-
-/// Confirms one link's signature if it may be, adding it to `newly`.
-fn confirm_one(
-    conn: &mut DbConnection,
-    keys: &Keys,
-    one: &Confirmation,
-    now: chrono::NaiveDateTime,
-    newly: &mut Vec<NewlyConfirmed>,
-) -> QueryResult<Confirmed> {
-    for _ in 0..ATTEMPTS {
-        let Some(target) = target(conn, keys.vault(), &one.hash)? else {
-            return Ok(Confirmed::Unknown);
-        };
-        let (petition_id, lang) = (target.petition_id, target.lang());
-        let details = match (target.status, &target.details) {
-            (SignatureStatus::Withdrawn, _) | (_, None) => return Ok(Confirmed::Unknown),
-            (SignatureStatus::Confirmed, _) => return Ok(Confirmed::Already { petition_id, lang }),
-            (SignatureStatus::Pending, _) if target.expires_at <= now => {
-                return Ok(Confirmed::Expired { petition_id, lang });
-            }
-            (SignatureStatus::Pending, Some(details)) => details,
-        };
-        if target.bound_to.is_none() && one.shown.is_none() {
-            return Ok(Confirmed::NeedsPage(Box::new(target)));
-        }
-        if !may_confirm(keys.details_digest(details), target.bound_to, one.shown) {
-            return Ok(Confirmed::Changed(Box::new(target)));
-        }
-        if links::confirm_as(conn, &target, details, now)? {
-            let receipt = Receipt::generate();
-            newly.push(NewlyConfirmed {
-                petition_id,
-                signature_id: target.signature_id,
-                country: details.country.clone(),
-                signed_at: target.signed_at,
-                commitment: receipt.commitment(),
-            });
-            return Ok(Confirmed::Now { petition_id, lang, receipt });
-        }
-        // Confirmed, withdrawn or changed meanwhile (by another process, on
-        // PostgreSQL): look again.
-    }
-    Ok(Confirmed::Unknown)
 }
 
 /// Withdraws the signature of a link's token (its personal data erased,

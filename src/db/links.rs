@@ -79,9 +79,6 @@ pub struct TokenTarget {
     /// The details as they are now; None once erased (withdrawn).
     pub details: Option<SignatureDetails>,
     pub bound_to: Option<DetailsDigest>,
-    /// What the row held when it was read: a confirmation goes ahead only
-    /// if the row still holds exactly this.
-    pub stored: Option<StoredPersonal>,
 }
 
 impl StoredTarget {
@@ -104,7 +101,6 @@ impl StoredTarget {
             expires_at: self.expires_at,
             details,
             bound_to: self.bound_to,
-            stored: self.personal,
         }
     }
 }
@@ -121,12 +117,10 @@ type TargetRow = (
     (Option<Vec<u8>>, Option<Vec<u8>>, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>),
 );
 
-/// The signature a link's token belongs to, as it is now.
-pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<Option<StoredTarget>> {
-    let row: Option<TargetRow> = t::table
-        .inner_join(s::table)
-        .filter(t::token_hash.eq(&hash.0[..]))
-        .select((
+/// The columns a link's target is read from.
+macro_rules! target_columns {
+    () => {
+        (
             (
                 s::id,
                 s::petition_id,
@@ -139,28 +133,88 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
                 s::keep_informed,
             ),
             (s::email_key, s::personal, s::email, s::name, s::postcode, t::details_digest),
-        ))
+        )
+    };
+}
+
+fn stored_target(
+    (
+        (signature_id, petition_id, status, country, confirmed_at, signed_at, expires_at, lang, keep_informed),
+        (email_key, personal, email, name, postcode, bound),
+    ): TargetRow,
+) -> StoredTarget {
+    StoredTarget {
+        signature_id,
+        petition_id,
+        status: SignatureStatus::from_db(&status),
+        country,
+        confirmed_at,
+        signed_at,
+        expires_at,
+        email_key: email_key.unwrap_or_default(),
+        personal: StoredPersonal::from_columns(personal, email, name, postcode),
+        language: Language::from_db(&lang),
+        keep_informed,
+        bound_to: bound.as_deref().and_then(DetailsDigest::from_db),
+    }
+}
+
+/// The signature a link's token belongs to, as it is now.
+pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<Option<StoredTarget>> {
+    let row: Option<TargetRow> = t::table
+        .inner_join(s::table)
+        .filter(t::token_hash.eq(&hash.0[..]))
+        .select(target_columns!())
         .first(conn)
         .optional()?;
-    Ok(row.map(
-        |(
-            (signature_id, petition_id, status, country, confirmed_at, signed_at, expires_at, lang, keep_informed),
-            (email_key, personal, email, name, postcode, bound),
-        )| StoredTarget {
-            signature_id,
-            petition_id,
-            status: SignatureStatus::from_db(&status),
-            country,
-            confirmed_at,
-            signed_at,
-            expires_at,
-            email_key: email_key.unwrap_or_default(),
-            personal: StoredPersonal::from_columns(personal, email, name, postcode),
-            language: Language::from_db(&lang),
-            keep_informed,
-            bound_to: bound.as_deref().and_then(DetailsDigest::from_db),
-        },
-    ))
+    Ok(row.map(stored_target))
+}
+
+/// The signatures the tokens of a batch of links belong to, by token hash,
+/// in one statement. On PostgreSQL their rows are locked (`FOR UPDATE`, in
+/// signature order) until the caller's transaction ends, so that nothing
+/// read changes before the caller writes; SQLite's writing transaction
+/// holds the whole database already.
+pub fn find_by_tokens(
+    conn: &mut DbConnection,
+    hashes: &[TokenHash],
+) -> QueryResult<std::collections::HashMap<[u8; 32], StoredTarget>> {
+    let mut found = std::collections::HashMap::with_capacity(hashes.len());
+    for chunk in hashes.chunks(500) {
+        let wanted: Vec<&[u8]> = chunk.iter().map(|h| &h.0[..]).collect();
+        let query = t::table
+            .inner_join(s::table)
+            .filter(t::token_hash.eq_any(wanted))
+            .order(s::id)
+            .select((t::token_hash, target_columns!()));
+        let rows: Vec<(Vec<u8>, TargetRow)> = match &mut *conn {
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgres(c) => query.for_update().load(c)?,
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(c) => query.load(c)?,
+        };
+        for (hash, row) in rows {
+            if let Ok(hash) = <[u8; 32]>::try_from(hash) {
+                found.insert(hash, stored_target(row));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Confirms the pending signatures `ids` (read in this transaction, with
+/// [`find_by_tokens`]); returns how many it confirmed. The caller then
+/// records them with [`record_confirmed`].
+pub fn confirm_all(conn: &mut DbConnection, ids: &[i64], now: NaiveDateTime) -> QueryResult<usize> {
+    let mut confirmed = 0;
+    for chunk in ids.chunks(500) {
+        confirmed += diesel::update(
+            s::table.filter(s::id.eq_any(chunk)).filter(s::status.eq(SignatureStatus::Pending.as_str())),
+        )
+        .set((s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now)))
+        .execute(conn)?;
+    }
+    Ok(confirmed)
 }
 
 /// A signature confirmed in this transaction, for [`record_confirmed`].
@@ -172,40 +226,6 @@ pub struct NewlyConfirmed {
     pub signed_at: NaiveDateTime,
     /// The commitment to the signer's receipt, carried by its leaf.
     pub commitment: Commitment,
-}
-
-/// Confirms a pending signature if its row still holds exactly what was
-/// read (`target.stored`, the sealed bytes compared in the same statement,
-/// so that a change committed meanwhile wins); returns whether it did. The
-/// caller then records it with [`record_confirmed`], in the same
-/// transaction (once for a whole batch).
-pub fn confirm_as(
-    conn: &mut DbConnection,
-    target: &TokenTarget,
-    details: &SignatureDetails,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
-    let confirm = (s::status.eq(SignatureStatus::Confirmed.as_str()), s::confirmed_at.eq(now));
-    let row = s::table
-        .find(target.signature_id)
-        .filter(s::status.eq(SignatureStatus::Pending.as_str()))
-        .filter(s::country.eq(&details.country))
-        .filter(s::lang.eq(details.language.code()))
-        .filter(s::keep_informed.eq(details.keep_informed));
-    let changed = match &target.stored {
-        None => 0,
-        Some(StoredPersonal::Sealed(bytes)) => {
-            diesel::update(row.filter(s::personal.eq(bytes))).set(confirm).execute(conn)?
-        }
-        Some(StoredPersonal::Clear(p)) => {
-            let row = row.filter(s::personal.is_null()).filter(s::name.eq(&p.name));
-            match &p.postcode {
-                Some(postcode) => diesel::update(row.filter(s::postcode.eq(postcode))).set(confirm).execute(conn)?,
-                None => diesel::update(row.filter(s::postcode.is_null())).set(confirm).execute(conn)?,
-            }
-        }
-    };
-    Ok(changed == 1)
 }
 
 /// Counts the signatures confirmed at `now` (one count event per petition

@@ -232,8 +232,9 @@ async fn post_all(app: &TestApp, links: &[String]) -> Vec<(u16, String)> {
 
 /// Clicks arriving together share write transactions (as signatures do),
 /// each answered only once committed, with its own receipt; a second POST
-/// of a link is answered "already confirmed"; and a link whose row cannot be
-/// opened fails alone, its batch written again item by item.
+/// of a link, or a click on another link of the same signature, is answered
+/// "already confirmed"; and a link whose row cannot be opened fails alone,
+/// its batch written again item by item.
 async fn links_clicked_together_are_confirmed_together_and_fail_alone(backend: Backend) {
     const SIGNERS: usize = 40;
     const TWICE: usize = 10;
@@ -263,6 +264,19 @@ async fn links_clicked_together_are_confirmed_together_and_fail_alone(backend: B
     }
     wait_for_size(&app, "p", SIGNERS as u64).await;
 
+    // Two links of one signature (its mail sent again) clicked together:
+    // one of them confirms it, the other finds it confirmed.
+    let first = mailed_links(&app, "u", 1).await.remove(0);
+    app.age_last_mails(11).await;
+    let res = app.sign_form("p", &[("name", "Some Signer"), ("email", "u0@example.org"), ("country", "DE")]).await;
+    assert_eq!(res.status(), 303);
+    let second = app.links(&app.mail_to("u0@example.org", 2).await).confirm.unwrap();
+    assert_ne!(first, second);
+    let answers = post_all(&app, &[first, second]).await;
+    assert!(answers.iter().all(|(status, _)| *status == 200));
+    assert_eq!(answers.iter().filter(|(_, page)| receipt_in(page).is_some()).count(), 1);
+    assert_eq!(app.confirmed("p").await, SIGNERS as i64 + 1);
+
     // One row among a burst cannot be opened (a byte of its sealed details
     // changed): it alone fails, with a page that tells nothing.
     let more = mailed_links(&app, "t", 11).await;
@@ -285,7 +299,7 @@ async fn links_clicked_together_are_confirmed_together_and_fail_alone(backend: B
     assert_eq!(statuses[..10], [200; 10], "{statuses:?}");
     assert_eq!(statuses[10], 500, "the last signer's row is the broken one");
     assert!(answers[10].1.contains("Something went wrong") && !answers[10].1.contains("Some Signer"));
-    assert_eq!(app.confirmed("p").await, SIGNERS as i64 + 10);
+    assert_eq!(app.confirmed("p").await, SIGNERS as i64 + 11);
     assert_eq!(app.statuses("p").await.get("pending"), Some(&1));
-    wait_for_size(&app, "p", SIGNERS as u64 + 10).await;
+    wait_for_size(&app, "p", SIGNERS as u64 + 11).await;
 }
