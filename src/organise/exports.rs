@@ -23,7 +23,7 @@ use crate::auth::Actor;
 use crate::db::{self, Db, DbConnection, DbError, exports::Ending};
 use crate::export::delivery::{self, Untied};
 use crate::export::{self, Columns, ExportError, Format, Written};
-use crate::jobs::counter::APPEND_BATCH;
+use crate::jobs::counter::append_batch;
 use crate::transparency::{self, Appender, Turn};
 use crate::vault::Vault;
 
@@ -287,10 +287,10 @@ fn plain<W: Write>(
 /// appender's turn rather than skipping it (the count task's round may be
 /// under way): the rounds of the count task, run now.
 fn append_queue(db: &Db, appender: &Appender) -> Result<(), DbError> {
+    let batch = append_batch(db.backend());
     loop {
-        let done =
-            db.write_blocking(|c| transparency::append_with(c, appender, crate::now(), APPEND_BATCH, Turn::Wait))?;
-        if done.drained(APPEND_BATCH) {
+        let done = db.write_blocking(|c| transparency::append_with(c, appender, crate::now(), batch, Turn::Wait))?;
+        if done.drained(batch) {
             return Ok(());
         }
     }
