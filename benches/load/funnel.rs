@@ -43,6 +43,27 @@ struct Sample {
     counted: i64,
 }
 
+/// How far mail and confirmations had got when signing stopped.
+#[derive(Debug, Clone, Copy)]
+struct Stages {
+    mailed: u64,
+    confirmed: u64,
+}
+
+/// One funnel run, for its report.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    signing: crate::wrk::Wrk,
+    window: Duration,
+    /// When everything signed was counted (None: not within [`DRAIN`]).
+    drained_at: Option<Duration>,
+    at_window: Stages,
+    /// Mails received and the public count once drained.
+    mailed: u64,
+    counted: i64,
+    rate: u64,
+}
+
 /// What the confirming client did.
 #[derive(Default)]
 struct Clicks {
@@ -89,6 +110,7 @@ impl Bench<'_> {
         }
         .run();
         let window = started.elapsed();
+        let at_window = Stages { mailed: mailed.load(Ordering::Relaxed), confirmed: clicks.lock().unwrap().ok };
         // Drain: every stored signature mailed, clicked and counted.
         let drained_at = loop {
             let stored = signed_rows(db, petition);
@@ -104,22 +126,15 @@ impl Bench<'_> {
         stop.store(true, Ordering::Relaxed);
         let samples = sampler.join().unwrap();
         clicker.join().unwrap();
+        let counted = count_of(&server.base);
         drop(server);
         let clicks = Arc::try_unwrap(clicks).ok().unwrap().into_inner().unwrap();
-        self.report_funnel(signing, window, drained_at, &samples, &clicks, mailed.load(Ordering::Relaxed), rate);
+        let run = Run { signing, window, drained_at, at_window, mailed: mailed.load(Ordering::Relaxed), counted, rate };
+        self.report_funnel(&run, &samples, &clicks);
     }
 
-    #[allow(clippy::too_many_arguments, reason = "one report of one run")]
-    fn report_funnel(
-        &mut self,
-        signing: crate::wrk::Wrk,
-        window: Duration,
-        drained_at: Option<Duration>,
-        samples: &[Sample],
-        clicks: &Clicks,
-        mailed: u64,
-        rate: u64,
-    ) {
+    fn report_funnel(&mut self, run: &Run, samples: &[Sample], clicks: &Clicks) {
+        let Run { signing, window, drained_at, at_window: stages, mailed, counted, rate } = *run;
         let secs = window.as_secs_f64();
         let at_window = samples.iter().rev().find(|s| s.at <= window).copied().unwrap_or(Sample {
             at: window,
@@ -134,7 +149,7 @@ impl Bench<'_> {
         let bounded = (max_outbox as f64) <= OUTBOX_SECONDS * rate as f64;
         let lags = lags(samples, window);
         let all_mailed_once = mailed as i64 == last.signed && clicks.distinct.len() as u64 == mailed;
-        let all_counted = drained_at.is_some() && clicks.failed == 0 && clicks.ok as i64 == last.counted;
+        let all_counted = drained_at.is_some() && clicks.failed == 0 && clicks.ok as i64 == counted;
         let met = complete >= COMPLETE_TARGET
             && sign_p99 < P99_TARGET_MS
             && confirm.1 < P99_TARGET_MS
@@ -156,8 +171,8 @@ impl Bench<'_> {
             format!(
                 "{} / {} / {} / {}",
                 thousands(at_window.signed as f64 / secs),
-                thousands(mailed as f64 / drained_at.unwrap_or(window).as_secs_f64()),
-                thousands(clicks.ok as f64 / drained_at.unwrap_or(window).as_secs_f64()),
+                thousands(stages.mailed as f64 / secs),
+                thousands(stages.confirmed as f64 / secs),
                 thousands(complete),
             ),
         ));
@@ -183,7 +198,7 @@ impl Bench<'_> {
                 clicks.distinct.len(),
                 last.signed,
                 mailed,
-                last.counted,
+                counted,
                 clicks.ok,
                 if clicks.failed > 0 { format!(", {} clicks failed", clicks.failed) } else { String::new() }
             ),
@@ -235,7 +250,10 @@ fn click_as_they_arrive(
         let permits = Arc::new(tokio::sync::Semaphore::new(CONFIRM_CONNECTIONS));
         let mut tasks = tokio::task::JoinSet::new();
         while !stop.load(Ordering::Relaxed) {
-            let Ok(Some(path)) = tokio::time::timeout(Duration::from_millis(100), links.recv()).await else {
+            while let Some(done) = tasks.try_join_next() {
+                record(clicks, done.unwrap());
+            }
+            let Ok(Some(path)) = tokio::time::timeout(Duration::from_millis(20), links.recv()).await else {
                 continue;
             };
             {
@@ -251,9 +269,6 @@ fn click_as_they_arrive(
                 drop(permit);
                 (ok, sent.elapsed().as_micros() as u64)
             });
-            while let Some(done) = tasks.try_join_next() {
-                record(clicks, done.unwrap());
-            }
         }
         while let Some(done) = tasks.join_next().await {
             record(clicks, done.unwrap());

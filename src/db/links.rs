@@ -175,10 +175,19 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
 /// signature order) until the caller's transaction ends, so that nothing
 /// read changes before the caller writes; SQLite's writing transaction
 /// holds the whole database already.
+///
+/// On PostgreSQL the rest of the transaction plans each statement for its
+/// parameters and the tables' sizes now: a plan cached while the tables
+/// were small scans them whole (`= ANY` over hundreds of hashes), and a
+/// surge on a new deployment is exactly when they grow fastest.
 pub fn find_by_tokens(
     conn: &mut DbConnection,
     hashes: &[TokenHash],
 ) -> QueryResult<std::collections::HashMap<[u8; 32], StoredTarget>> {
+    #[cfg(feature = "postgres")]
+    if let DbConnection::Postgres(c) = &mut *conn {
+        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(c)?;
+    }
     let mut found = std::collections::HashMap::with_capacity(hashes.len());
     for chunk in hashes.chunks(500) {
         let wanted: Vec<&[u8]> = chunk.iter().map(|h| &h.0[..]).collect();
