@@ -6,8 +6,8 @@
 //! sees a few queries per second whatever the read traffic.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use arc_swap::ArcSwap;
 use chrono::NaiveDateTime;
@@ -38,6 +38,34 @@ pub struct PetitionView {
     /// When its transparency log's latest checkpoint was signed; None until
     /// the log exists (the append round after the petition is created).
     pub checkpoint_at: Option<NaiveDateTime>,
+    /// What a public read of it answers, made once for this view (see
+    /// [`Prepared`]).
+    prepared: Prepared,
+}
+
+/// A response body made once per view of a petition and its state (open or
+/// closed), not once per request: a view lives until the next snapshot, so
+/// a crowd reading the count costs one serialisation a second. A view whose
+/// counts are changed (see [`Catalog::with_counts`]) starts without one.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    open: OnceLock<bytes::Bytes>,
+    closed: OnceLock<bytes::Bytes>,
+}
+
+impl Prepared {
+    fn get<E>(&self, state: PetitionState, make: impl FnOnce() -> Result<bytes::Bytes, E>) -> Result<bytes::Bytes, E> {
+        let slot = match state {
+            PetitionState::Open => &self.open,
+            PetitionState::Closed => &self.closed,
+        };
+        if let Some(body) = slot.get() {
+            return Ok(body.clone());
+        }
+        let body = make()?;
+        // Another request may have made it meanwhile: the same bytes.
+        Ok(slot.get_or_init(|| body).clone())
+    }
 }
 
 /// A petition's title, text and addressee in one language.
@@ -79,7 +107,24 @@ impl PetitionView {
             counts,
             total,
             checkpoint_at,
+            prepared: Prepared::default(),
         }
+    }
+
+    /// The body `make` makes for this view in `state`, made once (again
+    /// only if it failed).
+    pub fn prepared<E>(
+        &self,
+        state: PetitionState,
+        make: impl FnOnce() -> Result<bytes::Bytes, E>,
+    ) -> Result<bytes::Bytes, E> {
+        self.prepared.get(state, make)
+    }
+
+    /// This view with other counts (and no prepared body: it was made for
+    /// the old ones).
+    fn with_counts(&self, counts: db::counts::ByCountry) -> Self {
+        Self { total: counts.values().sum(), counts, prepared: Prepared::default(), ..self.clone() }
     }
 
     /// Closed by an organiser, or past its closing time.
@@ -209,10 +254,7 @@ impl Catalog {
         let Some(cached) = self.snapshot.load().petitions.iter().find(|p| p.id == petition_id).cloned() else {
             return self.find_exact(db, petition_id).await;
         };
-        let mut view = (*cached).clone();
-        view.total = counts.values().sum();
-        view.counts = counts.clone();
-        Ok(Some(view))
+        Ok(Some(cached.with_counts(counts.clone())))
     }
 
     /// The petition with counts read from the database now, not the snapshot:
@@ -230,10 +272,7 @@ impl Catalog {
                 .await;
         };
         let counts = db.snapshot(move |c| db::counts::for_petition(c, petition_id)).await?;
-        let mut view = (*cached).clone();
-        view.total = counts.values().sum();
-        view.counts = counts;
-        Ok(Some(view))
+        Ok(Some(cached.with_counts(counts)))
     }
 }
 
@@ -248,5 +287,20 @@ mod tests {
         assert!(Arc::ptr_eq(&Snapshot::newer(&newer, &older), &newer), "a slow refresh that began first is dropped");
         assert!(Arc::ptr_eq(&Snapshot::newer(&older, &newer), &newer));
         assert!(Arc::ptr_eq(&Snapshot::newer(&at(0), &older), &older), "the first refresh replaces the empty start");
+    }
+
+    #[test]
+    fn a_prepared_body_is_made_once_per_state_and_again_after_a_failure() {
+        let prepared = Prepared::default();
+        let made = std::cell::Cell::new(0);
+        let make = |body: &'static str, fails: bool| {
+            made.set(made.get() + 1);
+            if fails { Err("no") } else { Ok(bytes::Bytes::from_static(body.as_bytes())) }
+        };
+        assert_eq!(prepared.get(PetitionState::Open, || make("open", true)), Err("no"));
+        assert_eq!(prepared.get(PetitionState::Open, || make("open", false)).unwrap(), "open");
+        assert_eq!(prepared.get(PetitionState::Open, || make("other", false)).unwrap(), "open");
+        assert_eq!(prepared.get(PetitionState::Closed, || make("closed", false)).unwrap(), "closed");
+        assert_eq!(made.get(), 3, "made once per state, and again after the failure");
     }
 }

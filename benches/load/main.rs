@@ -101,6 +101,9 @@ struct Bench<'a> {
     scripts: Scripts,
     figures: Vec<Figure>,
     admin_url: Option<String>,
+    /// JSON signing alone in this run (signatures/s), once measured: the
+    /// ceiling confirming is compared with.
+    signing_alone: Option<f64>,
 }
 
 /// Empties the outbox: the signing runs leave hundreds of thousands of mails
@@ -249,6 +252,7 @@ fn main() {
             scripts: scripts(),
             figures: Vec::new(),
             admin_url: None,
+            signing_alone: None,
         };
         bench.run();
         print_table(&settings, "SQLite", &bench.figures);
@@ -263,6 +267,7 @@ fn main() {
             scripts: scripts(),
             figures: Vec::new(),
             admin_url: Some(admin.clone()),
+            signing_alone: None,
         };
         bench.run();
         print_table(&settings, "PostgreSQL", &bench.figures);

@@ -95,6 +95,7 @@ impl Bench<'_> {
         }
         let pass = r.rps >= 10_000.0 && r.p99_ms < 50.0 && pgbench.is_none_or(|pg| r.rps >= 1.5 * pg);
         self.figures.push(fig.target(target, pass));
+        self.signing_alone = Some(json_alone);
         self.sign_with_smtp_unreachable(db, mailer_env, json_alone);
     }
 
@@ -137,7 +138,7 @@ impl Bench<'_> {
         self.figures.push(
             Figure::new(format!("count reads alone, {conns} connections (req/s)"), thousands(count.rps))
                 .ceiling(format!("/healthz: {}", thousands(healthz.rps)), count.rps / healthz.rps)
-                .target("≥ 0.7 × /healthz", count.rps >= 0.7 * healthz.rps),
+                .target("≥ 0.8 × /healthz", count.rps >= 0.8 * healthz.rps),
         );
         let half = conns / 2;
         let mixed = |path: &str, i: usize| {

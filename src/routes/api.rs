@@ -159,8 +159,16 @@ pub async fn list_petitions(state: web::Data<AppState>) -> HttpResponse {
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
-pub async fn show_petition(PetitionBySlug(p): PetitionBySlug) -> HttpResponse {
-    cacheable(json!(PetitionJson::new(&p, crate::now())))
+pub async fn show_petition(PetitionBySlug(p): PetitionBySlug) -> Result<HttpResponse, AppError> {
+    let now = crate::now();
+    // Made once per snapshot (see `catalog::Prepared`), not per request.
+    let body = p.prepared(p.state_at(now), || {
+        serde_json::to_vec(&PetitionJson::new(&p, now)).map(bytes::Bytes::from).map_err(anyhow::Error::from)
+    })?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "public, max-age=1"))
+        .content_type("application/json")
+        .body(body))
 }
 
 /// The public key that signs delivery packets, so that recipients can check
