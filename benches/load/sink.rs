@@ -16,12 +16,11 @@ impl mailin_embedded::Handler for Sink {
     }
 }
 
-/// Starts the sink on a free port: its port and its count.
-pub(crate) fn start_sink() -> (u16, Arc<AtomicU64>) {
+/// Serves SMTP with `handler` on a free port, in the background; its port.
+fn serve(handler: impl mailin_embedded::Handler + Clone + Send + 'static) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let received = Arc::new(AtomicU64::new(0));
-    let mut server = mailin_embedded::Server::new(Sink { received: Arc::clone(&received) });
+    let mut server = mailin_embedded::Server::new(handler);
     server
         .with_name("sink")
         .with_ssl(mailin_embedded::SslConfig::None)
@@ -31,7 +30,13 @@ pub(crate) fn start_sink() -> (u16, Arc<AtomicU64>) {
     std::thread::spawn(move || {
         let _ = server.serve();
     });
-    (port, received)
+    port
+}
+
+/// Starts the sink on a free port: its port and its count.
+pub(crate) fn start_sink() -> (u16, Arc<AtomicU64>) {
+    let received = Arc::new(AtomicU64::new(0));
+    (serve(Sink { received: Arc::clone(&received) }), received)
 }
 
 /// A sink that reads each mail's confirmation link (its path, `/s/TOKEN`)
@@ -76,20 +81,8 @@ fn confirmation_link(raw: &[u8]) -> Option<String> {
 /// Starts a link-reading sink on a free port: its port, the links as they
 /// arrive, and the count of mails received.
 pub(crate) fn start_link_sink() -> (u16, tokio::sync::mpsc::UnboundedReceiver<String>, Arc<AtomicU64>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let (links, rx) = tokio::sync::mpsc::unbounded_channel();
     let received = Arc::new(AtomicU64::new(0));
-    let handler = LinkSink { links, received: Arc::clone(&received), data: Vec::new() };
-    let mut server = mailin_embedded::Server::new(handler);
-    server
-        .with_name("sink")
-        .with_ssl(mailin_embedded::SslConfig::None)
-        .unwrap()
-        .with_num_threads(64)
-        .with_tcp_listener(listener);
-    std::thread::spawn(move || {
-        let _ = server.serve();
-    });
+    let port = serve(LinkSink { links, received: Arc::clone(&received), data: Vec::new() });
     (port, rx, received)
 }
