@@ -184,10 +184,6 @@ pub fn find_by_tokens(
     conn: &mut DbConnection,
     hashes: &[TokenHash],
 ) -> QueryResult<std::collections::HashMap<[u8; 32], StoredTarget>> {
-    #[cfg(feature = "postgres")]
-    if let DbConnection::Postgres(c) = &mut *conn {
-        diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(c)?;
-    }
     let mut found = std::collections::HashMap::with_capacity(hashes.len());
     for chunk in hashes.chunks(500) {
         let wanted: Vec<&[u8]> = chunk.iter().map(|h| &h.0[..]).collect();
@@ -198,7 +194,10 @@ pub fn find_by_tokens(
             .select((t::token_hash, target_columns!()));
         let rows: Vec<(Vec<u8>, TargetRow)> = match &mut *conn {
             #[cfg(feature = "postgres")]
-            DbConnection::Postgres(c) => query.for_update().load(c)?,
+            DbConnection::Postgres(c) => {
+                diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(c)?;
+                query.for_update().load(c)?
+            }
             #[cfg(feature = "sqlite")]
             DbConnection::Sqlite(c) => query.load(c)?,
         };
