@@ -98,11 +98,17 @@ pub fn target(conn: &mut DbConnection, vault: &Vault, hash: &TokenHash) -> Query
     let Some(stored) = links::find_by_token(conn, hash)? else {
         return Ok(None);
     };
+    open(conn, vault, stored).map(Some)
+}
+
+/// A link's signature as read, its personal data opened (an error naming
+/// the row if it does not open).
+fn open(conn: &mut DbConnection, vault: &Vault, stored: links::StoredTarget) -> QueryResult<TokenTarget> {
     let personal = match &stored.personal {
         Some(p) => Some(vault.open(conn, stored.petition_id, stored.signature_id, &stored.email_key, p)?),
         None => None,
     };
-    Ok(Some(stored.opened(personal)))
+    Ok(stored.opened(personal))
 }
 
 /// Confirms, in the caller's transaction, the signature of each link in
@@ -132,11 +138,7 @@ pub fn confirm_batch(
             outcomes.push(Confirmed::Unknown);
             continue;
         };
-        let personal = match &found.personal {
-            Some(p) => Some(keys.vault().open(conn, found.petition_id, found.signature_id, &found.email_key, p)?),
-            None => None,
-        };
-        let target = found.opened(personal);
+        let target = open(conn, keys.vault(), found)?;
         let (petition_id, lang) = (target.petition_id, target.lang());
         let outcome = match decide(keys, &target, one.shown, now) {
             Decision::Answer(outcome) => outcome,
