@@ -25,8 +25,8 @@
 //! connection pauses for its share, so the rate reached is lower by the
 //! requests' own time),
 //! LOAD_FUNNEL_SECONDS (default 60), LOAD_ONLY (sqlite or postgres),
-//! LOAD_PHASES (any of healthz,sign,count,confirm,mail,funnel,export,log,
-//! growth; default all).
+//! LOAD_PHASES (any of healthz,sign,count,confirm,repeat,mail,funnel,export,
+//! log,growth; default all).
 
 #![allow(clippy::unwrap_used, reason = "benchmarks may unwrap: a failure is the test's answer")]
 
@@ -36,6 +36,7 @@ mod confirm;
 mod export;
 mod funnel;
 mod log;
+mod repeat;
 mod report;
 mod sign;
 mod sink;
@@ -72,7 +73,7 @@ impl Settings {
         let var = |name: &str| std::env::var(name).ok();
         Self {
             phases: var("LOAD_PHASES")
-                .unwrap_or_else(|| "healthz,sign,count,confirm,mail,funnel,export,log,growth".into())
+                .unwrap_or_else(|| "healthz,sign,count,confirm,repeat,mail,funnel,export,log,growth".into())
                 .split(',')
                 .map(|p| p.trim().to_owned())
                 .collect(),
@@ -179,6 +180,9 @@ impl Bench<'_> {
         if s.runs("confirm") {
             self.settle(&db);
             self.confirm(&base, &db);
+        }
+        if s.runs("repeat") {
+            self.repeats(&base, &db);
         }
         if s.runs("mail") {
             self.settle(&db);
