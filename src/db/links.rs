@@ -176,14 +176,13 @@ pub fn find_by_token(conn: &mut DbConnection, hash: &TokenHash) -> QueryResult<O
 /// read changes before the caller writes; SQLite's writing transaction
 /// holds the whole database already.
 ///
-/// On PostgreSQL the rest of the transaction plans each statement for its
-/// parameters and the tables' sizes now: a plan cached while the tables
-/// were small scans them whole (`= ANY` over hundreds of hashes), and a
-/// surge on a new deployment is exactly when they grow fastest.
+/// On PostgreSQL the rest of the transaction plans its statements for the
+/// tables as they are now ([`super::plan_for_now`]).
 pub fn find_by_tokens(
     conn: &mut DbConnection,
     hashes: &[TokenHash],
 ) -> QueryResult<std::collections::HashMap<[u8; 32], StoredTarget>> {
+    super::plan_for_now(conn)?;
     let mut found = std::collections::HashMap::with_capacity(hashes.len());
     for chunk in hashes.chunks(500) {
         let wanted: Vec<&[u8]> = chunk.iter().map(|h| &h.0[..]).collect();
@@ -194,10 +193,7 @@ pub fn find_by_tokens(
             .select((t::token_hash, target_columns!()));
         let rows: Vec<(Vec<u8>, TargetRow)> = match &mut *conn {
             #[cfg(feature = "postgres")]
-            DbConnection::Postgres(c) => {
-                diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan").execute(c)?;
-                query.for_update().load(c)?
-            }
+            DbConnection::Postgres(c) => query.for_update().load(c)?,
             #[cfg(feature = "sqlite")]
             DbConnection::Sqlite(c) => query.load(c)?,
         };

@@ -334,6 +334,23 @@ fn in_transaction<T>(
     }
 }
 
+/// Makes PostgreSQL plan the rest of the caller's transaction for each
+/// statement's parameters and the tables' sizes now, rather than reuse a
+/// generic plan: one cached while the tables were small scans them whole
+/// (`= ANY` over hundreds of keys), and a surge on a new deployment is
+/// exactly when they grow fastest. Nothing on SQLite.
+pub fn plan_for_now(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => {
+            diesel::RunQueryDsl::execute(diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan"), c)
+                .map(|_| ())
+        }
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 /// True when `e` is a unique-constraint violation (both backends report it
 /// the same way through diesel; constraint names exist only on PostgreSQL).
 pub fn is_unique_violation(e: &DieselError) -> bool {

@@ -2,6 +2,8 @@
 //! tallies (group commit), and the statements a repeat submission is given
 //! by `signing::policy`. Each function runs inside the caller's transaction.
 
+use std::collections::{BTreeMap, HashMap, HashSet};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -9,9 +11,10 @@ use super::models::NewSignatureRow;
 use super::models::columns;
 use super::schema::signatures as s;
 use super::{DbConnection, counts, is_unique_violation, outbox};
+
 use crate::domain::{
     HoldReason, Language, MailKind, RepeatPlan, RepeatWrite, SignItem, SignOutcome, SignatureStatus, StoredPersonal,
-    StoredSignature, TallyItem,
+    StoredSignature, Tally, TallyItem,
 };
 
 /// What a batch's insert did with one submission.
@@ -129,25 +132,27 @@ pub fn insert_one(
     }
 }
 
-/// The signature an address gave a petition, if there is one.
-pub fn existing(conn: &mut DbConnection, petition_id: i64, email_key: &[u8]) -> QueryResult<Option<StoredSignature>> {
-    type Row = (
-        i64,
-        String,
-        Option<NaiveDateTime>,
-        Option<String>,
-        Option<Vec<u8>>,
-        Option<String>,
-        Option<String>,
-        String,
-        Option<String>,
-        bool,
-        String,
-    );
-    let row: Option<Row> = s::table
-        .filter(s::petition_id.eq(petition_id))
-        .filter(s::email_key.eq(email_key))
-        .select((
+/// The columns a repeat is decided on, as [`existing`] reads them.
+type ExistingRow = (
+    i64,
+    String,
+    Option<NaiveDateTime>,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    bool,
+    String,
+);
+
+/// Addresses one lookup of [`existing_many`] asks for at most.
+const LOOKUP_CHUNK: usize = 500;
+
+macro_rules! existing_columns {
+    () => {
+        (
             s::id,
             s::status,
             s::last_mail_at,
@@ -159,22 +164,63 @@ pub fn existing(conn: &mut DbConnection, petition_id: i64, email_key: &[u8]) -> 
             s::postcode,
             s::keep_informed,
             s::lang,
-        ))
+        )
+    };
+}
+
+fn stored_signature(row: ExistingRow) -> StoredSignature {
+    let (id, status, last_mail_at, held, personal, email, name, country, postcode, keep_informed, lang) = row;
+    StoredSignature {
+        id,
+        status: SignatureStatus::from_db(&status),
+        last_mail_at,
+        // A reason this version does not know is one only an organiser lifts.
+        held: held.map(|r| HoldReason::from_db(&r).unwrap_or(HoldReason::FormStamp)),
+        personal: StoredPersonal::from_columns(personal, email, name, postcode),
+        country,
+        language: Language::from_db(&lang),
+        keep_informed,
+    }
+}
+
+/// The signature an address gave a petition, if there is one.
+pub fn existing(conn: &mut DbConnection, petition_id: i64, email_key: &[u8]) -> QueryResult<Option<StoredSignature>> {
+    let row: Option<ExistingRow> = s::table
+        .filter(s::petition_id.eq(petition_id))
+        .filter(s::email_key.eq(email_key))
+        .select(existing_columns!())
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, status, last_mail_at, held, personal, email, name, country, postcode, keep_informed, lang)| {
-        StoredSignature {
-            id,
-            status: SignatureStatus::from_db(&status),
-            last_mail_at,
-            // A reason this version does not know is one only an organiser lifts.
-            held: held.map(|r| HoldReason::from_db(&r).unwrap_or(HoldReason::FormStamp)),
-            personal: StoredPersonal::from_columns(personal, email, name, postcode),
-            country,
-            language: Language::from_db(&lang),
-            keep_informed,
+    Ok(row.map(stored_signature))
+}
+
+/// The signatures the addresses `wanted` (petition, email key) gave, keyed
+/// likewise: one query per petition and [`LOOKUP_CHUNK`] addresses. An
+/// address that has not signed is absent.
+///
+/// On PostgreSQL the rest of the transaction plans its statements for the
+/// tables as they are now ([`super::plan_for_now`]).
+pub fn existing_many(
+    conn: &mut DbConnection,
+    wanted: &[(i64, &[u8])],
+) -> QueryResult<HashMap<(i64, Vec<u8>), StoredSignature>> {
+    let mut by_petition: BTreeMap<i64, Vec<&[u8]>> = BTreeMap::new();
+    for (petition_id, key) in wanted {
+        by_petition.entry(*petition_id).or_default().push(key);
+    }
+    super::plan_for_now(conn)?;
+    let mut found = HashMap::with_capacity(wanted.len());
+    for (petition_id, keys) in by_petition {
+        for chunk in keys.chunks(LOOKUP_CHUNK) {
+            let rows: Vec<(Option<Vec<u8>>, ExistingRow)> = s::table
+                .filter(s::petition_id.eq(petition_id))
+                .filter(s::email_key.eq_any(chunk))
+                .select((s::email_key, existing_columns!()))
+                .load(conn)?;
+            found.extend(rows.into_iter().filter_map(|(key, row)| Some(((petition_id, key?), stored_signature(row)))));
         }
-    }))
+    }
+    Ok(found)
 }
 
 /// Deletes a pending signature whose links have all expired, and its mail.
@@ -186,17 +232,81 @@ pub fn remove_stale(conn: &mut DbConnection, id: i64) -> QueryResult<()> {
     Ok(())
 }
 
-/// Carries out what the policy decided for a repeat submission `item` of
-/// the signature `id`: its writes and tally at once, then its mail if the
-/// signature's budget allows. Returns what the repeat came to.
-pub fn carry_out(
-    conn: &mut DbConnection,
-    item: &SignItem,
-    id: i64,
-    plan: &RepeatPlan,
-    now: NaiveDateTime,
-) -> QueryResult<SignOutcome> {
-    let (petition_id, new) = (item.petition_id, &item.signature);
+/// A repeat submission with what the policy decided for the signature
+/// (`id`) it found.
+pub struct RepeatAct<'a> {
+    pub item: &'a SignItem,
+    pub id: i64,
+    pub plan: RepeatPlan,
+}
+
+/// Carries out what the policy decided for repeat submissions, each of a
+/// different signature: their writes and tallies at once, then each mail
+/// the signature's budget allows. A batch of repeats costs a few
+/// statements (one per language, per tally and per kind of mail), not a
+/// few per repeat, except for writes of new details, which are rare (held
+/// signatures, and new details with the mail that carries their link).
+/// Returns what each repeat came to, in order.
+pub fn carry_out(conn: &mut DbConnection, acts: &[RepeatAct<'_>], now: NaiveDateTime) -> QueryResult<Vec<SignOutcome>> {
+    let mut languages: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
+    let mut tallies: BTreeMap<(i64, Tally, &'static str), i32> = BTreeMap::new();
+    let mut claims: BTreeMap<(NaiveDateTime, i32), Vec<i64>> = BTreeMap::new();
+    for RepeatAct { item, id, plan } in acts {
+        match plan.write {
+            RepeatWrite::Nothing => {}
+            RepeatWrite::Details => write_details(conn, item, *id, false)?,
+            RepeatWrite::DetailsReleased => write_details(conn, item, *id, true)?,
+            RepeatWrite::Language => languages.entry(item.signature.language.code()).or_default().push(*id),
+        }
+        *tallies.entry((item.petition_id, plan.tally, item.signature.country.code())).or_default() += 1;
+        if let Some(mail) = plan.mail {
+            claims.entry((mail.due, mail.cap)).or_default().push(*id);
+        }
+    }
+    for (lang, ids) in languages {
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            diesel::update(s::table.filter(s::id.eq_any(chunk))).set(s::lang.eq(lang)).execute(conn)?;
+        }
+    }
+    for ((petition_id, tally, country), n) in tallies {
+        counts::add_tally(conn, petition_id, tally, country, n)?;
+    }
+    let mut claimed = HashSet::new();
+    for ((due, cap), ids) in claims {
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            claimed.extend(claim_mails(conn, chunk, now, due, cap)?);
+        }
+    }
+    let mut outcomes = Vec::with_capacity(acts.len());
+    let mut mails: Vec<(MailKind, Vec<i64>)> = Vec::new();
+    for RepeatAct { item, id, plan } in acts {
+        let Some(mail) = plan.mail else {
+            outcomes.push(plan.outcome);
+            continue;
+        };
+        if !claimed.contains(id) {
+            outcomes.push(SignOutcome::MailLimited);
+            continue;
+        }
+        if mail.with_details {
+            write_details(conn, item, *id, false)?;
+        }
+        match mails.iter_mut().find(|(kind, _)| *kind == mail.kind) {
+            Some((_, ids)) => ids.push(*id),
+            None => mails.push((mail.kind, vec![*id])),
+        }
+        outcomes.push(plan.outcome);
+    }
+    for (kind, ids) in mails {
+        outbox::enqueue_many(conn, &ids, kind, now)?;
+    }
+    Ok(outcomes)
+}
+
+/// Writes a repeat's details (and address) to its signature while it is
+/// pending, lifting its hold if `release`.
+fn write_details(conn: &mut DbConnection, item: &SignItem, id: i64, release: bool) -> QueryResult<()> {
+    let new = &item.signature;
     let pending = s::table.find(id).filter(s::status.eq(SignatureStatus::Pending.as_str()));
     let (personal, email, name, postcode) = columns(&item.personal);
     let details = (
@@ -208,40 +318,33 @@ pub fn carry_out(
         s::keep_informed.eq(new.keep_informed),
         s::lang.eq(new.language.code()),
     );
-    match plan.write {
-        RepeatWrite::Nothing => 0,
-        RepeatWrite::Details => diesel::update(pending).set(details).execute(conn)?,
-        RepeatWrite::DetailsReleased => {
-            diesel::update(pending).set((details, s::held_reason.eq(None::<String>))).execute(conn)?
-        }
-        RepeatWrite::Language => {
-            diesel::update(s::table.find(id)).set(s::lang.eq(new.language.code())).execute(conn)?
-        }
-    };
-    counts::record_tally(conn, petition_id, plan.tally, new.country.code())?;
-    let Some(mail) = plan.mail else {
-        return Ok(plan.outcome);
-    };
-    if !claim_mail(conn, id, now, mail.due, mail.cap)? {
-        return Ok(SignOutcome::MailLimited);
-    }
-    if mail.with_details {
+    if release {
+        diesel::update(pending).set((details, s::held_reason.eq(None::<String>))).execute(conn)?;
+    } else {
         diesel::update(pending).set(details).execute(conn)?;
     }
-    outbox::enqueue(conn, id, mail.kind, now)?;
-    Ok(plan.outcome)
+    Ok(())
 }
 
-/// Takes one mail from a signature's budget if fewer than `cap` were
-/// queued and its last mail went at or before `due`; conditional, so that
-/// two concurrent repeats cannot both pass the limits.
-fn claim_mail(conn: &mut DbConnection, id: i64, now: NaiveDateTime, due: NaiveDateTime, cap: i32) -> QueryResult<bool> {
-    let claimed = diesel::update(
-        s::table.find(id).filter(s::mails_queued.lt(cap)).filter(s::last_mail_at.is_null().or(s::last_mail_at.le(due))),
-    )
-    .set((s::mails_queued.eq(s::mails_queued + 1), s::last_mail_at.eq(now)))
-    .execute(conn)?;
-    Ok(claimed == 1)
+/// Takes one mail from the budget of each signature `ids` that had fewer
+/// than `cap` queued and whose last mail went at or before `due`;
+/// conditional, so that two concurrent repeats cannot both pass the limits.
+/// Returns the signatures it took one from.
+fn claim_mails(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+    due: NaiveDateTime,
+    cap: i32,
+) -> QueryResult<Vec<i64>> {
+    let due_now = s::table
+        .filter(s::id.eq_any(ids))
+        .filter(s::mails_queued.lt(cap))
+        .filter(s::last_mail_at.is_null().or(s::last_mail_at.le(due)));
+    crate::on_each_backend!(&mut *conn, |c| diesel::update(due_now)
+        .set((s::mails_queued.eq(s::mails_queued + 1), s::last_mail_at.eq(now)))
+        .returning(s::id)
+        .get_results(c))
 }
 
 /// The PostgreSQL batch statement, its columns those of the row builders.

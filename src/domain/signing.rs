@@ -60,7 +60,7 @@ pub enum SignOutcome {
 }
 
 /// An address's signature of a petition, as a repeat submission finds it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExistingSignature {
     pub id: i64,
     pub status: SignatureStatus,

@@ -9,8 +9,8 @@
 use chrono::{NaiveDateTime, TimeDelta};
 
 use crate::domain::{
-    ExistingSignature, HoldReason, MailKind, RepeatDecision, RepeatMail, RepeatPlan, RepeatWrite, SignOutcome,
-    SignatureDetails, SignatureStatus, Tally,
+    ExistingSignature, HoldReason, MailKind, NewSignature, RepeatDecision, RepeatMail, RepeatPlan, RepeatWrite,
+    SignOutcome, SignatureDetails, SignatureStatus, Tally,
 };
 
 /// At most this many mails are ever queued for one signature.
@@ -124,6 +124,18 @@ pub fn repeat(
     RepeatDecision::Act(plan)
 }
 
+/// What a repeat comes to if it is the same submission (the address as
+/// typed, and every detail) as the one just before it for its address, once
+/// that one was carried out: only a duplicate's tally. Whatever [`repeat`]
+/// decided for the earlier one, the signature then holds these details (or
+/// was left as it is, its mail not due or its budget spent), and its mail
+/// was taken or is not due: [`repeat`] for the later one would write nothing
+/// new and take no mail (see the test). None if the submissions differ.
+pub fn again(earlier: &NewSignature, later: &NewSignature) -> Option<Tally> {
+    let same = earlier.email == later.email && SignatureDetails::of(earlier) == SignatureDetails::of(later);
+    same.then_some(Tally::Duplicate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +247,94 @@ mod tests {
             Some((MailKind::AlreadySigned, at(100) - RESEND_AFTER, false))
         );
         assert_eq!(told.outcome, SignOutcome::AlreadySignedNotified);
+    }
+
+    /// What carrying out `decision` for a submission with details `new`
+    /// leaves of `found`, as `db::signing` writes it, with the signature's
+    /// mail budget not spent (the case where a second mail could be taken).
+    fn after(
+        found: &ExistingSignature,
+        decision: RepeatDecision,
+        new: &SignatureDetails,
+        now: NaiveDateTime,
+    ) -> ExistingSignature {
+        let RepeatDecision::Act(plan) = decision else {
+            // Stored afresh, and mailed.
+            let status = SignatureStatus::Pending;
+            return ExistingSignature {
+                status,
+                last_mail_at: Some(now),
+                held: None,
+                details: Some(new.clone()),
+                ..*found
+            };
+        };
+        let mut next = found.clone();
+        match plan.write {
+            RepeatWrite::Nothing => {}
+            RepeatWrite::Details => next.details = Some(new.clone()),
+            RepeatWrite::DetailsReleased => (next.details, next.held) = (Some(new.clone()), None),
+            RepeatWrite::Language => {
+                if let Some(details) = next.details.as_mut() {
+                    details.language = new.language;
+                }
+            }
+        }
+        if let Some(mail) = plan.mail
+            && next.last_mail_at.is_none_or(|t| t <= mail.due)
+        {
+            next.last_mail_at = Some(now);
+            if mail.with_details {
+                next.details = Some(new.clone());
+            }
+        }
+        next
+    }
+
+    #[test]
+    fn the_same_submission_right_after_another_is_only_a_duplicate() {
+        let (now, stale_before) = (at(100), at(50));
+        let never_mailed = |status, held| ExistingSignature { last_mail_at: None, ..existing(status, held, 0) };
+        let found = [
+            existing(SignatureStatus::Pending, None, 95),
+            existing(SignatureStatus::Pending, None, 60),
+            existing(SignatureStatus::Pending, None, 10),
+            never_mailed(SignatureStatus::Pending, None),
+            never_mailed(SignatureStatus::Pending, Some(HoldReason::TooFast)),
+            never_mailed(SignatureStatus::Pending, Some(HoldReason::RateLimit)),
+            existing(SignatureStatus::Confirmed, None, 0),
+            existing(SignatureStatus::Confirmed, None, 99),
+            ExistingSignature { details: None, ..existing(SignatureStatus::Withdrawn, None, 99) },
+        ];
+        let french = SignatureDetails { language: Language::Fr, ..details("Ada") };
+        for found in found {
+            for new in [details("Ada"), details("Ada Lovelace"), french.clone()] {
+                let first = repeat(&found, &new, now, stale_before);
+                let then = after(&found, first, &new, now);
+                let second = plan(repeat(&then, &new, now, stale_before));
+                assert_eq!(second.tally, Tally::Duplicate, "{found:?} then {new:?}");
+                assert_eq!(after(&then, RepeatDecision::Act(second), &new, now), then, "{found:?} then {new:?}");
+                assert!(second.mail.is_none_or(|mail| then.last_mail_at.is_some_and(|t| t > mail.due)));
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_same_address_and_details_are_the_same_submission() {
+        let signature = |email: &str, name: &str| {
+            NewSignature::parse(&crate::domain::SignatureInput {
+                name: name.into(),
+                email: email.into(),
+                country: "GB".into(),
+                postcode: String::new(),
+                keep_informed: false,
+                language: Language::En,
+            })
+            .unwrap_or_else(|e| panic!("{e:?}"))
+        };
+        let ada = signature("ada@example.org", "Ada");
+        assert_eq!(again(&ada, &signature("ada@example.org", "Ada")), Some(Tally::Duplicate));
+        assert_eq!(again(&ada, &signature("ada@example.org", "Ada Lovelace")), None);
+        assert_eq!(again(&ada, &signature("Ada@example.org", "Ada")), None, "the address as typed is a detail");
     }
 }

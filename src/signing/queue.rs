@@ -8,6 +8,7 @@
 //! their links, or a bot flood, thus costs a few commits per second instead
 //! of one per request.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,9 +18,11 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 
 use super::policy::{self, FollowUp};
 use crate::confirmation::{self, ConfirmAnswer, Confirmation};
-use crate::db::signing::Stored;
+use crate::db::signing::{RepeatAct, Stored};
 use crate::db::{self, Db, DbConnection, DbError};
-use crate::domain::{RepeatDecision, SignItem, SignOutcome, SignatureDetails, Tally, TallyItem};
+use crate::domain::{
+    ExistingSignature, RepeatDecision, SignItem, SignOutcome, SignatureDetails, StoredSignature, Tally, TallyItem,
+};
 use crate::keys::Keys;
 use crate::vault::Vault;
 
@@ -310,27 +313,107 @@ fn outcome(item: &SignItem, stored: Stored) -> SignOutcome {
 
 /// Does what a batch left for after its answers (see
 /// [`policy::follow_up`]): the tallies of the signatures it stored held,
-/// and each repeat. Returns what each came to.
+/// and each repeat, a round at a time (see [`rounds`]).
 fn follow_up(
     conn: &mut DbConnection,
     vault: &Vault,
     left: &[(SignItem, SignOutcome)],
     now: NaiveDateTime,
     stale_before: NaiveDateTime,
-) -> QueryResult<Vec<SignOutcome>> {
-    let mut done = Vec::with_capacity(left.len());
+) -> QueryResult<()> {
+    let mut tallies = Vec::new();
+    let mut repeats = Vec::new();
     for (item, outcome) in left {
-        done.push(match policy::follow_up(*outcome, item.held) {
-            FollowUp::TallyHeld(reason) => {
-                let country = item.signature.country.code();
-                db::counts::record_tally(conn, item.petition_id, Tally::Held(reason), country)?;
-                SignOutcome::Held
-            }
-            FollowUp::Repeat => repeat(conn, vault, item, now, stale_before)?,
-            FollowUp::Done => *outcome,
-        });
+        match policy::follow_up(*outcome, item.held) {
+            FollowUp::TallyHeld(reason) => tallies.push(tally(item, Tally::Held(reason))),
+            FollowUp::Repeat => repeats.push(item),
+            FollowUp::Done => {}
+        }
     }
-    Ok(done)
+    for round in rounds(&repeats, &mut tallies) {
+        repeat_round(conn, vault, &round, now, stale_before)?;
+    }
+    db::counts::record_tallies(conn, &tallies)
+}
+
+fn tally(item: &SignItem, tally: Tally) -> TallyItem {
+    TallyItem { petition_id: item.petition_id, tally, country: item.signature.country.code() }
+}
+
+/// A batch's repeats in rounds, in the order they came, each address at
+/// most once per round: a round's signatures are read in one query and
+/// written together, and a later round sees what the earlier ones wrote. A
+/// repeat that is the same submission as the one before it for its address
+/// needs no round: it is only tallied (see [`policy::again`]), so a flood
+/// of one address costs one round.
+fn rounds<'a>(repeats: &[&'a SignItem], tallies: &mut Vec<TallyItem>) -> Vec<Vec<&'a SignItem>> {
+    let mut last: HashMap<(i64, [u8; 32]), (usize, &SignItem)> = HashMap::new();
+    let mut rounds: Vec<Vec<&SignItem>> = Vec::new();
+    for item in repeats {
+        let round = match last.get(&(item.petition_id, item.email_key)) {
+            Some((round, earlier)) => {
+                if let Some(counted) = policy::again(&earlier.signature, &item.signature) {
+                    tallies.push(tally(item, counted));
+                    continue;
+                }
+                round + 1
+            }
+            None => 0,
+        };
+        if rounds.len() <= round {
+            rounds.push(Vec::new());
+        }
+        rounds[round].push(item);
+        last.insert((item.petition_id, item.email_key), (round, item));
+    }
+    rounds
+}
+
+/// Carries out the repeats of one round (each of a different address):
+/// their signatures read in one query, each decided by [`policy::repeat`],
+/// and written together (`db::signing::carry_out`). A repeat whose
+/// signature is gone or is to be replaced goes the way of a single one
+/// ([`repeat`]).
+fn repeat_round(
+    conn: &mut DbConnection,
+    vault: &Vault,
+    round: &[&SignItem],
+    now: NaiveDateTime,
+    stale_before: NaiveDateTime,
+) -> QueryResult<()> {
+    let wanted: Vec<(i64, &[u8])> = round.iter().map(|item| (item.petition_id, &item.email_key[..])).collect();
+    let mut found = db::signing::existing_many(conn, &wanted)?;
+    let (mut acts, mut alone) = (Vec::with_capacity(round.len()), Vec::new());
+    for item in round {
+        let Some(stored) = found.remove(&(item.petition_id, item.email_key.to_vec())) else {
+            alone.push(*item);
+            continue;
+        };
+        let existing = open(conn, vault, item, stored)?;
+        match policy::repeat(&existing, &SignatureDetails::of(&item.signature), now, stale_before) {
+            RepeatDecision::Act(plan) => acts.push(RepeatAct { item, id: existing.id, plan }),
+            RepeatDecision::Afresh | RepeatDecision::ReplaceStale => alone.push(*item),
+        }
+    }
+    db::signing::carry_out(conn, &acts, now)?;
+    for item in alone {
+        repeat(conn, vault, item, now, stale_before)?;
+    }
+    Ok(())
+}
+
+/// A stored signature with its personal data opened, to decide a repeat on.
+fn open(
+    conn: &mut DbConnection,
+    vault: &Vault,
+    item: &SignItem,
+    stored: StoredSignature,
+) -> QueryResult<ExistingSignature> {
+    let personal = match &stored.personal {
+        Some(p) => Some(vault.open(conn, item.petition_id, stored.id, &item.email_key, p)?),
+        None => None,
+    };
+    Ok(stored.opened(personal))
 }
 
 /// Stores an unflagged submission afresh, or, if its address already signed
@@ -356,16 +439,13 @@ fn repeat(
         let Some(stored) = db::signing::existing(conn, item.petition_id, &item.email_key)? else {
             continue;
         };
-        let personal = match &stored.personal {
-            Some(p) => Some(vault.open(conn, item.petition_id, stored.id, &item.email_key, p)?),
-            None => None,
-        };
-        let existing = stored.opened(personal);
+        let existing = open(conn, vault, item, stored)?;
         match policy::repeat(&existing, &new, now, stale_before) {
             RepeatDecision::Afresh => {}
             RepeatDecision::ReplaceStale => db::signing::remove_stale(conn, existing.id)?,
             RepeatDecision::Act(plan) => {
-                return db::signing::carry_out(conn, item, existing.id, &plan, now);
+                let done = db::signing::carry_out(conn, &[RepeatAct { item, id: existing.id, plan }], now)?;
+                return Ok(done.first().copied().unwrap_or(plan.outcome));
             }
         }
     }

@@ -20,6 +20,7 @@ on_both_databases!(
     once_its_mails_are_spent_a_pending_signature_keeps_its_details,
     a_pending_signature_whose_links_all_expired_starts_afresh,
     many_people_at_once_are_each_stored_with_their_mail,
+    repeats_arriving_together_are_followed_up_together,
 );
 
 async fn whole_journey_sign_mail_confirm_count(backend: Backend) {
@@ -284,4 +285,61 @@ async fn many_people_at_once_are_each_stored_with_their_mail(backend: Backend) {
     assert_eq!(app.statuses("p").await["pending"], 100);
     app.wait_outbox_empty(Duration::from_secs(20)).await;
     assert_eq!(app.sink().received().len(), 100, "one mail per person, none for the repeats");
+}
+
+/// Repeats arriving together are followed up together (one lookup and a
+/// few writes per round, not per repeat) with what one at a time would do:
+/// each pending signer due a resend gets one fresh link however often they
+/// submitted, each confirmed signer one "already signed" mail, new details
+/// go out at once, and every repeat is tallied.
+async fn repeats_arriving_together_are_followed_up_together(backend: Backend) {
+    const SIGNERS: usize = 30;
+    const CONFIRMED: usize = 5;
+    let app = spawn_app_with(backend, Smtp::Running, &[("SIGN_RATE_LIMIT", "off")]).await;
+    let petition = app.create_petition("p").await;
+    let body = |i: usize, name: &str| json!({"name": name, "email": format!("r{i}@example.org"), "country": "GB"});
+    let all_at_once = |bodies: Vec<serde_json::Value>| {
+        let app = &app;
+        futures_util::future::join_all(
+            bodies.into_iter().map(move |b| async move { app.sign_json("p", &b).await.status().as_u16() }),
+        )
+    };
+    assert!(all_at_once((0..SIGNERS).map(|i| body(i, "Signer")).collect()).await.iter().all(|s| *s == 202));
+    for i in 0..CONFIRMED {
+        let link = app.links(&app.mail_to(&format!("r{i}@example.org"), 1).await).confirm.unwrap();
+        assert_eq!(app.post(&link).await.status(), 200);
+    }
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    let tallied = || app.query(move |c| undersigned::db::counts::tallies(c, petition));
+    let duplicates_before = tallied().await.get(&undersigned::domain::Tally::Duplicate).copied().unwrap_or(0);
+
+    // Every signer three times at once, their last mail 11 minutes old.
+    app.age_last_mails(11).await;
+    let burst: Vec<_> = (0..3 * SIGNERS).map(|n| body(n % SIGNERS, "Signer")).collect();
+    assert!(all_at_once(burst).await.iter().all(|s| *s == 202));
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    for i in 0..SIGNERS {
+        let mails = app.sink().received_by(&format!("r{i}@example.org"));
+        assert_eq!(mails.len(), 2, "signer {i}: one more mail for three repeats");
+        let expected = if i < CONFIRMED { "You have already signed" } else { "Please confirm" };
+        assert!(mails[1].subject().starts_with(expected), "signer {i}: {}", mails[1].subject());
+    }
+    let expected = [("pending".to_string(), (SIGNERS - CONFIRMED) as i64), ("confirmed".to_string(), CONFIRMED as i64)];
+    assert_eq!(app.statuses("p").await, expected.into());
+
+    // Within 10 minutes: new details go out at once, the same ones do not.
+    let changed = CONFIRMED..CONFIRMED + 5;
+    let again: Vec<_> =
+        (CONFIRMED..SIGNERS).map(|i| body(i, if changed.contains(&i) { "Signer Renamed" } else { "Signer" })).collect();
+    assert!(all_at_once(again).await.iter().all(|s| *s == 202));
+    app.wait_outbox_empty(Duration::from_secs(10)).await;
+    for i in CONFIRMED..SIGNERS {
+        let mails = app.sink().received_by(&format!("r{i}@example.org"));
+        assert_eq!(mails.len(), if changed.contains(&i) { 3 } else { 2 }, "signer {i}");
+    }
+    let renamed = app.stored_signatures().await.iter().filter(|s| s.1.as_deref() == Some("Signer Renamed")).count();
+    assert_eq!(renamed, 5, "new details are taken with the mail that carries their link");
+    app.refresh_counts().await;
+    let duplicates = tallied().await.get(&undersigned::domain::Tally::Duplicate).copied().unwrap_or(0);
+    assert_eq!(duplicates - duplicates_before, (3 * SIGNERS + SIGNERS - CONFIRMED) as i64, "every repeat tallied");
 }
