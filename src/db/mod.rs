@@ -351,6 +351,23 @@ pub fn plan_for_now(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+/// Lets PostgreSQL commit the caller's transaction without waiting for its
+/// WAL to reach the disk (`synchronous_commit = off` for this transaction
+/// alone): for work that a crash may lose without harm, which is then lost
+/// only if the server crashes within about half a second of the commit
+/// (three times `wal_writer_delay`), and is never left half done. Nothing on
+/// SQLite.
+pub fn commit_lazily(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => {
+            diesel::RunQueryDsl::execute(diesel::sql_query("SET LOCAL synchronous_commit = off"), c).map(|_| ())
+        }
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(_) => Ok(()),
+    }
+}
+
 /// True when `e` is a unique-constraint violation (both backends report it
 /// the same way through diesel; constraint names exist only on PostgreSQL).
 pub fn is_unique_violation(e: &DieselError) -> bool {

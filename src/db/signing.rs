@@ -198,8 +198,12 @@ pub fn existing(conn: &mut DbConnection, petition_id: i64, email_key: &[u8]) -> 
 /// likewise: one query per petition and [`LOOKUP_CHUNK`] addresses. An
 /// address that has not signed is absent.
 ///
-/// On PostgreSQL the rest of the transaction plans its statements for the
-/// tables as they are now ([`super::plan_for_now`]).
+/// On PostgreSQL the rows are locked (`FOR UPDATE`, in id order) until the
+/// caller's transaction ends, so that nothing read changes before the
+/// caller writes and follow-ups running at once take their row locks in
+/// one order (no deadlock between them); SQLite's writing transaction
+/// holds the whole database already. The rest of the transaction plans its
+/// statements for the tables as they are now ([`super::plan_for_now`]).
 pub fn existing_many(
     conn: &mut DbConnection,
     wanted: &[(i64, &[u8])],
@@ -212,11 +216,17 @@ pub fn existing_many(
     let mut found = HashMap::with_capacity(wanted.len());
     for (petition_id, keys) in by_petition {
         for chunk in keys.chunks(LOOKUP_CHUNK) {
-            let rows: Vec<(Option<Vec<u8>>, ExistingRow)> = s::table
+            let query = s::table
                 .filter(s::petition_id.eq(petition_id))
                 .filter(s::email_key.eq_any(chunk))
-                .select((s::email_key, existing_columns!()))
-                .load(conn)?;
+                .order(s::id)
+                .select((s::email_key, existing_columns!()));
+            let rows: Vec<(Option<Vec<u8>>, ExistingRow)> = match &mut *conn {
+                #[cfg(feature = "postgres")]
+                DbConnection::Postgres(c) => query.for_update().load(c)?,
+                #[cfg(feature = "sqlite")]
+                DbConnection::Sqlite(c) => query.load(c)?,
+            };
             found.extend(rows.into_iter().filter_map(|(key, row)| Some(((petition_id, key?), stored_signature(row)))));
         }
     }
@@ -271,7 +281,7 @@ pub fn carry_out(conn: &mut DbConnection, acts: &[RepeatAct<'_>], now: NaiveDate
     for ((petition_id, tally, country), n) in tallies {
         counts::add_tally(conn, petition_id, tally, country, n)?;
     }
-    let mut claimed = HashSet::new();
+    let mut claimed: HashSet<i64> = HashSet::new();
     for ((due, cap), ids) in claims {
         for chunk in ids.chunks(LOOKUP_CHUNK) {
             claimed.extend(claim_mails(conn, chunk, now, due, cap)?);
@@ -284,7 +294,9 @@ pub fn carry_out(conn: &mut DbConnection, acts: &[RepeatAct<'_>], now: NaiveDate
             outcomes.push(plan.outcome);
             continue;
         };
-        if !claimed.contains(id) {
+        // Each claim is one mail: a second act on the same signature (which
+        // a round never has) finds it taken.
+        if !claimed.remove(id) {
             outcomes.push(SignOutcome::MailLimited);
             continue;
         }

@@ -127,10 +127,11 @@ pub fn repeat(
 /// What a repeat comes to if it is the same submission (the address as
 /// typed, and every detail) as the one just before it for its address, once
 /// that one was carried out: only a duplicate's tally. Whatever [`repeat`]
-/// decided for the earlier one, the signature then holds these details (or
-/// was left as it is, its mail not due or its budget spent), and its mail
-/// was taken or is not due: [`repeat`] for the later one would write nothing
-/// new and take no mail (see the test). None if the submissions differ.
+/// decided for the earlier one, carrying it out left the signature either
+/// with these details and a mail just taken, or as it was with no mail to
+/// take (not due, or none left): [`repeat`] for the later one writes
+/// nothing new and takes no mail (the test carries out every case twice).
+/// None if the submissions differ.
 pub fn again(earlier: &NewSignature, later: &NewSignature) -> Option<Tally> {
     let same = earlier.email == later.email && SignatureDetails::of(earlier) == SignatureDetails::of(later);
     same.then_some(Tally::Duplicate)
@@ -249,25 +250,27 @@ mod tests {
         assert_eq!(told.outcome, SignOutcome::AlreadySignedNotified);
     }
 
+    /// Whether `mail` can be taken from `found`'s budget, as
+    /// `db::signing::claim_mails` decides: `budget` if mails are left.
+    fn claims(found: &ExistingSignature, mail: RepeatMail, budget: bool) -> bool {
+        budget && found.last_mail_at.is_none_or(|t| t <= mail.due)
+    }
+
     /// What carrying out `decision` for a submission with details `new`
-    /// leaves of `found`, as `db::signing` writes it, with the signature's
-    /// mail budget not spent (the case where a second mail could be taken).
+    /// leaves of `found`, as `db::signing` writes it; `budget` if the
+    /// signature has mails left.
     fn after(
         found: &ExistingSignature,
         decision: RepeatDecision,
         new: &SignatureDetails,
         now: NaiveDateTime,
+        budget: bool,
     ) -> ExistingSignature {
         let RepeatDecision::Act(plan) = decision else {
-            // Stored afresh, and mailed.
+            // Stored afresh (with a budget of its own), and mailed.
             let status = SignatureStatus::Pending;
-            return ExistingSignature {
-                status,
-                last_mail_at: Some(now),
-                held: None,
-                details: Some(new.clone()),
-                ..*found
-            };
+            let details = Some(new.clone());
+            return ExistingSignature { status, last_mail_at: Some(now), held: None, details, ..*found };
         };
         let mut next = found.clone();
         match plan.write {
@@ -281,7 +284,7 @@ mod tests {
             }
         }
         if let Some(mail) = plan.mail
-            && next.last_mail_at.is_none_or(|t| t <= mail.due)
+            && claims(&next, mail, budget)
         {
             next.last_mail_at = Some(now);
             if mail.with_details {
@@ -308,13 +311,19 @@ mod tests {
         ];
         let french = SignatureDetails { language: Language::Fr, ..details("Ada") };
         for found in found {
-            for new in [details("Ada"), details("Ada Lovelace"), french.clone()] {
-                let first = repeat(&found, &new, now, stale_before);
-                let then = after(&found, first, &new, now);
-                let second = plan(repeat(&then, &new, now, stale_before));
-                assert_eq!(second.tally, Tally::Duplicate, "{found:?} then {new:?}");
-                assert_eq!(after(&then, RepeatDecision::Act(second), &new, now), then, "{found:?} then {new:?}");
-                assert!(second.mail.is_none_or(|mail| then.last_mail_at.is_some_and(|t| t > mail.due)));
+            // A held signature was stored held and never mailed: its budget
+            // is whole (holds are set only on insert).
+            let budgets: &[bool] = if found.held.is_some() { &[true] } else { &[true, false] };
+            for (new, &budget) in [details("Ada"), details("Ada Lovelace"), french.clone()]
+                .iter()
+                .flat_map(|new| budgets.iter().map(move |b| (new, b)))
+            {
+                let case = format!("{found:?} then {new:?}, mails left: {budget}");
+                let then = after(&found, repeat(&found, new, now, stale_before), new, now, budget);
+                let second = plan(repeat(&then, new, now, stale_before));
+                assert_eq!(second.tally, Tally::Duplicate, "{case}");
+                assert_eq!(after(&then, RepeatDecision::Act(second), new, now, budget), then, "{case}: a write");
+                assert!(second.mail.is_none_or(|mail| !claims(&then, mail, budget)), "{case}: a mail");
             }
         }
     }

@@ -314,6 +314,11 @@ fn outcome(item: &SignItem, stored: Stored) -> SignOutcome {
 /// Does what a batch left for after its answers (see
 /// [`policy::follow_up`]): the tallies of the signatures it stored held,
 /// and each repeat, a round at a time (see [`rounds`]).
+///
+/// Its commit does not wait for the disk (`db::commit_lazily`): every
+/// answer went out before it began, so a crash can lose it whenever it
+/// commits, and a signer whose repeat's mail was lost signs again. A flood
+/// of repeats then adds no second durable commit to every batch.
 fn follow_up(
     conn: &mut DbConnection,
     vault: &Vault,
@@ -321,6 +326,7 @@ fn follow_up(
     now: NaiveDateTime,
     stale_before: NaiveDateTime,
 ) -> QueryResult<()> {
+    db::commit_lazily(conn)?;
     let mut tallies = Vec::new();
     let mut repeats = Vec::new();
     for (item, outcome) in left {
