@@ -45,10 +45,6 @@ pub fn record_confirmed(
         .map(|_| ())
 }
 
-pub fn record_tally(conn: &mut DbConnection, petition_id: i64, tally: Tally, country: &str) -> QueryResult<()> {
-    add_tally(conn, petition_id, tally, country, 1)
-}
-
 /// Records one of each of `tallies` in multi-row INSERTs (a batch of
 /// signing's submissions that stored nothing).
 pub fn record_tallies(conn: &mut DbConnection, tallies: &[TallyItem]) -> QueryResult<()> {

@@ -340,15 +340,7 @@ fn in_transaction<T>(
 /// (`= ANY` over hundreds of keys), and a surge on a new deployment is
 /// exactly when they grow fastest. Nothing on SQLite.
 pub fn plan_for_now(conn: &mut DbConnection) -> QueryResult<()> {
-    match conn {
-        #[cfg(feature = "postgres")]
-        DbConnection::Postgres(c) => {
-            diesel::RunQueryDsl::execute(diesel::sql_query("SET LOCAL plan_cache_mode = force_custom_plan"), c)
-                .map(|_| ())
-        }
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(_) => Ok(()),
-    }
+    set_local_on_postgres(conn, "plan_cache_mode = force_custom_plan")
 }
 
 /// Lets PostgreSQL commit the caller's transaction without waiting for its
@@ -358,13 +350,21 @@ pub fn plan_for_now(conn: &mut DbConnection) -> QueryResult<()> {
 /// (three times `wal_writer_delay`), and is never left half done. Nothing on
 /// SQLite.
 pub fn commit_lazily(conn: &mut DbConnection) -> QueryResult<()> {
+    set_local_on_postgres(conn, "synchronous_commit = off")
+}
+
+/// `SET LOCAL setting` on PostgreSQL (for the caller's transaction alone).
+fn set_local_on_postgres(conn: &mut DbConnection, setting: &str) -> QueryResult<()> {
     match conn {
         #[cfg(feature = "postgres")]
         DbConnection::Postgres(c) => {
-            diesel::RunQueryDsl::execute(diesel::sql_query("SET LOCAL synchronous_commit = off"), c).map(|_| ())
+            diesel::RunQueryDsl::execute(diesel::sql_query(format!("SET LOCAL {setting}")), c).map(|_| ())
         }
         #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Sqlite(_) => {
+            let _ = setting;
+            Ok(())
+        }
     }
 }
 

@@ -11,7 +11,6 @@ use super::models::NewSignatureRow;
 use super::models::columns;
 use super::schema::signatures as s;
 use super::{DbConnection, counts, is_unique_violation, outbox};
-
 use crate::domain::{
     HoldReason, Language, MailKind, RepeatPlan, RepeatWrite, SignItem, SignOutcome, SignatureStatus, StoredPersonal,
     StoredSignature, Tally, TallyItem,
@@ -253,9 +252,10 @@ pub struct RepeatAct<'a> {
 /// Carries out what the policy decided for repeat submissions, each of a
 /// different signature: their writes and tallies at once, then each mail
 /// the signature's budget allows. A batch of repeats costs a few
-/// statements (one per language, per tally and per kind of mail), not a
-/// few per repeat, except for writes of new details, which are rare (held
-/// signatures, and new details with the mail that carries their link).
+/// statements (the mail claims, one per resend interval; one per language,
+/// per tally and per kind of mail), not a few per repeat, except for
+/// writes of new details, which are rare (held signatures, and new details
+/// with the mail that carries their link).
 /// Returns what each repeat came to, in order.
 pub fn carry_out(conn: &mut DbConnection, acts: &[RepeatAct<'_>], now: NaiveDateTime) -> QueryResult<Vec<SignOutcome>> {
     let mut languages: BTreeMap<&'static str, Vec<i64>> = BTreeMap::new();
