@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use crate::Bench;
+use crate::cpu::{CpuClock, micros_per};
 use crate::report::{Figure, thousands};
 
 impl Bench<'_> {
@@ -36,12 +37,21 @@ impl Bench<'_> {
             })
             .unwrap();
         let lag = LogLag::watch(db, petition);
+        // The machine's CPU per confirmation of each run (server, database,
+        // wrk and the background rounds together).
+        let cpu_per_run = std::cell::RefCell::new(Vec::new());
         let confirm = self.repeat(|i| {
             let file = self.dir.join(format!("tokens-{i}.txt"));
             let lines: Vec<&str> = tokens.iter().skip(i * per_run).take(per_run).map(|t| t.as_str()).collect();
             std::fs::write(&file, lines.join("\n")).unwrap();
-            self.wrk(&self.scripts.confirm, base, "", conns, vec![file.display().to_string(), "2".into()]).run()
+            let clock = CpuClock::now();
+            let r =
+                self.wrk(&self.scripts.confirm, base, "", conns, vec![file.display().to_string(), "2".into()]).run();
+            let (busy, wall) = clock.elapsed();
+            cpu_per_run.borrow_mut().push(micros_per(busy, r.rps * wall));
+            r
         });
+        let cpu = crate::common::median(cpu_per_run.into_inner());
         assert_eq!(confirm.errors, 0, "confirmations failed");
         let lag = lag.finish();
         let repeated = if confirm.rps * s.seconds as f64 > per_run as f64 { ", tokens repeated" } else { "" };
@@ -50,6 +60,28 @@ impl Bench<'_> {
             format!("{} (p99 {:.1} ms{repeated})", thousands(confirm.rps), confirm.p99_ms),
         );
         let fast = confirm.rps >= 10_000.0 && confirm.p99_ms < 50.0 && repeated.is_empty();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let budget = cores as f64 * 1e6 / 10_000.0;
+        let mut cpu_fig = Figure::new(
+            "CPU per confirmation through the server, all cores: server, database, wrk, background rounds (µs)",
+            format!("{cpu:.0}"),
+        );
+        if self.admin_url.is_some() {
+            let sql = self.confirm_sql_alone(db, &keys);
+            cpu_fig = cpu_fig.ceiling(format!("confirming's SQL alone: {:.0} µs", sql.cpu), cpu / sql.cpu);
+            self.figures.push(
+                Figure::new(
+                    format!(
+                        "confirming's SQL alone: pgbench running a batch's statements, {} clients, {CEILING_BATCH} \
+                         confirmations a transaction (confirmations/s)",
+                        CEILING_CLIENTS
+                    ),
+                    format!("{}{}", thousands(sql.rate), if sql.ran_out { " (rows ran out)" } else { "" }),
+                )
+                .ceiling(format!("confirming through the server: {}", thousands(confirm.rps)), confirm.rps / sql.rate),
+            );
+        }
+        self.figures.push(cpu_fig.target(format!("≤ {budget:.0} µs ({cores} cores at 10,000/s)"), cpu <= budget));
         fig = match self.signing_alone {
             Some(signing) => fig
                 .ceiling(format!("JSON signing alone: {}", thousands(signing)), confirm.rps / signing)
@@ -69,6 +101,80 @@ impl Bench<'_> {
             )
             .target("log ≤ 5 s behind", lag.max_wait <= LOG_BEHIND),
         );
+    }
+
+    /// PostgreSQL's own ceiling for confirming with this schema on this
+    /// machine: pgbench, with nothing of the server in the way (no HTTP, no
+    /// opening of sealed rows, no pool), running the statements of one
+    /// confirmation batch (`confirmation::confirm_batch`: the locking read
+    /// of the links' signatures, the UPDATE, the count events, the log's
+    /// queue, the counts the thank-you page shows, the durable COMMIT) on
+    /// pending signatures of a petition of its own, while the server's
+    /// background rounds fold the counts and append the log as they do
+    /// under load. Generous on purpose: batches as large as 64 connections
+    /// can make for two writers, one count-event INSERT a batch where the
+    /// server writes one per country.
+    fn confirm_sql_alone(&self, db: &undersigned::db::Db, keys: &undersigned::keys::Keys) -> SqlAlone {
+        let s = self.settings;
+        let slug = "bench-confirm-sql";
+        let petition = match db.read_blocking(|c| undersigned::db::petitions::find_by_slug(c, slug)).unwrap() {
+            Some(p) => p.id,
+            None => crate::common::petition(db, slug),
+        };
+        let rows = CONFIRMS_PER_SECOND * s.seconds as usize * s.runs;
+        let now = undersigned::now();
+        let sealing = db.write_blocking(|c| keys.vault().keys(c, petition)).unwrap();
+        let ids = db
+            .write_blocking(|c| undersigned::db::seed::pending(c, petition, "sql-", rows, now, Some(&sealing)))
+            .unwrap();
+        db.write_blocking(|c| {
+            let expires = now + chrono::TimeDelta::days(1);
+            undersigned::db::seed::tokens(c, &ids, now, expires, Some(&sealing), |d| keys.details_digest(d))
+        })
+        .unwrap();
+        // Each transaction takes the next block of CEILING_BATCH links, in
+        // signature order, as the server's batches take whatever arrived.
+        let first = ids.iter().min().copied().unwrap_or(0);
+        self.psql(&format!(
+            "DROP TABLE IF EXISTS bench_blocks; \
+             CREATE TABLE bench_blocks AS SELECT (s.id - {first}) / {CEILING_BATCH} AS b, \
+             array_agg(t.token_hash) AS hashes, array_agg(s.id) AS ids, array_agg(s.country) AS countries \
+             FROM signatures s JOIN signature_tokens t ON t.signature_id = s.id \
+             WHERE s.petition_id = {petition} AND s.status = 'pending' AND s.id >= {first} GROUP BY 1; \
+             ALTER TABLE bench_blocks ADD PRIMARY KEY (b); ANALYZE bench_blocks, signatures, signature_tokens"
+        ));
+        let blocks: usize = self.psql("SELECT count(*) FROM bench_blocks").parse().unwrap();
+        let script = self.dir.join("confirm-batch.sql");
+        std::fs::write(&script, confirm_batch_sql(petition)).unwrap();
+        let confirmed = || -> i64 {
+            self.psql(&format!(
+                "SELECT count(*) FROM signatures WHERE petition_id = {petition} AND status = 'confirmed'"
+            ))
+            .parse()
+            .unwrap()
+        };
+        // Each run its own blocks: per client, `per_run` transactions' worth.
+        let per_run = blocks / s.runs / CEILING_CLIENTS as usize;
+        let last_full = ((per_run - 1) * CEILING_CLIENTS as usize * CEILING_BATCH) as i64;
+        let mut ran_out = false;
+        let runs: Vec<(f64, f64)> = (0..s.runs)
+            .map(|run| {
+                let before = confirmed();
+                let clock = CpuClock::now();
+                let vars = [("k", (run * per_run).to_string()), ("clients", CEILING_CLIENTS.to_string())];
+                self.pgbench_tps(&script, CEILING_CLIENTS, &vars);
+                let (busy, wall) = clock.elapsed();
+                let done = confirmed() - before;
+                ran_out |= done >= last_full;
+                (done as f64 / wall, micros_per(busy, done as f64))
+            })
+            .collect();
+        self.psql("DROP TABLE bench_blocks");
+        SqlAlone {
+            rate: crate::common::median(runs.iter().map(|r| r.0).collect()),
+            cpu: crate::common::median(runs.iter().map(|r| r.1).collect()),
+            ran_out,
+        }
     }
 
     pub(crate) fn mail(&mut self, db: &undersigned::db::Db, received: &AtomicU64) {
@@ -100,6 +206,56 @@ impl Bench<'_> {
             .target("≥ 1,000/s", rate >= 1000.0),
         );
     }
+}
+
+/// Confirmations a transaction of confirming's SQL alone: as many as 64
+/// connections can put in a batch for each of two writers.
+const CEILING_BATCH: usize = 32;
+
+/// pgbench clients for confirming's SQL alone: the server's batches in
+/// flight on PostgreSQL (`writers` in `startup.rs`).
+const CEILING_CLIENTS: u32 = 2;
+
+/// What confirming's SQL alone came to.
+struct SqlAlone {
+    /// Signatures confirmed per second (median of the runs).
+    rate: f64,
+    /// CPU microseconds of all cores per confirmation (PostgreSQL, pgbench
+    /// and the server's background rounds; median of the runs).
+    cpu: f64,
+    /// Whether the seeded links ran out before a run ended (the rate is
+    /// then too low).
+    ran_out: bool,
+}
+
+/// One confirmation batch as `confirmation::confirm_batch` runs it on
+/// PostgreSQL, for pgbench: block `b` of `bench_blocks` holds its links.
+/// The per-client counter `k` (set with -D, like `clients`) picks a block
+/// no other transaction takes.
+fn confirm_batch_sql(petition: i64) -> String {
+    let block = |column: &str, array: &str| format!("(SELECT {column} FROM bench_blocks WHERE b = :b)::{array}");
+    format!(
+        "\\set k :k + 1\n\
+         \\set b (:k - 1) * :clients + :client_id\n\
+         BEGIN;\n\
+         SET LOCAL plan_cache_mode = force_custom_plan;\n\
+         SELECT t.token_hash, s.id, s.petition_id, s.status, s.country, s.confirmed_at, s.created_at, t.expires_at, \
+         s.lang, s.keep_informed, s.email_key, s.personal, s.email, s.name, s.postcode, t.details_digest \
+         FROM signature_tokens t JOIN signatures s ON s.id = t.signature_id \
+         WHERE t.token_hash = ANY ({hashes}) ORDER BY s.id FOR UPDATE;\n\
+         UPDATE signatures SET status = 'confirmed', confirmed_at = now() \
+         WHERE id = ANY ({ids}) AND status = 'pending';\n\
+         INSERT INTO count_events (petition_id, country, delta, metric, day) \
+         SELECT {petition}, c, count(*), 'confirmed', current_date FROM unnest({countries}) AS c GROUP BY c;\n\
+         INSERT INTO tlog_pending (petition_id, signature_id, withdrawn, country, day, signed_at, commitment) \
+         SELECT {petition}, i, false, c, current_date, now(), sha256(int8send(i)) FROM unnest({ids}, {countries}) AS u(i, c);\n\
+         SELECT country, confirmed FROM petition_counts WHERE petition_id = {petition};\n\
+         SELECT country, sum(delta) FROM count_events WHERE petition_id = {petition} AND metric = 'confirmed' GROUP BY country;\n\
+         COMMIT;\n",
+        hashes = block("hashes", "bytea[]"),
+        ids = block("ids", "int8[]"),
+        countries = block("countries", "text[]"),
+    )
 }
 
 /// Tokens seeded per second of a confirmation run.

@@ -33,6 +33,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod confirm;
+mod cpu;
 mod export;
 mod funnel;
 mod log;
@@ -133,15 +134,39 @@ impl Bench<'_> {
     fn settle(&self, db: &undersigned::db::Db) {
         purge_outbox(db);
         if self.admin_url.is_some() {
-            let psql = |sql: &str| Command::new("psql").arg(&self.url).args(["-qAtc", sql]).output().unwrap();
-            let out = psql("VACUUM (ANALYZE) outbox");
-            assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+            self.psql("VACUUM (ANALYZE) outbox");
             // CHECKPOINT needs a superuser or pg_checkpoint: without, go on.
-            let out = psql("CHECKPOINT");
+            let out = Command::new("psql").arg(&self.url).args(["-qAtc", "CHECKPOINT"]).output().unwrap();
             if !out.status.success() {
                 eprintln!("  (no CHECKPOINT between phases: {})", String::from_utf8_lossy(&out.stderr).trim());
             }
         }
+    }
+
+    /// Runs `sql` with psql on this run's PostgreSQL database; what it
+    /// printed (unaligned, tuples only). Panics if psql fails.
+    pub(crate) fn psql(&self, sql: &str) -> String {
+        let out = Command::new("psql").arg(&self.url).args(["-qAtc", sql]).output().unwrap();
+        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// pgbench's transactions per second running `script` for one run's
+    /// seconds with `clients` clients (two threads), each variable of
+    /// `vars` set for every client (`-D`).
+    pub(crate) fn pgbench_tps(&self, script: &Path, clients: u32, vars: &[(&str, String)]) -> f64 {
+        let mut command = Command::new("pgbench");
+        command.args(["-n", "-c", &clients.to_string(), "-j", "2", "-T", &self.settings.seconds.to_string()]);
+        for (name, value) in vars {
+            command.arg("-D").arg(format!("{name}={value}"));
+        }
+        let out = command.arg("-f").arg(script).arg(&self.url).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines()
+            .find(|l| l.starts_with("tps = "))
+            .and_then(|l| l.split_whitespace().nth(2))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("pgbench: {text}{}", String::from_utf8_lossy(&out.stderr)))
     }
 
     fn repeat(&self, f: impl Fn(usize) -> Wrk) -> Wrk {

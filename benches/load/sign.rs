@@ -1,7 +1,6 @@
 //! The signing phases: /healthz, signing (JSON, form, and while mail goes
 //! out), count reads, signing as a petition grows, and pgbench's ceiling.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -221,11 +220,9 @@ impl Bench<'_> {
     /// PostgreSQL's single-row INSERT rate, at `conns` clients, into a table
     /// shaped like `signatures` (same columns and indexes).
     pub(crate) fn pgbench(&self, conns: u32) -> f64 {
-        let psql = |sql: &str| {
-            let out = Command::new("psql").arg(&self.url).args(["-qAtc", sql]).output().unwrap();
-            assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
-        };
-        psql("DROP TABLE IF EXISTS bench_signatures; CREATE TABLE bench_signatures (LIKE signatures INCLUDING ALL)");
+        self.psql(
+            "DROP TABLE IF EXISTS bench_signatures; CREATE TABLE bench_signatures (LIKE signatures INCLUDING ALL)",
+        );
         let script = self.dir.join("insert.sql");
         std::fs::write(
             &script,
@@ -234,23 +231,8 @@ impl Bench<'_> {
              VALUES (1, sha256(convert_to(:n || '-' || random(), 'UTF8')), 'bench' || :n || '@example.com', 'Bench Signer', 'GB', NULL, false, 'pending', now(), 1, now());\n",
         )
         .unwrap();
-        let rates: Vec<f64> = (0..self.settings.runs)
-            .map(|_| {
-                let out = Command::new("pgbench")
-                    .args(["-n", "-c", &conns.to_string(), "-j", "2", "-T", &self.settings.seconds.to_string(), "-f"])
-                    .arg(&script)
-                    .arg(&self.url)
-                    .output()
-                    .unwrap();
-                let text = String::from_utf8_lossy(&out.stdout);
-                text.lines()
-                    .find(|l| l.starts_with("tps = "))
-                    .and_then(|l| l.split_whitespace().nth(2))
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or_else(|| panic!("pgbench: {text}{}", String::from_utf8_lossy(&out.stderr)))
-            })
-            .collect();
-        psql("DROP TABLE bench_signatures");
+        let rates: Vec<f64> = (0..self.settings.runs).map(|_| self.pgbench_tps(&script, conns, &[])).collect();
+        self.psql("DROP TABLE bench_signatures");
         median(rates)
     }
 }
