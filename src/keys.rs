@@ -43,6 +43,7 @@ pub struct Keys {
     login: [u8; 32],
     form: [u8; 32],
     details: [u8; 32],
+    audit: [u8; 32],
     delivery: SigningKey,
     log: crate::tlog::LogSigner,
     vault: Arc<Vault>,
@@ -63,6 +64,7 @@ impl Keys {
             login: hmac(master, b"undersigned/login-throttle/v1"),
             form: hmac(master, b"undersigned/form-stamp/v1"),
             details: hmac(master, b"undersigned/confirm-details/v1"),
+            audit: hmac(master, b"undersigned/audit-trail/v1"),
             delivery,
             log: crate::tlog::LogSigner::new(log),
             vault: Arc::new(Vault::new(masters, legacy_email)),
@@ -108,6 +110,13 @@ impl Keys {
         let at = chrono::DateTime::from_timestamp(secs, 0)?;
         let expected = self.form_stamp(petition_id, at);
         bool::from(subtle::ConstantTimeEq::ct_eq(expected.as_bytes(), stamp.as_bytes())).then_some(at)
+    }
+
+    /// The audit trail's chain key (`audit::AuditKey::of`): derived from
+    /// SECRET_KEY, which is kept outside the database, so that someone who
+    /// can write to the database cannot recompute the chain.
+    pub fn audit_key(&self) -> [u8; 32] {
+        self.audit
     }
 
     /// Signs delivery packets.

@@ -10,6 +10,7 @@
 //! dashboard (`routes::admin`) call.
 
 pub mod abuse;
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod cli;

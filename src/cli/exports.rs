@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::auth::Actor;
+use crate::audit::Recorder;
 use std::sync::Arc;
 
 use crate::configuration::KeySettings;
@@ -63,7 +63,7 @@ pub(super) async fn export(kind: ExportKind, out: Option<PathBuf>, db: Db) -> an
     };
     let all = crate::keys::load(&db, &KeySettings::from_env()?, FirstStart::Refuse).await?;
     let keys = (what == What::Delivery).then(|| packet_keys(&all));
-    let started = exporting::start(&db, Arc::clone(all.vault()), id, Actor::command_line(), what, keys).await?;
+    let started = exporting::start(&db, Arc::clone(all.vault()), id, Recorder::command_line(&all), what, keys).await?;
     let ran = tokio::task::spawn_blocking(move || started.run_blocking(|| sink(out.as_deref()))).await?;
     ran.logged?;
     if let Some(failure) = ran.failure {

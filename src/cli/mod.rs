@@ -2,6 +2,7 @@
 //! here, one module per command group. Organisers' operations are the
 //! dashboard's own (`organise`); these modules read arguments and print.
 
+mod audit;
 mod exports;
 mod health;
 mod keys;
@@ -14,6 +15,7 @@ mod verify;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::configuration::{ConfigError, DatabaseSettings, Settings, VARIABLES};
@@ -66,6 +68,9 @@ enum Command {
     /// Manage API tokens, for scripts that download exports.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The organisers' audit trail: check that no record was changed, removed or moved.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Export a petition's signatures, its totals, or its delivery packet.
     #[command(group(clap::ArgGroup::new("what").required(true).args(["slug", "totals", "delivery"])))]
     Export {
@@ -194,6 +199,17 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// What the command line records its actions in the audit trail with: the
+/// deployment's keys (the trail's key is derived from SECRET_KEY, which the
+/// database does not hold), so a command that changes anything needs them.
+async fn recorder(db: &Db) -> anyhow::Result<crate::audit::Recorder> {
+    let settings = crate::configuration::KeySettings::from_env()?;
+    let keys = crate::keys::load(db, &settings, crate::keys::FirstStart::Refuse)
+        .await
+        .context("the audit trail records every command that changes something, with a key derived from the keys")?;
+    Ok(crate::audit::Recorder::command_line(&keys))
+}
+
 async fn open_db() -> anyhow::Result<Db> {
     Ok(open_database(&DatabaseSettings::from_env()?).await?.0)
 }
@@ -253,6 +269,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Organiser(cmd) => organisers::organiser(cmd, open_db().await?).await,
         Command::Keys(cmd) => keys::keys(cmd, open_db).await,
         Command::Token(cmd) => tokens::token(cmd, open_db().await?).await,
+        Command::Audit(cmd) => audit::audit(cmd, open_db().await?).await,
         Command::Export { slug, format, contacts, totals, delivery, out } => {
             let what = match (slug, totals, delivery) {
                 (Some(slug), _, _) => ExportKind::Signatures { slug, format, contacts },

@@ -3,6 +3,7 @@
 use anyhow::Context;
 use clap::Subcommand;
 
+use crate::audit::Kind;
 use crate::auth::password;
 use crate::db::{self, Db};
 use crate::domain::{EmailAddress, Password};
@@ -46,8 +47,12 @@ pub(super) async fn organiser(cmd: OrganiserCommand, db: Db) -> anyhow::Result<(
         OrganiserCommand::Add { email, .. } => {
             let email = organiser_email(&email)?;
             let hash = password::hash_blocking(&read_password()?)?;
-            let e = email.clone();
-            match db.write(move |c| db::organisers::insert(c, &e, &hash, now)).await {
+            let (e, by) = (email.clone(), super::recorder(&db).await?);
+            let added = db.write(move |c| {
+                let id = db::organisers::insert(c, &e, &hash, now)?;
+                by.append(c, Kind::OrganiserAdded, None, &format!("organiser {id} {e}"))
+            });
+            match added.await {
                 Ok(_) => println!("added organiser {email}"),
                 Err(db::DbError::Query(err)) if db::is_unique_violation(&err) => {
                     anyhow::bail!("an organiser {email} already exists (use `organiser passwd` to change the password)")
@@ -69,8 +74,15 @@ pub(super) async fn organiser(cmd: OrganiserCommand, db: Db) -> anyhow::Result<(
         }
         OrganiserCommand::Remove { email } => {
             let email = organiser_email(&email)?;
-            let e = email.clone();
-            if !db.write(move |c| db::organisers::remove(c, &e)).await? {
+            let (e, by) = (email.clone(), super::recorder(&db).await?);
+            let removed = db.write(move |c| {
+                let removed = db::organisers::remove(c, &e)?;
+                if removed {
+                    by.append(c, Kind::OrganiserRemoved, None, &format!("organiser {e}"))?;
+                }
+                Ok(removed)
+            });
+            if !removed.await? {
                 anyhow::bail!("no organiser {email}");
             }
             println!("removed organiser {email}, their sessions and API tokens");
@@ -78,8 +90,15 @@ pub(super) async fn organiser(cmd: OrganiserCommand, db: Db) -> anyhow::Result<(
         OrganiserCommand::Passwd { email, .. } => {
             let email = organiser_email(&email)?;
             let hash = password::hash_blocking(&read_password()?)?;
-            let e = email.clone();
-            if !db.write(move |c| db::organisers::set_password(c, &e, &hash, now)).await? {
+            let (e, by) = (email.clone(), super::recorder(&db).await?);
+            let changed = db.write(move |c| {
+                let changed = db::organisers::set_password(c, &e, &hash, now)?;
+                if changed {
+                    by.append(c, Kind::PasswordChanged, None, &format!("organiser {e}"))?;
+                }
+                Ok(changed)
+            });
+            if !changed.await? {
                 anyhow::bail!("no organiser {email}");
             }
             println!("password changed for {email}; their sessions have ended and their API tokens are revoked");

@@ -7,7 +7,6 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::Subcommand;
 
-use crate::auth::Actor;
 use crate::db::{self, Db};
 use crate::domain::{Addressee, Goal, Language, NewPetition, PetitionBody, PetitionEdit, PetitionTitle, Slug};
 use crate::organise::petitions::{self as organise, CreateError, StateError};
@@ -98,7 +97,7 @@ pub(super) async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()>
                 lang: lang.as_deref().map(parse_language).transpose()?.unwrap_or_default(),
             };
             let slug = new.slug.as_str().to_owned();
-            match organise::create(&db, new, Actor::command_line().description).await {
+            match organise::create(&db, new, super::recorder(&db).await?).await {
                 Ok(()) => {
                     println!("created petition {slug}: /p/{slug}");
                     Ok(())
@@ -128,7 +127,7 @@ pub(super) async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()>
             let today = crate::now().date();
             let closes_at =
                 closes_at.map(|d| NewPetition::closes_at_end_of(d, today)).transpose().context("--closes-at")?;
-            match organise::reopen(&db, &slug, closes_at).await {
+            match organise::reopen(&db, &slug, closes_at, super::recorder(&db).await?).await {
                 Ok(()) => {
                     println!("reopened petition {slug}");
                     Ok(())
@@ -172,14 +171,14 @@ pub(super) async fn petition(cmd: PetitionCommand, db: Db) -> anyhow::Result<()>
                     None => Language::from_db(&current.lang),
                 },
             };
-            match organise::edit(&db, &slug, edit, Actor::command_line().description).await? {
+            match organise::edit(&db, &slug, edit, super::recorder(&db).await?).await? {
                 Some(true) => println!("edited petition {slug}; the text change is recorded"),
                 Some(false) => println!("edited petition {slug}; the text is unchanged"),
                 None => anyhow::bail!("no petition {slug:?}"),
             }
             Ok(())
         }
-        PetitionCommand::Close { slug } => match organise::close(&db, &slug).await {
+        PetitionCommand::Close { slug } => match organise::close(&db, &slug, super::recorder(&db).await?).await {
             Ok(()) => {
                 println!("closed petition {slug}");
                 Ok(())

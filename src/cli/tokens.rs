@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 use super::organisers::organiser_email;
+use crate::audit::Kind;
 use crate::db::{self, Db};
 use crate::domain::ApiToken;
 
@@ -51,11 +52,13 @@ pub(super) async fn token(cmd: TokenCommand, db: Db) -> anyhow::Result<()> {
             let token = ApiToken::generate();
             let (hash, prefix) = (token.hash(), token.display_prefix());
             let expires_at = expires.map(|d| now + d);
-            let e = email.clone();
+            let (e, by) = (email.clone(), super::recorder(&db).await?);
             let id = db
                 .write(move |c| {
                     let Some(o) = db::organisers::find_by_email(c, &e)? else { return Ok(None) };
-                    db::organisers::insert_token(c, o.id, &name, &hash.0, &prefix, now, expires_at).map(Some)
+                    let id = db::organisers::insert_token(c, o.id, &name, &hash.0, &prefix, now, expires_at)?;
+                    by.append(c, Kind::TokenCreated, None, &format!("token {id} {name:?} for {e}"))?;
+                    Ok(Some(id))
                 })
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no organiser {email}"))?;
@@ -97,7 +100,15 @@ pub(super) async fn token(cmd: TokenCommand, db: Db) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { id } => {
-            if !db.write(move |c| db::organisers::revoke_token(c, id, now)).await? {
+            let by = super::recorder(&db).await?;
+            let revoked = db.write(move |c| {
+                let revoked = db::organisers::revoke_token(c, id, now)?;
+                if revoked {
+                    by.append(c, Kind::TokenRevoked, None, &format!("token {id}"))?;
+                }
+                Ok(revoked)
+            });
+            if !revoked.await? {
                 anyhow::bail!("no active token {id}");
             }
             println!("revoked token {id}");

@@ -12,6 +12,8 @@ pub enum Job {
     FoldCounts,
     /// Appending to the transparency logs.
     AppendLog,
+    /// Appending to the organisers' audit trail (one record after another).
+    AuditTrail,
 }
 
 impl Job {
@@ -19,6 +21,7 @@ impl Job {
         match self {
             Self::FoldCounts => 0x756e_6465_7273_6702,
             Self::AppendLog => 0x756e_6465_7273_6703,
+            Self::AuditTrail => 0x756e_6465_7273_6704,
         }
     }
 }

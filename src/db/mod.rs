@@ -2,6 +2,7 @@
 //! the pool, embedded migrations, row structs and one module of queries per
 //! table. Nothing outside `db` builds a query.
 
+pub mod audit;
 pub mod counts;
 pub mod exports;
 pub mod held;

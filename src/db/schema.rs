@@ -235,6 +235,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    audit_records (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        organiser_id -> Nullable<BigInt>,
+        actor -> Text,
+        network -> Nullable<Binary>,
+        kind -> Text,
+        petition_id -> Nullable<BigInt>,
+        detail -> Text,
+        mac -> Binary,
+    }
+}
+
+diesel::table! {
     tlog_checkpoints (petition_id, size) {
         petition_id -> BigInt,
         size -> BigInt,
@@ -271,6 +285,7 @@ diesel::joinable!(signature_tokens -> signatures (signature_id));
 diesel::joinable!(outbox -> signatures (signature_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_records,
     petitions,
     signatures,
     signature_tokens,

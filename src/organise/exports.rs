@@ -19,7 +19,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
-use crate::auth::Actor;
+use crate::audit::{Kind, Recorder};
 use crate::db::{self, Db, DbConnection, DbError, exports::Ending};
 use crate::export::delivery::{self, Untied};
 use crate::export::{self, Columns, ExportError, Format, Written};
@@ -150,20 +150,25 @@ pub struct Started {
     pub log_id: i64,
 }
 
-/// Opens the export log entry for `actor`'s export of `what` from the
+/// Opens the export log entry, and the audit trail's record, for `by`'s export of `what` from the
 /// petition (checked with [`petition`]). A delivery packet needs `keys`
 /// (without them, the export fails).
 pub async fn start(
     db: &Db,
     vault: Arc<Vault>,
     petition_id: i64,
-    actor: Actor,
+    by: Recorder,
     what: What,
     keys: Option<PacketKeys>,
 ) -> Result<Started, DbError> {
     let (now, logged) = (crate::now(), what.logged_as());
     let log_id = db
-        .write(move |c| db::exports::start(c, petition_id, actor.organiser_id, &actor.description, &logged, now))
+        .write(move |c| {
+            let actor = by.actor();
+            let log_id = db::exports::start(c, petition_id, actor.organiser_id, &actor.description, &logged, now)?;
+            by.append(c, Kind::Export, Some(petition_id), &format!("{logged} (export log {log_id})"))?;
+            Ok(log_id)
+        })
         .await?;
     Ok(Started { db: db.clone(), vault, petition_id, what, keys, log_id })
 }

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::result::QueryResult;
 
+use crate::audit::{Kind, Recorder};
 use crate::db::{self, Db, DbConnection, DbError, held::Selection};
 use crate::domain::HoldReason;
 use crate::vault::Vault;
@@ -78,13 +79,35 @@ pub struct Reviewed {
 }
 
 /// Releases or discards the selected held signatures of a petition.
-pub async fn review(db: &Db, petition_id: i64, review: Review, which: Selection) -> Result<Reviewed, DbError> {
+pub async fn review(
+    db: &Db,
+    petition_id: i64,
+    review: Review,
+    which: Selection,
+    by: Recorder,
+) -> Result<Reviewed, DbError> {
     let now = crate::now();
-    let count = match review {
-        Review::Release => db.write(move |c| db::held::release(c, petition_id, which, now)).await?,
-        Review::Discard => db.write(move |c| db::held::discard(c, petition_id, which)).await?,
-    };
+    let count = db
+        .write(move |c| {
+            let count = match review {
+                Review::Release => db::held::release(c, petition_id, which, now)?,
+                Review::Discard => db::held::discard(c, petition_id, which)?,
+            };
+            let detail = format!("{} {count} held signature(s): {}", review.as_str(), describe(which));
+            by.append(c, Kind::HeldReviewed, Some(petition_id), &detail)?;
+            Ok(count)
+        })
+        .await?;
     Ok(Reviewed { count, mail_queued: review == Review::Release && count > 0 })
+}
+
+/// A selection of held signatures, in words, for the audit trail.
+fn describe(which: Selection) -> String {
+    match which {
+        Selection::One(id) => format!("signature {id}"),
+        Selection::Reason(reason) => format!("all held as {}", reason.as_str()),
+        Selection::All => "all held".to_owned(),
+    }
 }
 
 #[cfg(test)]

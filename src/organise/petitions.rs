@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 
+use crate::audit::{Kind, Recorder};
 use crate::db::{self, Db, DbError};
 use crate::domain::{NewPetition, PetitionEdit, PetitionState};
 
@@ -14,22 +15,36 @@ pub enum CreateError {
     Db(#[from] DbError),
 }
 
-/// Opens a new petition, with its first text revision by `actor`.
-pub async fn create(db: &Db, new: NewPetition, actor: String) -> Result<(), CreateError> {
+/// Opens a new petition, with its first text revision by `by`'s actor,
+/// recorded in the audit trail.
+pub async fn create(db: &Db, new: NewPetition, by: Recorder) -> Result<(), CreateError> {
     let now = crate::now();
-    match db.write(move |c| db::petitions::insert(c, &new, now, &actor)).await {
+    let created = db.write(move |c| {
+        let id = db::petitions::insert(c, &new, now, &by.actor().description)?;
+        by.append(c, Kind::PetitionCreated, Some(id), &format!("created {}", new.slug.as_str()))
+    });
+    match created.await {
         Ok(_) => Ok(()),
         Err(DbError::Query(e)) if db::is_unique_violation(&e) => Err(CreateError::SlugTaken),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Applies an edit by `actor`; a changed title, text or addressee is
-/// recorded as a new revision. None if there is no such petition, else
-/// whether the text changed.
-pub async fn edit(db: &Db, slug: &str, edit: PetitionEdit, actor: String) -> Result<Option<bool>, DbError> {
+/// Applies an edit by `by`'s actor, recorded in the audit trail; a changed
+/// title, text or addressee is recorded as a new revision. None if there is
+/// no such petition, else whether the text changed.
+pub async fn edit(db: &Db, slug: &str, edit: PetitionEdit, by: Recorder) -> Result<Option<bool>, DbError> {
     let (slug, now) = (slug.to_owned(), crate::now());
-    db.write(move |c| db::petitions::edit(c, &slug, &edit, now, &actor)).await
+    db.write(move |c| {
+        let Some(id) = db::petitions::find_by_slug(c, &slug)?.map(|p| p.id) else { return Ok(None) };
+        let changed = db::petitions::edit(c, &slug, &edit, now, &by.actor().description)?;
+        if let Some(text_changed) = changed {
+            let what = if text_changed { "edited, text changed" } else { "edited, text unchanged" };
+            by.append(c, Kind::PetitionEdited, Some(id), what)?;
+        }
+        Ok(changed)
+    })
+    .await
 }
 
 /// Why a petition's state did not change.
@@ -70,22 +85,24 @@ pub fn reopen_refusal(
     }
 }
 
-/// Stops a petition taking signatures.
-pub async fn close(db: &Db, slug: &str) -> Result<(), StateError> {
+/// Stops a petition taking signatures (recorded in the audit trail).
+pub async fn close(db: &Db, slug: &str, by: Recorder) -> Result<(), StateError> {
     let (slug, now) = (slug.to_owned(), crate::now());
     db.write(move |c| {
         let Some(p) = db::petitions::find_by_slug(c, &slug)? else { return Ok(Err(StateError::NotFound)) };
         if p.state == PetitionState::Closed || !db::petitions::close(c, &slug, now)? {
             return Ok(Err(StateError::AlreadyClosed));
         }
+        by.append(c, Kind::PetitionClosed, Some(p.id), "closed")?;
         Ok(Ok(()))
     })
     .await?
 }
 
 /// Takes signatures again on a closed petition, until `closes_at` if given
-/// (else its closing date stays), if [`reopen_refusal`] allows it.
-pub async fn reopen(db: &Db, slug: &str, closes_at: Option<NaiveDateTime>) -> Result<(), StateError> {
+/// (else its closing date stays), if [`reopen_refusal`] allows it
+/// (recorded in the audit trail).
+pub async fn reopen(db: &Db, slug: &str, closes_at: Option<NaiveDateTime>, by: Recorder) -> Result<(), StateError> {
     let (slug, now) = (slug.to_owned(), crate::now());
     db.write(move |c| {
         let Some(p) = db::petitions::find_by_slug(c, &slug)? else { return Ok(Err(StateError::NotFound)) };
@@ -96,6 +113,9 @@ pub async fn reopen(db: &Db, slug: &str, closes_at: Option<NaiveDateTime>) -> Re
         if !db::petitions::reopen(c, &slug, closes_at, now)? {
             return Ok(Err(StateError::AlreadyOpen));
         }
+        let until =
+            closes_at.map_or("no closing date".to_owned(), |t| format!("closing {}", t.format("%Y-%m-%d %H:%M")));
+        by.append(c, Kind::PetitionOpened, Some(p.id), &format!("opened, {until}"))?;
         Ok(Ok(()))
     })
     .await?

@@ -8,6 +8,7 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
+use crate::audit::{Network, Recorder};
 use crate::auth::Actor;
 use crate::auth::session::{CSRF, ORGANISER};
 use crate::db;
@@ -23,11 +24,19 @@ pub struct CurrentOrganiser {
     /// The token every state-changing form must send back.
     pub csrf: String,
     pub session: Session,
+    /// Records what this organiser does in the audit trail (with the
+    /// request's network).
+    recorder: Recorder,
 }
 
 impl CurrentOrganiser {
     pub fn actor(&self) -> Actor {
         Actor { organiser_id: Some(self.id), description: self.email.clone() }
+    }
+
+    /// Records what this organiser does in the audit trail.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
     }
 
     /// Refuses (403) a form that does not carry this session's CSRF token.
@@ -38,6 +47,11 @@ impl CurrentOrganiser {
 
 fn state(req: &HttpRequest) -> Result<web::Data<AppState>, AppError> {
     req.app_data::<web::Data<AppState>>().cloned().ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))
+}
+
+/// The network a request came from, as the audit trail keeps it.
+pub fn network(req: &HttpRequest, state: &AppState) -> Network {
+    Network::of(&state.keys, crate::routes::client::client_ip(req, &state.trusted_proxies))
 }
 
 async fn from_session(state: &AppState, session: &Session) -> Result<Option<(i64, String, String)>, AppError> {
@@ -61,10 +75,15 @@ impl FromRequest for CurrentOrganiser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let session = req.get_session();
         let state = state(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state?;
             match from_session(&state, &session).await? {
-                Some((id, email, csrf)) => Ok(Self { id, email, csrf, session }),
+                Some((id, email, csrf)) => {
+                    let actor = Actor { organiser_id: Some(id), description: email.clone() };
+                    let recorder = Recorder::new(&state.keys, actor, Some(network(&req, &state)));
+                    Ok(Self { id, email, csrf, session, recorder })
+                }
                 None => Err(AppError::LoginRequired),
             }
         })
@@ -74,7 +93,8 @@ impl FromRequest for CurrentOrganiser {
 /// Whoever may download exports: an organiser's session, or an API token
 /// sent as `Authorization: Bearer`. Anything else is a 401.
 pub struct Caller {
-    pub actor: Actor,
+    /// Who it is, and what records what they do in the audit trail.
+    pub recorder: Recorder,
 }
 
 impl FromRequest for Caller {
@@ -91,20 +111,22 @@ impl FromRequest for Caller {
         });
         let session = req.get_session();
         let state = state(req);
+        let req = req.clone();
         Box::pin(async move {
             let state = state?;
-            match bearer {
+            let actor = match bearer {
                 // A token was sent: it alone decides.
                 Some(token) => {
                     let token = ApiToken::parse(&token).ok_or(AppError::Unauthorized)?;
                     let actor = crate::auth::api_token::authenticate(&state.db, &token, crate::now()).await?;
-                    Ok(Self { actor: actor.ok_or(AppError::Unauthorized)? })
+                    actor.ok_or(AppError::Unauthorized)?
                 }
                 None => match from_session(&state, &session).await? {
-                    Some((id, email, _)) => Ok(Self { actor: Actor { organiser_id: Some(id), description: email } }),
-                    None => Err(AppError::Unauthorized),
+                    Some((id, email, _)) => Actor { organiser_id: Some(id), description: email },
+                    None => return Err(AppError::Unauthorized),
                 },
-            }
+            };
+            Ok(Self { recorder: Recorder::new(&state.keys, actor, Some(network(&req, &state))) })
         })
     }
 }

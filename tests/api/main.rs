@@ -9,6 +9,7 @@ mod smtp;
 
 mod abuse;
 mod api;
+mod audit;
 mod backup;
 mod browser;
 mod cli;

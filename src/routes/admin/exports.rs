@@ -8,7 +8,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use crate::auth::Actor;
+use crate::audit::Recorder;
 use crate::db::DbError;
 use crate::db::exports::Ending;
 use crate::error::AppError;
@@ -28,7 +28,7 @@ use crate::state::AppState;
 /// the response ends in an error rather than passing for a complete file.
 async fn stream(
     state: &AppState,
-    actor: Actor,
+    by: Recorder,
     slug: &str,
     what: What,
     content_type: &'static str,
@@ -37,7 +37,7 @@ async fn stream(
     let id = exporting::petition(&state.db, slug, what).await.map_err(refused)?;
     let keys = (what == What::Delivery)
         .then(|| PacketKeys { delivery: state.keys.delivery().clone(), log: LogAccess::Append(state.appender()) });
-    let started = exporting::start(&state.db, Arc::clone(state.keys.vault()), id, actor, what, keys).await?;
+    let started = exporting::start(&state.db, Arc::clone(state.keys.vault()), id, by, what, keys).await?;
     let permit = state.export_permits.clone().acquire_owned().await.map_err(|e| AppError::Internal(e.into()))?;
     let (mut sender, body) = export::channel();
     // Ok once the export opens its sink; the reason if it never does.
@@ -149,7 +149,7 @@ pub async fn signatures(
     let columns = columns(query.contacts.as_deref())?;
     let name = filename(&slug, &exporting::signatures_stem(columns).replace('+', "-"), format.extension());
     let what = What::Signatures { format, columns };
-    stream(&state, caller.actor, &slug, what, format.content_type(), name).await
+    stream(&state, caller.recorder, &slug, what, format.content_type(), name).await
 }
 
 /// `totals.csv`: confirmed signatures by country, with the total.
@@ -159,7 +159,7 @@ pub async fn totals(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let name = filename(&slug, "totals", "csv");
-    stream(&state, caller.actor, &slug, What::Totals, Format::Csv.content_type(), name).await
+    stream(&state, caller.recorder, &slug, What::Totals, Format::Csv.content_type(), name).await
 }
 
 /// `delivery.zip`: the signed packet to hand over.
@@ -169,7 +169,7 @@ pub async fn delivery(
     slug: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let name = filename(&slug, "delivery", "zip");
-    stream(&state, caller.actor, &slug, What::Delivery, "application/zip", name).await
+    stream(&state, caller.recorder, &slug, What::Delivery, "application/zip", name).await
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
+use crate::audit::Kind;
 use crate::db::{self, held::Selection};
 use crate::domain::HoldReason;
 use crate::error::AppError;
@@ -57,9 +58,11 @@ pub async fn list(
     // (an empty page shows none, and is not recorded).
     let (actor, shown, now) = (organiser.actor(), rows.len() as u64, crate::now());
     if shown > 0 {
+        let by = organiser.recorder().clone();
         state
             .db
             .write(move |c| {
+                by.append(c, Kind::HeldViewed, Some(id), &format!("{shown} held signature(s) shown with names"))?;
                 db::exports::record_access(
                     c,
                     id,
@@ -129,7 +132,7 @@ pub async fn review(
     let view = crate::routes::extract::petition(&state, &slug).await?;
     let review =
         Review::parse(&form.action).ok_or_else(|| AppError::BadRequest("action must be release or discard".into()))?;
-    let done = organise::review(&state.db, view.id, review, which).await?;
+    let done = organise::review(&state.db, view.id, review, which, organiser.recorder().clone()).await?;
     if done.mail_queued {
         state.mail_wakeup.notify_one();
     }

@@ -7,9 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use crate::auth::csrf;
+use crate::audit::{Kind, Network, Recorder};
 use crate::auth::session::{CSRF, ORGANISER, cookie_name};
 use crate::auth::throttle::{self, AttemptKeys};
+use crate::auth::{Actor, csrf};
 use crate::db;
 use crate::error::AppError;
 use crate::routes::client::client_ip;
@@ -124,12 +125,14 @@ pub async fn submit(
     let lookup = email.clone();
     let organiser = state.db.read(move |c| db::organisers::find_by_email(c, &lookup)).await?;
     let device = device_cookie(&req, &state).filter(|(id, _)| organiser.as_ref().is_some_and(|o| o.id == *id));
-    let keys = AttemptKeys::new(
-        &state.keys,
-        &email,
-        client_ip(&req, &state.trusted_proxies),
-        device.as_ref().map(|(_, v)| v.as_str()),
+    let client = client_ip(&req, &state.trusted_proxies);
+    let keys = AttemptKeys::new(&state.keys, &email, client, device.as_ref().map(|(_, v)| v.as_str()));
+    // Who the trail names: the account typed, if it exists (never what was typed).
+    let actor = organiser.as_ref().map_or_else(
+        || Actor { organiser_id: None, description: "unknown account".into() },
+        |o| Actor { organiser_id: Some(o.id), description: o.email.clone() },
     );
+    let by = Recorder::new(&state.keys, actor, Some(Network::of(&state.keys, client)));
     let (now, trusted) = (crate::now(), device.is_some());
     let attempt = state
         .db
@@ -149,6 +152,7 @@ pub async fn submit(
     let Some(organiser) = organiser.filter(|_| verified) else {
         // The attempt stays recorded as a failure.
         tracing::info!("login failed");
+        by.record(&state.db, Kind::SignInFailed, None, "wrong password or unknown account").await?;
         return login_page(
             &state,
             StatusCode::UNAUTHORIZED,
@@ -156,7 +160,13 @@ pub async fn submit(
             Some("The email address or password is not correct."),
         );
     };
-    state.db.write(move |c| db::organisers::forget_attempt(c, attempt)).await?;
+    state
+        .db
+        .write(move |c| {
+            db::organisers::forget_attempt(c, attempt)?;
+            by.append(c, Kind::SignIn, None, "password")
+        })
+        .await?;
     // A fresh session id on every login.
     session.renew();
     session.insert(ORGANISER, organiser.id).map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
@@ -178,7 +188,11 @@ pub struct LogoutForm {
 impl_organiser_form!(LogoutForm: 4096);
 
 /// Ends the session on the server, not only in the browser.
-pub async fn logout(OrganiserPost { organiser, .. }: OrganiserPost<LogoutForm>) -> Result<HttpResponse, AppError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    OrganiserPost { organiser, .. }: OrganiserPost<LogoutForm>,
+) -> Result<HttpResponse, AppError> {
+    organiser.recorder().record(&state.db, Kind::SignOut, None, "").await?;
     organiser.session.purge();
     tracing::info!(organiser_id = organiser.id, "organiser signed out");
     Ok(see_other("/admin/login"))

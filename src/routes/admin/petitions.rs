@@ -134,7 +134,7 @@ pub async fn create(
     };
     let new = common.into_new(slug);
     let slug = new.slug.as_str().to_owned();
-    match organise::create(&state.db, new, organiser.actor().description).await {
+    match organise::create(&state.db, new, organiser.recorder().clone()).await {
         Ok(()) => {
             tracing::info!(petition = %slug, organiser_id = organiser.id, "petition created");
             let _ = crate::jobs::counter::refresh_once(&state.db, &state.catalog).await;
@@ -184,7 +184,7 @@ pub async fn update(
         return form_page(StatusCode::UNPROCESSABLE_ENTITY, &organiser, Some(&slug), &form, &errors);
     };
     let text_changed =
-        organise::edit(&state.db, &slug, edit, organiser.actor().description).await?.ok_or(AppError::NotFound)?;
+        organise::edit(&state.db, &slug, edit, organiser.recorder().clone()).await?.ok_or(AppError::NotFound)?;
     tracing::info!(petition = %slug, organiser_id = organiser.id, text_changed, "petition edited");
     let _ = crate::jobs::counter::refresh_once(&state.db, &state.catalog).await;
     Ok(see_other(format!("/admin/petitions/{slug}")))
@@ -205,8 +205,8 @@ pub async fn set_state(
     OrganiserPost { organiser, form }: OrganiserPost<StateForm>,
 ) -> Result<HttpResponse, AppError> {
     let changed = match form.action.as_str() {
-        "close" => organise::close(&state.db, &slug).await,
-        "open" => organise::reopen(&state.db, &slug, None).await,
+        "close" => organise::close(&state.db, &slug, organiser.recorder().clone()).await,
+        "open" => organise::reopen(&state.db, &slug, None, organiser.recorder().clone()).await,
         _ => {
             // An unknown petition is 404 whatever the action.
             extract::petition(&state, &slug).await?;

@@ -7,6 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::FORM_LIMIT;
+use crate::audit::Kind;
 use crate::db::{self, TranslationRow};
 use crate::domain::{FieldErrors, Language, PetitionBody, PetitionTitle};
 use crate::error::AppError;
@@ -146,9 +147,15 @@ pub async fn save(
     let lang = language(&tag, main)?;
     let petition_id = ctx.row.id;
     let now = crate::now();
-    let actor = organiser.actor().description;
+    let (actor, by) = (organiser.actor().description, organiser.recorder().clone());
     if form.action == "remove" {
-        state.db.write(move |c| db::petitions::delete_translation(c, petition_id, lang, now, &actor)).await?;
+        state
+            .db
+            .write(move |c| {
+                db::petitions::delete_translation(c, petition_id, lang, now, &actor)?;
+                by.append(c, Kind::TranslationRemoved, Some(petition_id), lang.code())
+            })
+            .await?;
         tracing::info!(petition = %slug, lang = lang.code(), organiser_id = organiser.id, "translation removed");
     } else {
         let mut errors = FieldErrors::default();
@@ -162,7 +169,8 @@ pub async fn save(
             .db
             .write(move |c| {
                 let text = (&title, &body, addressee.as_ref());
-                db::petitions::save_translation(c, petition_id, lang, text, now, &actor)
+                db::petitions::save_translation(c, petition_id, lang, text, now, &actor)?;
+                by.append(c, Kind::TranslationSaved, Some(petition_id), lang.code())
             })
             .await?;
         tracing::info!(petition = %slug, lang = lang.code(), organiser_id = organiser.id, "translation saved");

@@ -40,6 +40,11 @@ pub struct Admin {
 }
 
 impl Admin {
+    /// The organiser signed in from `client` (its cookies) on `app`.
+    pub fn signed_in(client: reqwest::Client, app: &TestApp) -> Self {
+        Self { client, address: app.address.clone() }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
