@@ -173,11 +173,6 @@ impl<'k> Walk<'k> {
         Self { key, previous: GENESIS, next_id: 1 }
     }
 
-    /// From just after `head` (already checked to be in the trail).
-    pub fn after(key: &'k AuditKey, head: &Head) -> Self {
-        Self { key, previous: head.mac, next_id: head.id + 1 }
-    }
-
     /// Checks the next record.
     pub fn check(&mut self, record: &Fields<'_>, mac: &[u8]) -> Result<(), Break> {
         if record.id != self.next_id {

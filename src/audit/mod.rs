@@ -143,11 +143,12 @@ impl Recorder {
         petition_id: Option<i64>,
         detail: &str,
     ) -> QueryResult<i64> {
-        let now = crate::now();
         let (last_id, previous) = match stored::last_for_append(conn)? {
-            Some((id, mac)) => (id, mac.try_into().unwrap_or(chain::GENESIS)),
+            Some((id, mac)) => (id, <[u8; 32]>::try_from(mac).map_err(|_| malformed(id))?),
             None => (0, chain::GENESIS),
         };
+        // After the lock: times never run backwards along the ids.
+        let now = crate::now();
         let mut row = AuditRow {
             id: last_id + 1,
             at: chain::stored_time(now),
@@ -169,6 +170,13 @@ impl Recorder {
         let (me, detail) = (self.clone(), detail.to_owned());
         db.write(move |c| me.append(c, kind, petition_id, &detail)).await
     }
+}
+
+/// The error an append gives after a record whose mac is not 32 bytes:
+/// the trail was tampered with, and a record chained to anything else
+/// would hide it.
+fn malformed(id: i64) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("audit record {id} has a malformed mac").into())
 }
 
 fn fields(row: &AuditRow) -> chain::Fields<'_> {
@@ -198,24 +206,15 @@ pub enum Verdict {
 /// Records read per query while verifying.
 const VERIFY_CHUNK: i64 = 10_000;
 
-/// Checks the chain from its first record, or from `since` (a head saved
-/// earlier, which must still be in the trail as it was).
+/// Checks the chain from its first record. With `since` (a head saved
+/// earlier) the record at that head must still have the mac it had then,
+/// and the trail must reach it: so records cut from the end, or a chain
+/// rewritten up to the head, are found too.
 pub fn verify(conn: &mut DbConnection, key: &AuditKey, since: Option<&Head>) -> QueryResult<Verdict> {
-    let mut walk = match since {
-        None => chain::Walk::from_start(key),
-        Some(head) => match stored::find(conn, head.id)? {
-            Some(row) if row.mac[..] == head.mac[..] => chain::Walk::after(key, head),
-            Some(_) => return Ok(Verdict::Broken(Break::HeadChanged { id: head.id })),
-            None => {
-                let last = last_id(conn)?;
-                return Ok(Verdict::Broken(match last {
-                    Some(last) if last > head.id => Break::HeadChanged { id: head.id },
-                    last => Break::Truncated { head: head.id, last: last.unwrap_or(0) },
-                }));
-            }
-        },
-    };
-    let (mut after, mut checked) = (since.map_or(0, |h| h.id), 0u64);
+    let mut walk = chain::Walk::from_start(key);
+    // From the lowest id there is: a record below 1 (the schema refuses
+    // them, but someone who can write could drop that) breaks the chain.
+    let (mut after, mut checked) = (i64::MIN, 0u64);
     loop {
         let rows = stored::after(conn, after, VERIFY_CHUNK)?;
         let Some(last) = rows.last() else { break };
@@ -225,13 +224,22 @@ pub fn verify(conn: &mut DbConnection, key: &AuditKey, since: Option<&Head>) -> 
                 return Ok(Verdict::Broken(b));
             }
             checked += 1;
+            if let Some(head) = since
+                && row.id == head.id
+                && walk.head() != Some(*head)
+            {
+                return Ok(Verdict::Broken(Break::HeadChanged { id: head.id }));
+            }
         }
     }
-    Ok(Verdict::Intact { checked, head: walk.head().or(since.copied()) })
-}
-
-fn last_id(conn: &mut DbConnection) -> QueryResult<Option<i64>> {
-    Ok(stored::list(conn, &stored::Filter::default(), None, 1)?.first().map(|r| r.id))
+    let head = walk.head();
+    if let Some(saved) = since {
+        let last = head.map_or(0, |h| h.id);
+        if last < saved.id {
+            return Ok(Verdict::Broken(Break::Truncated { head: saved.id, last }));
+        }
+    }
+    Ok(Verdict::Intact { checked, head })
 }
 
 #[cfg(test)]

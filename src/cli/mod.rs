@@ -206,7 +206,7 @@ async fn recorder(db: &Db) -> anyhow::Result<crate::audit::Recorder> {
     let settings = crate::configuration::KeySettings::from_env()?;
     let keys = crate::keys::load(db, &settings, crate::keys::FirstStart::Refuse)
         .await
-        .context("the audit trail records every command that changes something, with a key derived from the keys")?;
+        .context("the audit trail records this command, with a key derived from the deployment's keys")?;
     Ok(crate::audit::Recorder::command_line(&keys))
 }
 

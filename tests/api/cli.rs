@@ -28,7 +28,9 @@ fn undersigned_with_env(database_url: &str, args: &[&str], env: &[(&str, &str)])
         .unwrap()
 }
 
-fn undersigned_with_input(database_url: &str, args: &[&str], input: &str) -> Output {
+/// The command line on `database_url` (and its test key file), `input` on
+/// its standard input.
+pub(crate) fn undersigned_with_input(database_url: &str, args: &[&str], input: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_undersigned"))
         .args(args)

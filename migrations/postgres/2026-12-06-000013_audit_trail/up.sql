@@ -8,7 +8,7 @@
 -- breaks the chain. organiser_id is not a foreign key: the trail outlives
 -- the organisers it names.
 CREATE TABLE audit_records (
-    id BIGINT PRIMARY KEY NOT NULL,
+    id BIGINT PRIMARY KEY NOT NULL CHECK (id > 0),
     at TIMESTAMP NOT NULL,
     organiser_id BIGINT,
     actor TEXT NOT NULL,

@@ -192,8 +192,12 @@ pub async fn logout(
     state: web::Data<AppState>,
     OrganiserPost { organiser, .. }: OrganiserPost<LogoutForm>,
 ) -> Result<HttpResponse, AppError> {
-    organiser.recorder().record(&state.db, Kind::SignOut, None, "").await?;
+    // Signed out first, whatever happens to the record: a sign-out that a
+    // failed write left undone would keep the session alive.
     organiser.session.purge();
+    if let Err(e) = organiser.recorder().record(&state.db, Kind::SignOut, None, "").await {
+        tracing::warn!(error = %e, organiser_id = organiser.id, "signed out, but the audit record was not written");
+    }
     tracing::info!(organiser_id = organiser.id, "organiser signed out");
     Ok(see_other("/admin/login"))
 }
