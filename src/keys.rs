@@ -35,6 +35,11 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// The audit trail's chain key, derived from SECRET_KEY (`master`).
+pub fn audit_key(master: &[u8]) -> [u8; 32] {
+    hmac(master, b"undersigned/audit-trail/v1")
+}
+
 /// Purpose-specific keys, so that no two uses share one.
 #[derive(Clone)]
 pub struct Keys {
@@ -64,7 +69,7 @@ impl Keys {
             login: hmac(master, b"undersigned/login-throttle/v1"),
             form: hmac(master, b"undersigned/form-stamp/v1"),
             details: hmac(master, b"undersigned/confirm-details/v1"),
-            audit: hmac(master, b"undersigned/audit-trail/v1"),
+            audit: audit_key(master),
             delivery,
             log: crate::tlog::LogSigner::new(log),
             vault: Arc::new(Vault::new(masters, legacy_email)),

@@ -34,6 +34,10 @@ pub enum Kind {
     HeldViewed,
     HeldReviewed,
     Export,
+    OutboxRetried,
+    KeysExported,
+    KeysRotated,
+    KeysRetired,
     OrganiserAdded,
     OrganiserRemoved,
     PasswordChanged,
@@ -42,7 +46,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 21] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -55,6 +59,10 @@ impl Kind {
         Self::HeldViewed,
         Self::HeldReviewed,
         Self::Export,
+        Self::OutboxRetried,
+        Self::KeysExported,
+        Self::KeysRotated,
+        Self::KeysRetired,
         Self::OrganiserAdded,
         Self::OrganiserRemoved,
         Self::PasswordChanged,
@@ -77,6 +85,10 @@ impl Kind {
             Self::HeldViewed => "held_viewed",
             Self::HeldReviewed => "held_reviewed",
             Self::Export => "export",
+            Self::OutboxRetried => "outbox_retried",
+            Self::KeysExported => "keys_exported",
+            Self::KeysRotated => "keys_rotated",
+            Self::KeysRetired => "keys_retired",
             Self::OrganiserAdded => "organiser_added",
             Self::OrganiserRemoved => "organiser_removed",
             Self::PasswordChanged => "password_changed",
@@ -127,6 +139,12 @@ impl Recorder {
     /// The command line: no network.
     pub fn command_line(keys: &Keys) -> Self {
         Self::new(keys, Actor::command_line(), None)
+    }
+
+    /// The command line, before the keys are loaded (the key commands
+    /// resolve SECRET_KEY themselves).
+    pub fn command_line_with(secret_key: &[u8]) -> Self {
+        Self { key: AuditKey::new(crate::keys::audit_key(secret_key)), actor: Actor::command_line(), network: None }
     }
 
     pub fn actor(&self) -> &Actor {

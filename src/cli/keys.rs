@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Subcommand;
 
+use crate::audit::{Kind, Recorder};
 use crate::configuration::{KeyFilePath, KeySettings};
 use crate::db::{Db, petition_keys, secrets};
 use crate::keys::{FirstStart, STORED_SECRETS, resolve};
@@ -91,6 +92,8 @@ async fn export(db: &Db, out: &Path) -> anyhow::Result<()> {
             file.create(&out)?;
             // Only once the file is safely written.
             let deleted = secrets::delete(c, &STORED_SECRETS)?;
+            let detail = format!("to {}; {deleted} secret(s) deleted from the database", out.display());
+            Recorder::command_line_with(&resolved.secret_key).append(c, Kind::KeysExported, None, &detail)?;
             println!("wrote {} (mode 0600): set KEY_FILE={}", out.display(), out.display());
             println!("deleted {deleted} secret(s) from the database; the servers seal stored personal data on start");
             println!("keep a copy of the key file apart from the database's backups");
@@ -122,6 +125,8 @@ async fn rotate(db: &Db) -> anyhow::Result<()> {
             file.replace(path)?;
             let vault = Vault::new(masters.clone(), [0; 32]);
             let rewrapped = vault.rewrap_all(c, &new)?;
+            let detail = format!("new master key {}; {rewrapped} petition(s) rewrapped", new.id());
+            Recorder::command_line_with(&resolved.secret_key).append(c, Kind::KeysRotated, None, &detail)?;
             println!("new master key {} added to {} (the old kept)", new.id(), path.display());
             println!(
                 "rewrapped {rewrapped} petition(s)' data keys under it; restart every server, then run `keys retire`"
@@ -146,6 +151,8 @@ async fn retire(db: &Db) -> anyhow::Result<()> {
                      configuration (each rewraps at start), or run `keys rotate` again, then retire"
                 );
             }
+            let detail = format!("master keys other than {} retired", current.id());
+            Recorder::command_line_with(&resolved.secret_key).append(c, Kind::KeysRetired, None, &detail)?;
             match key_file(&settings) {
                 Some(path) => {
                     let mut file = KeyFile::read(path)?;

@@ -2,6 +2,7 @@
 
 use clap::Subcommand;
 
+use crate::audit::Kind;
 use crate::db::{self, Db};
 
 #[derive(Debug, Subcommand)]
@@ -26,8 +27,14 @@ pub(super) async fn outbox(cmd: OutboxCommand, db: Db) -> anyhow::Result<()> {
             }
         }
         OutboxCommand::Retry => {
-            let now = crate::now();
-            let n = db.write(move |c| db::outbox::requeue_failed(c, now)).await?;
+            let (now, by) = (crate::now(), super::recorder(&db).await?);
+            let n = db
+                .write(move |c| {
+                    let n = db::outbox::requeue_failed(c, now)?;
+                    by.append(c, Kind::OutboxRetried, None, &format!("{n} failed mail(s) queued again"))?;
+                    Ok(n)
+                })
+                .await?;
             println!("{n} failed mail(s) queued again");
         }
     }

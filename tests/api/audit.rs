@@ -147,6 +147,9 @@ async fn commands_that_change_something_are_recorded_too(backend: Backend) {
     ok(undersigned(&app, &["petition", "close", "c"], None));
     ok(undersigned(&app, &["export", "--totals", "c"], None));
     ok(undersigned(&app, &["organiser", "remove", "bo@example.org"], None));
+    ok(undersigned(&app, &["outbox", "retry"], None));
+    ok(undersigned(&app, &["keys", "rotate"], None));
+    ok(undersigned(&app, &["keys", "retire"], None));
     let rows = trail(&app).await;
     assert_eq!(
         kinds(&rows),
@@ -158,7 +161,10 @@ async fn commands_that_change_something_are_recorded_too(backend: Backend) {
             "petition_created",
             "petition_closed",
             "export",
-            "organiser_removed"
+            "organiser_removed",
+            "outbox_retried",
+            "keys_rotated",
+            "keys_retired",
         ]
     );
     for r in &rows {
@@ -170,7 +176,7 @@ async fn commands_that_change_something_are_recorded_too(backend: Backend) {
     assert_eq!(trail(&app).await.len(), rows.len());
 
     let out = ok(undersigned(&app, &["audit", "verify"], None));
-    assert!(out.contains("intact: 8 record(s) checked"), "{out}");
+    assert!(out.contains("intact: 11 record(s) checked"), "{out}");
 }
 
 async fn audit_verify_finds_changed_removed_moved_and_cut_off_records(backend: Backend) {
