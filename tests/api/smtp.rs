@@ -96,6 +96,15 @@ impl Handler for SinkHandler {
     }
 }
 
+/// Threads of each test's SMTP server. Two instances at the default
+/// MAIL_CONCURRENCY (8 pooled connections each), and a probe, with room to
+/// spare. The servers run until the test process ends (mailin cannot be
+/// stopped), so every thread here stays for the rest of the run: at 64 a
+/// server, the suite's ~260 servers held about 17,000 idle threads and
+/// their stacks' mappings came near the kernel's default limit of 65,530
+/// mappings a process (`vm.max_map_count`), where the process aborts.
+const SINK_THREADS: u32 = 24;
+
 /// A running SMTP server on 127.0.0.1. It runs until the test process ends.
 #[derive(Clone)]
 pub struct MailSink {
@@ -109,7 +118,8 @@ impl MailSink {
     }
 
     /// Serves on `listener` with enough threads for every pooled connection
-    /// the application may hold open (mailin serves one connection per thread).
+    /// the applications sending to it may hold open (mailin serves one
+    /// connection per thread): [`SINK_THREADS`].
     pub fn start_on(listener: TcpListener) -> Self {
         let port = listener.local_addr().unwrap().port();
         let inbox = Arc::new(Inbox::default());
@@ -119,7 +129,7 @@ impl MailSink {
             .with_name("sink.test")
             .with_ssl(SslConfig::None)
             .unwrap()
-            .with_num_threads(64)
+            .with_num_threads(SINK_THREADS)
             .with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
